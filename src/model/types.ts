@@ -1,0 +1,67 @@
+/**
+ * The vocabulary between the data sources (sync/) and the model, and between the model and
+ * its readers (ui/, reconnect). Pure types: no I/O here.
+ */
+import type { ConnectionWatchEvent, Workspace, WorkspaceAgent } from '../api/schemas';
+
+/** How the deployment connection is doing, as the UI must tell it honestly. */
+export type ConnectionState =
+  | { kind: 'idle' } // nothing configured
+  | { kind: 'connecting' }
+  | { kind: 'live' } // streams/polls are succeeding
+  | { kind: 'offline'; since: number; error: string } // control plane unreachable; shown state is as old as `since`
+  | { kind: 'signed-out'; error: string }; // 401/403: no retry until the user signs in again
+
+/** Which transport feeds a workspace. */
+export type StreamRung = 'connection-watch' | 'watch-ws' | 'sse' | 'poll';
+
+/** Inputs of Fleet.apply(). Every data source turns what it heard into one of these. */
+export type FleetEvent =
+  /** A full answer of GET /workspaces for the configured filter: workspaces not in it are removed. */
+  | { kind: 'workspaces'; workspaces: Workspace[]; at: number }
+  /** One whole workspace (watch-ws, SSE, GET /workspaces/{id}). */
+  | { kind: 'workspace'; workspace: Workspace; at: number }
+  /** The workspace is gone (404 on resync, deleted build). */
+  | { kind: 'workspace-removed'; workspaceId: string; at: number }
+  /** One agent row (GET /workspaceagents/{id}). */
+  | { kind: 'agent'; workspaceId: string; agent: WorkspaceAgent; at: number }
+  /** A frame of agent-connection-watch for one agent name: partial (lifecycle + id only). */
+  | { kind: 'connection-watch'; workspaceId: string; agentName: string; event: ConnectionWatchEvent; at: number }
+  /** The deployment connection changed. */
+  | { kind: 'connection'; state: ConnectionState; at: number }
+  /** The transport of a workspace changed (for display and diagnostics). */
+  | { kind: 'rung'; workspaceId: string; rung: StreamRung; at: number };
+
+/** Outputs of Fleet.apply(): only what really changed. */
+export type Change =
+  | { kind: 'workspace-added'; workspaceId: string }
+  | { kind: 'workspace-changed'; workspaceId: string; buildChanged: boolean }
+  | { kind: 'workspace-removed'; workspaceId: string }
+  | { kind: 'agent-changed'; workspaceId: string; agentId: string }
+  | {
+      kind: 'agent-id-changed';
+      workspaceId: string;
+      agentName: string;
+      /** Name of the parent agent for a dev-container sub-agent, else null. */
+      parentName: string | null;
+      oldId: string;
+      newId: string;
+      buildNumber: number;
+    }
+  | { kind: 'connection-changed'; state: ConnectionState };
+
+/** Severity of an agent or workspace state, mapped to icon colours by the UI. */
+export type Severity = 'ok' | 'progress' | 'warning' | 'error' | 'off';
+
+/** What the UI shows for an agent (or a workspace). */
+export interface Classification {
+  severity: Severity;
+  /** Short text: "ready", "starting 1m 12s", "created, connected: lifecycle not reported". */
+  label: string;
+  /** A codicon id without the $() wrapper, e.g. "pass-filled", "loading~spin". */
+  icon: string;
+  /** One sentence for tooltips: why, and what to do. */
+  detail?: string;
+  /** True for the "connected but lifecycle created" signature. */
+  stuck?: boolean;
+}

@@ -1,0 +1,104 @@
+/**
+ * Where a deployment URL and session token can come from outside the extension's own secret
+ * storage: the environment and the `coder` CLI's login. Pure: the file system, environment and
+ * home directory are injected so that every platform's rules are unit-tested anywhere.
+ */
+import * as path from 'node:path';
+
+export type CredentialSource = 'env' | 'cli-config';
+
+export interface CredentialCandidate {
+  url: string;
+  token: string;
+  source: CredentialSource;
+  /** Human-readable origin, e.g. "CODER_URL + CODER_SESSION_TOKEN" or the config directory. */
+  origin: string;
+}
+
+export interface CredentialEnvironment {
+  env: Record<string, string | undefined>;
+  /** Returns the file's text, or undefined when it cannot be read. */
+  readFile: (file: string) => Promise<string | undefined> | string | undefined;
+  homedir: string;
+  platform: NodeJS.Platform | string;
+}
+
+/** The coder CLI's config directory for this platform (CODER_CONFIG_DIR wins). */
+export function cliConfigDir(e: Pick<CredentialEnvironment, 'env' | 'homedir' | 'platform'>): string {
+  const override = e.env.CODER_CONFIG_DIR?.trim();
+  if (override) return override;
+  const join = e.platform === 'win32' ? path.win32.join : path.posix.join;
+  if (e.platform === 'darwin') return join(e.homedir, 'Library', 'Application Support', 'coderv2');
+  if (e.platform === 'win32') {
+    const appData = e.env.APPDATA?.trim() || join(e.homedir, 'AppData', 'Roaming');
+    return join(appData, 'coderv2');
+  }
+  const xdg = e.env.XDG_CONFIG_HOME?.trim();
+  return join(xdg || join(e.homedir, '.config'), 'coderv2');
+}
+
+/**
+ * Every usable (url, token) pair, best first: the environment, then the CLI login. A pair with
+ * an unusable URL is skipped; a missing file is not an error.
+ */
+export async function findCredentials(e: CredentialEnvironment): Promise<CredentialCandidate[]> {
+  const out: CredentialCandidate[] = [];
+  const envUrl = e.env.CODER_URL?.trim();
+  const envToken = e.env.CODER_SESSION_TOKEN?.trim();
+  const dir = cliConfigDir(e);
+  const join = e.platform === 'win32' ? path.win32.join : path.posix.join;
+  const read = async (name: string) => {
+    try {
+      return (await e.readFile(join(dir, name)))?.trim() || undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const cliUrl = await read('url');
+  const cliToken = await read('session');
+
+  if (envUrl && envToken) push(out, envUrl, envToken, 'env', 'CODER_URL + CODER_SESSION_TOKEN');
+  // The CLI's own rule: an environment variable overrides just its half of the login.
+  else if (envUrl && cliToken) push(out, envUrl, cliToken, 'env', `CODER_URL + ${join(dir, 'session')}`);
+  else if (envToken && cliUrl) push(out, cliUrl, envToken, 'env', `${join(dir, 'url')} + CODER_SESSION_TOKEN`);
+  if (cliUrl && cliToken) push(out, cliUrl, cliToken, 'cli-config', dir);
+  return out;
+}
+
+function push(out: CredentialCandidate[], url: string, token: string, source: CredentialSource, origin: string): void {
+  const n = normalizeDeploymentUrl(url);
+  if (!n.ok) return;
+  if (out.some((c) => c.url === n.url && c.token === token)) return;
+  out.push({ url: n.url, token, source, origin });
+}
+
+export type NormalizedUrl = { ok: true; url: string } | { ok: false; error: string };
+
+/**
+ * Turns what a user types into the deployment's base URL: https:// when no scheme is given,
+ * no trailing slash, no `/api/v2` suffix. Rejects other schemes and unparsable input.
+ */
+export function normalizeDeploymentUrl(input: string): NormalizedUrl {
+  let text = input.trim();
+  if (!text) return { ok: false, error: 'The deployment URL is empty.' };
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(text);
+  if (!scheme) {
+    if (/^[a-z][a-z0-9+.-]*:(?!\d)/i.test(text)) {
+      return { ok: false, error: `"${text}" is not an http(s) URL.` };
+    }
+    text = `https://${text}`;
+  } else if (!/^https?$/i.test(scheme[1] ?? '')) {
+    return { ok: false, error: `Only http and https URLs are supported, not "${scheme[1]}:".` };
+  }
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return { ok: false, error: `"${input.trim()}" is not a valid URL.` };
+  }
+  if (!url.hostname) return { ok: false, error: `"${input.trim()}" has no host name.` };
+  if (url.username || url.password) return { ok: false, error: 'The URL must not contain a user name or password.' };
+  let p = url.pathname.replace(/\/+$/, '');
+  p = p.replace(/\/api\/v2$/i, '').replace(/\/+$/, '');
+  return { ok: true, url: `${url.protocol}//${url.host}${p}` };
+}

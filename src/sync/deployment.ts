@@ -1,0 +1,422 @@
+/**
+ * Keeps the model in step with one Coder deployment: a list poll for the whole filter, live
+ * streams for the workspaces that matter (see liveSet.ts), REST resyncs after every reconnect,
+ * and the deployment's connection state. Everything goes through `fleet.apply()`.
+ *
+ * Which stream feeds what. Per live workspace, the ladder connection-watch -> watch-ws -> SSE ->
+ * poll. connection-watch is the most precise primitive (immediate lifecycle and agent-id
+ * changes) but it covers one agent and carries neither status nor full rows. So it is used only
+ * where that one agent is what matters: the bound agent's workspace, or a workspace with a
+ * single agent. Its frames go to the model at once (the fast path for the agent-id change and
+ * the reconnect), and each frame also triggers a coalesced GET of the whole workspace so the
+ * model gets full rows (statuses, sibling agents, times). While an agent is still `connecting`
+ * the workspace is re-read every few seconds, because connection-watch says nothing when it
+ * becomes `connected` and the stuck signature needs exactly that. Other workspaces use watch-ws
+ * (or SSE), which pushes the whole workspace on every change. The list poll keeps running
+ * underneath: it finds added and removed workspaces and catches status-only drifts.
+ */
+import type { CoderClient } from '../api/client';
+import { errorText, isAuthError, isNotFound, isUnreachable, CoderApiError } from '../api/errors';
+import { agentsOf, type Workspace } from '../api/schemas';
+import { describeClose, type CloseReason } from '../api/socket';
+import type { Clock, TimerHandle } from '../common/clock';
+import { Emitter, type Disposable } from '../common/disposable';
+import type { Logger } from '../common/log';
+import type { Change, ConnectionState, FleetEvent, StreamRung } from '../model/types';
+import { DeploymentSupport } from './ladder';
+import { chooseLiveSet } from './liveSet';
+import { RateLimitedLog, reasonKind } from './rateLimitedLog';
+import { WorkspaceFeed, type FeedHost } from './workspaceFeed';
+
+export interface SyncSettings {
+  workspaceFilter: string;
+  pollIntervalMs: number;
+  maxLiveWorkspaces: number;
+  /** The list poll is this many times slower while the view is hidden. Default 4. */
+  hiddenPollFactor?: number;
+}
+
+export interface DeploymentSyncOptions {
+  client: CoderClient;
+  fleet: { apply(e: FleetEvent): Change[] };
+  clock: Clock;
+  log: Logger;
+  settings: SyncSettings;
+  random?: () => number;
+  /** What the deployment offers; pass the same one again to remember it across re-creations. */
+  support?: DeploymentSupport;
+  /** Expected server ping interval of the streams (heartbeat = twice this). Default 15 s. */
+  pingIntervalMs?: number;
+  /** Re-read period while an agent on a connection-watch is still connecting. Default 2 s. */
+  settleMs?: number;
+}
+
+const MAX_SETTLE_READS = 30;
+
+export class DeploymentSync implements Disposable {
+  private readonly changes = new Emitter<Change[]>();
+  readonly onChanges = this.changes.event;
+
+  private readonly support: DeploymentSupport;
+  private readonly invalid: RateLimitedLog;
+  private settings: Required<SyncSettings>;
+  private readonly feeds = new Map<string, WorkspaceFeed>();
+  /** Last known rows, in list order: input of the live set and of connection-watch agent names. */
+  private rows = new Map<string, Workspace>();
+  private bound: string | undefined;
+  private visible: string[] = [];
+  private viewVisible = true;
+  private readonly boundAgents = new Map<string, string>();
+  private username: string | undefined;
+  private connection: ConnectionState['kind'] | undefined;
+
+  private started = false;
+  private disposed = false;
+  private signedOut = false;
+  /** Bumped on sign-out and dispose: answers of requests started before are dropped. */
+  private epoch = 0;
+  private abort = new AbortController();
+  private pollTimer: TimerHandle | undefined;
+  private lastPollAttempt = Number.NEGATIVE_INFINITY;
+  private polling: Promise<void> | undefined;
+  private readonly host: FeedHost;
+  private readonly fetches = new Map<string, { again: boolean }>();
+  private readonly settling = new Map<string, { timer: TimerHandle; reads: number }>();
+
+  constructor(private readonly o: DeploymentSyncOptions) {
+    this.support = o.support ?? new DeploymentSupport();
+    this.invalid = new RateLimitedLog(o.log, o.clock);
+    this.settings = { hiddenPollFactor: 4, ...o.settings };
+    this.host = this.makeHost();
+  }
+
+  start(): void {
+    if (this.started || this.disposed) return;
+    this.started = true;
+    this.setConnection({ kind: 'connecting' });
+    void this.pollNow();
+  }
+
+  /** A full REST resync now; after a sign-out this is what starts everything again. */
+  async refresh(): Promise<void> {
+    if (this.disposed) return;
+    if (this.signedOut) {
+      this.signedOut = false;
+      this.abort = new AbortController();
+      this.setConnection({ kind: 'connecting' });
+    }
+    this.started = true;
+    for (const [id, feed] of this.feeds) {
+      feed.reconnectNow();
+      if (feed.rung !== 'poll') this.fetchWorkspace(id);
+    }
+    await this.pollNow();
+  }
+
+  setBoundWorkspace(id: string | undefined): void {
+    if (this.bound === id) return;
+    this.bound = id;
+    this.updateLiveSet();
+  }
+
+  setBoundAgentName(workspaceId: string, agentName: string | undefined): void {
+    if (this.boundAgents.get(workspaceId) === agentName) return;
+    if (agentName === undefined) this.boundAgents.delete(workspaceId);
+    else this.boundAgents.set(workspaceId, agentName);
+    this.feeds.get(workspaceId)?.agentChanged();
+  }
+
+  setVisibleWorkspaces(ids: string[]): void {
+    this.visible = [...ids];
+    this.updateLiveSet();
+  }
+
+  setViewVisible(v: boolean): void {
+    if (this.viewVisible === v) return;
+    this.viewVisible = v;
+    this.schedulePoll();
+  }
+
+  updateSettings(next: Partial<SyncSettings>): void {
+    const before = this.settings;
+    this.settings = { ...before, ...next };
+    if (before.workspaceFilter !== this.settings.workspaceFilter) void this.pollNow();
+    else if (before.pollIntervalMs !== this.settings.pollIntervalMs || before.hiddenPollFactor !== this.settings.hiddenPollFactor) this.schedulePoll();
+    if (before.maxLiveWorkspaces !== this.settings.maxLiveWorkspaces) this.updateLiveSet();
+  }
+
+  rungOf(workspaceId: string): StreamRung | undefined {
+    return this.feeds.get(workspaceId)?.rung ?? (this.rows.has(workspaceId) ? 'poll' : undefined);
+  }
+
+  /** Workspaces with a live feed (for diagnostics and tests). */
+  get liveWorkspaces(): string[] {
+    return [...this.feeds.keys()];
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.stopAll();
+    this.changes.dispose();
+  }
+
+  // ---- list poll -------------------------------------------------------------------------
+
+  private pollNow(): Promise<void> {
+    if (this.polling) return this.polling;
+    if (!this.active()) return Promise.resolve();
+    this.pollTimer?.cancel();
+    this.polling = this.pollOnce().finally(() => {
+      this.polling = undefined;
+      this.schedulePoll();
+    });
+    return this.polling;
+  }
+
+  private schedulePoll(): void {
+    this.pollTimer?.cancel();
+    this.pollTimer = undefined;
+    if (!this.active() || this.polling) return;
+    const s = this.settings;
+    const interval = this.viewVisible ? s.pollIntervalMs : s.pollIntervalMs * s.hiddenPollFactor;
+    const delay = Math.max(0, this.lastPollAttempt + interval - this.o.clock.now());
+    this.pollTimer = this.o.clock.setTimeout(() => void this.pollNow(), delay);
+  }
+
+  private async pollOnce(): Promise<void> {
+    const epoch = this.epoch;
+    const signal = this.abort.signal;
+    this.lastPollAttempt = this.o.clock.now();
+    try {
+      if (this.username === undefined) {
+        const me = await this.o.client.me({ signal });
+        if (epoch !== this.epoch) return;
+        this.username = me.username;
+      }
+      const list = await this.o.client.allWorkspaces(this.settings.workspaceFilter, { signal });
+      if (epoch !== this.epoch) return;
+      this.markLive();
+      const next = new Map(list.map((w) => [w.id, w] as const));
+      // Live workspaces outside the filter (e.g. the bound one) stay: the list does not speak for them.
+      for (const id of this.feeds.keys()) {
+        const row = this.rows.get(id);
+        if (row && !next.has(id)) next.set(id, row);
+      }
+      this.rows = next;
+      this.apply({ kind: 'workspaces', workspaces: [...next.values()], at: this.o.clock.now() });
+      this.updateLiveSet();
+    } catch (e) {
+      if (epoch === this.epoch) this.failed(e, 'workspace list');
+    }
+  }
+
+  // ---- live set and feeds ----------------------------------------------------------------
+
+  private updateLiveSet(): void {
+    if (!this.active()) return;
+    const ids = chooseLiveSet({
+      bound: this.bound,
+      visible: this.visible,
+      workspaces: [...this.rows.values()],
+      username: this.username,
+      max: this.settings.maxLiveWorkspaces,
+    });
+    for (const [id, feed] of this.feeds) {
+      if (ids.includes(id)) continue;
+      feed.dispose();
+      this.feeds.delete(id);
+      this.stopSettling(id);
+      if (this.rows.has(id)) this.apply({ kind: 'rung', workspaceId: id, rung: 'poll', at: this.o.clock.now() });
+    }
+    for (const id of ids) {
+      if (this.feeds.has(id)) continue;
+      const feed = new WorkspaceFeed(this.host, id);
+      this.feeds.set(id, feed);
+      feed.start();
+    }
+  }
+
+  private makeHost(): FeedHost {
+    return {
+      client: this.o.client,
+      clock: this.o.clock,
+      log: this.o.log,
+      support: this.support,
+      random: this.o.random,
+      pingIntervalMs: this.o.pingIntervalMs,
+      connectionWatchAgent: (id) => {
+        const bound = this.boundAgents.get(id);
+        if (bound) return bound;
+        const row = this.rows.get(id);
+        const agents = row ? agentsOf(row) : [];
+        return agents.length === 1 ? agents[0]?.name : undefined;
+      },
+      onConnectionWatch: (id, agentName, event) => {
+        this.markLive();
+        this.apply({ kind: 'connection-watch', workspaceId: id, agentName, event, at: this.o.clock.now() });
+        this.fetchWorkspace(id);
+      },
+      onWatchEvent: (id, event) => {
+        this.markLive();
+        if (event.type === 'workspace') {
+          this.rows.set(id, event.workspace);
+          this.apply({ kind: 'workspace', workspace: event.workspace, at: this.o.clock.now() });
+        } else {
+          this.invalid.warn(`stream-error:${event.error.message}`, `workspace ${id} stream error: ${event.error.message}`);
+        }
+      },
+      onOpened: (id, rung, reconnect) => {
+        this.o.log.debug(`${rung} open for ${id}${reconnect ? ' (reconnected)' : ''}`);
+        this.markLive();
+        // Events missed while down must not be lost; connection-watch never sends full rows.
+        if (reconnect || rung === 'connection-watch') this.fetchWorkspace(id);
+      },
+      onFailure: (_id, _rung, reason) => {
+        if (isUnreachableClose(reason)) this.goOffline(describeClose(reason));
+      },
+      onSignedOut: (detail) => this.signOut(detail),
+      onRung: (id, rung) => {
+        this.o.log.info(`workspace ${id} now fed by ${rung} (${this.support.describe()})`);
+        this.apply({ kind: 'rung', workspaceId: id, rung, at: this.o.clock.now() });
+      },
+      onMaybeGone: (id) => this.fetchWorkspace(id),
+      onInvalid: (reason) => this.invalid.warn(reasonKind(reason), `invalid frame skipped: ${reason}`),
+    };
+  }
+
+  // ---- per-workspace REST reads ----------------------------------------------------------
+
+  /** GET /workspaces/{id}, coalesced: a request while one is in flight makes one more read. */
+  private fetchWorkspace(id: string): void {
+    if (!this.active()) return;
+    const pending = this.fetches.get(id);
+    if (pending) {
+      pending.again = true;
+      return;
+    }
+    const state = { again: false };
+    this.fetches.set(id, state);
+    const epoch = this.epoch;
+    const signal = this.abort.signal;
+    const run = async () => {
+      do {
+        state.again = false;
+        const ws = await this.o.client.workspace(id, { signal });
+        if (epoch !== this.epoch) return;
+        this.markLive();
+        this.rows.set(id, ws);
+        this.apply({ kind: 'workspace', workspace: ws, at: this.o.clock.now() });
+        this.settle(id, ws);
+      } while (state.again && epoch === this.epoch);
+    };
+    run()
+      .catch((e: unknown) => {
+        if (epoch !== this.epoch) return;
+        if (isNotFound(e)) this.removed(id);
+        else this.failed(e, `workspace ${id}`);
+      })
+      .finally(() => this.fetches.delete(id));
+  }
+
+  /** On connection-watch, re-read a workspace while an agent has not connected yet. */
+  private settle(id: string, ws: Workspace): void {
+    const connecting = agentsOf(ws).some((a) => a.status === 'connecting');
+    const onWatch = this.feeds.get(id)?.rung === 'connection-watch';
+    const prev = this.settling.get(id);
+    if (!connecting || !onWatch) {
+      this.stopSettling(id);
+      return;
+    }
+    const reads = (prev?.reads ?? 0) + 1;
+    if (reads > MAX_SETTLE_READS) return;
+    prev?.timer.cancel();
+    const timer = this.o.clock.setTimeout(() => this.fetchWorkspace(id), this.o.settleMs ?? 2000);
+    this.settling.set(id, { timer, reads });
+  }
+
+  private stopSettling(id: string): void {
+    this.settling.get(id)?.timer.cancel();
+    this.settling.delete(id);
+  }
+
+  private removed(id: string): void {
+    this.rows.delete(id);
+    this.stopSettling(id);
+    this.apply({ kind: 'workspace-removed', workspaceId: id, at: this.o.clock.now() });
+    const feed = this.feeds.get(id);
+    if (feed && id !== this.bound) {
+      feed.dispose();
+      this.feeds.delete(id);
+    }
+  }
+
+  // ---- connection state ------------------------------------------------------------------
+
+  private failed(e: unknown, what: string): void {
+    if (e instanceof CoderApiError && e.kind === 'aborted') return;
+    const text = errorText(e, this.o.client.secrets);
+    if (isAuthError(e)) this.signOut(text);
+    else if (isUnreachable(e)) this.goOffline(text);
+    else this.o.log.error(`${what}: ${text}`);
+  }
+
+  private markLive(): void {
+    if (!this.active() || this.connection === 'live') return;
+    const wasOffline = this.connection === 'offline';
+    this.setConnection({ kind: 'live' });
+    if (wasOffline) {
+      // Back from an outage: catch up on everything at once instead of waiting for timers.
+      for (const feed of this.feeds.values()) feed.reconnectNow();
+      void this.pollNow();
+    }
+  }
+
+  private goOffline(error: string): void {
+    if (!this.active() || this.connection === 'offline') return;
+    this.o.log.warn(`deployment unreachable: ${error}`);
+    this.setConnection({ kind: 'offline', since: this.o.clock.now(), error });
+  }
+
+  private signOut(detail: string): void {
+    if (this.signedOut || this.disposed) return;
+    this.o.log.warn(`signed out: ${detail}`);
+    this.signedOut = true;
+    this.stopAll();
+    this.setConnection({ kind: 'signed-out', error: detail });
+  }
+
+  private stopAll(): void {
+    this.epoch++;
+    this.abort.abort();
+    this.pollTimer?.cancel();
+    this.pollTimer = undefined;
+    for (const feed of this.feeds.values()) feed.dispose();
+    this.feeds.clear();
+    for (const id of [...this.settling.keys()]) this.stopSettling(id);
+  }
+
+  private setConnection(state: ConnectionState): void {
+    this.connection = state.kind;
+    this.apply({ kind: 'connection', state, at: this.o.clock.now() });
+  }
+
+  private active(): boolean {
+    return this.started && !this.disposed && !this.signedOut;
+  }
+
+  private apply(e: FleetEvent): void {
+    let changes: Change[];
+    try {
+      changes = this.o.fleet.apply(e);
+    } catch (err) {
+      this.o.log.error(`model rejected a ${e.kind} event: ${errorText(err)}`);
+      return;
+    }
+    if (changes.length) this.changes.fire(changes);
+  }
+}
+
+function isUnreachableClose(r: CloseReason): boolean {
+  return r.kind === 'network' || (r.kind === 'http' && r.status >= 500);
+}

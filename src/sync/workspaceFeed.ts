@@ -1,0 +1,159 @@
+/**
+ * The live feed of one workspace: a ReconnectingStream on the best rung of the ladder that the
+ * deployment offers, moving down a rung when a rung turns out to be unavailable.
+ */
+import type { CoderClient } from '../api/client';
+import type { ConnectionWatchEvent } from '../api/schemas';
+import {
+  ReconnectingStream, describeClose, type CloseReason, type Connect, type StreamState,
+} from '../api/socket';
+import { connectionWatch, watchSse, watchWs, type WatchEvent } from '../api/streams';
+import type { Clock } from '../common/clock';
+import type { Disposable } from '../common/disposable';
+import type { Logger } from '../common/log';
+import type { StreamRung } from '../model/types';
+import { DeploymentSupport, nextRung, pickRung } from './ladder';
+
+export interface FeedHost {
+  readonly client: CoderClient;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly support: DeploymentSupport;
+  readonly random?: () => number;
+  readonly pingIntervalMs?: number;
+  /**
+   * The agent name a connection-watch should follow, or undefined when connection-watch would
+   * not see every agent that matters (several agents and none bound): then watch-ws is used.
+   */
+  connectionWatchAgent(workspaceId: string): string | undefined;
+  onConnectionWatch(workspaceId: string, agentName: string, event: ConnectionWatchEvent): void;
+  onWatchEvent(workspaceId: string, event: WatchEvent): void;
+  onOpened(workspaceId: string, rung: StreamRung, reconnect: boolean): void;
+  /** A transient failure (the stream retries by itself). */
+  onFailure(workspaceId: string, rung: StreamRung, reason: CloseReason): void;
+  onSignedOut(detail: string): void;
+  onRung(workspaceId: string, rung: StreamRung): void;
+  /** A rung answered 404 after having worked: the workspace itself may be gone. */
+  onMaybeGone(workspaceId: string): void;
+  onInvalid(reason: string): void;
+}
+
+export class WorkspaceFeed implements Disposable {
+  private stream: ReconnectingStream<unknown> | undefined;
+  private current: StreamRung = 'poll';
+  private reported: StreamRung | undefined;
+  private agentName: string | undefined;
+  /** Rungs that failed for this workspace only (e.g. a non-retryable WatchError). */
+  private readonly excluded = new Set<StreamRung>();
+  private disposed = false;
+
+  constructor(private readonly host: FeedHost, readonly workspaceId: string) {}
+
+  get rung(): StreamRung {
+    return this.current;
+  }
+
+  get streamState(): StreamState | undefined {
+    return this.stream?.state;
+  }
+
+  start(from: StreamRung = 'connection-watch'): void {
+    if (this.disposed) return;
+    this.stream?.dispose();
+    this.stream = undefined;
+    let rung = pickRung(this.host.support, this.excluded, from);
+    if (rung === 'connection-watch') {
+      this.agentName = this.host.connectionWatchAgent(this.workspaceId);
+      if (this.agentName === undefined) rung = pickRung(this.host.support, this.excluded, 'watch-ws');
+    }
+    this.setRung(rung);
+    if (rung === 'poll') return;
+    const stream = new ReconnectingStream<unknown>({
+      connect: this.connectFor(rung),
+      clock: this.host.clock,
+      random: this.host.random,
+      pingIntervalMs: this.host.pingIntervalMs,
+      onFrame: (frame) => this.frame(rung, frame),
+      onOpen: ({ reconnect }) => {
+        this.host.support.markSupported(rung);
+        this.host.onOpened(this.workspaceId, rung, reconnect);
+      },
+      onState: (s) => this.stateChanged(rung, s),
+    });
+    this.stream = stream;
+    stream.start();
+  }
+
+  /** The followed agent changed (binding): reopen from the top of the ladder. */
+  agentChanged(): void {
+    if (this.host.connectionWatchAgent(this.workspaceId) !== this.agentName || this.current !== 'connection-watch') {
+      this.start();
+    }
+  }
+
+  reconnectNow(): void {
+    const s = this.stream?.state;
+    if (s?.kind === 'backoff') this.stream?.reconnectNow();
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.stream?.dispose();
+    this.stream = undefined;
+  }
+
+  private connectFor(rung: StreamRung): Connect<unknown> {
+    const { client } = this.host;
+    const onInvalid = (reason: string) => this.host.onInvalid(reason);
+    switch (rung) {
+      case 'connection-watch':
+        return connectionWatch(client, this.workspaceId, this.agentName, onInvalid) as Connect<unknown>;
+      case 'watch-ws':
+        return watchWs(client, this.workspaceId, onInvalid) as Connect<unknown>;
+      default:
+        return watchSse(client, this.workspaceId, onInvalid) as Connect<unknown>;
+    }
+  }
+
+  private frame(rung: StreamRung, frame: unknown): void {
+    if (rung === 'connection-watch') {
+      this.host.onConnectionWatch(this.workspaceId, this.agentName ?? '', frame as ConnectionWatchEvent);
+    } else {
+      this.host.onWatchEvent(this.workspaceId, frame as WatchEvent);
+    }
+  }
+
+  private stateChanged(rung: StreamRung, s: StreamState): void {
+    if (this.disposed) return;
+    if (s.kind === 'backoff') {
+      this.host.log.debug(`${rung} ${this.workspaceId}: ${describeClose(s.reason)}; retry in ${s.delayMs} ms`);
+      this.host.onFailure(this.workspaceId, rung, s.reason);
+      return;
+    }
+    if (s.kind !== 'closed-permanently' || s.reason === 'disposed') return;
+    this.host.log.info(`${rung} ${this.workspaceId}: ${s.detail}`);
+    switch (s.reason) {
+      case 'signed-out':
+        this.host.onSignedOut(`${rung}: ${s.detail}`);
+        return;
+      case 'unsupported':
+        if (!this.host.support.markUnsupported(rung)) {
+          this.host.onMaybeGone(this.workspaceId);
+          this.excluded.add(rung);
+        }
+        break;
+      case 'fatal':
+        this.excluded.add(rung);
+        break;
+    }
+    // Defer so that the old stream's dispatch finishes before a new one starts.
+    queueMicrotask(() => this.start(nextRung(rung)));
+  }
+
+  private setRung(rung: StreamRung): void {
+    this.current = rung;
+    if (rung === this.reported) return;
+    this.reported = rung;
+    this.host.onRung(this.workspaceId, rung);
+  }
+}

@@ -1,0 +1,262 @@
+/**
+ * Host side of the agent details panel: one webview panel per agent, fed live from a
+ * DetailsSource (which the UI layer implements over the fleet), and turning the page's buttons
+ * into the extension's commands. The page is a separate, less trusted context: every message
+ * from it is validated, and nothing secret is ever sent to it.
+ */
+import { randomBytes } from 'node:crypto';
+import * as vscode from 'vscode';
+import type { Disposable } from '../common/disposable';
+import { DisposableStore } from '../common/disposable';
+import type { Logger } from '../common/log';
+import type { AgentDetailsView, DetailsAction, HostMessage, LogLine, LogStatus } from '../webview/protocol';
+import { clampText, logMessages, MAX_TEXT, parseWebviewMessage } from '../webview/protocol';
+
+/** Where the startup logs of one agent ID are delivered, backlog first. */
+export interface LogSink {
+  lines(lines: readonly LogLine[]): void;
+  status(status: LogStatus, message?: string): void;
+}
+
+/** What the panel shows, implemented by the UI layer over the fleet's data flow. */
+export interface DetailsSource {
+  /** Stable across agent-ID changes (e.g. deployment + workspace id + agent name): one panel per key. */
+  readonly key: string;
+  /** The current view, or undefined when the agent is gone (workspace deleted, signed out). */
+  getView(): AgentDetailsView | undefined;
+  /** Fires whenever the view may have changed (any fleet change touching the agent). */
+  onDidChange(listener: () => void): Disposable;
+  /** Follows the startup logs of one agent ID until disposed. */
+  followLogs(agentId: string, sink: LogSink): Disposable;
+  /** Called when the panel closes, so that the source can release what it holds. */
+  dispose?(): void;
+}
+
+export interface DetailsPanelContext {
+  extensionUri: vscode.Uri;
+  log: Logger;
+}
+
+/** The command each button runs, and which id it passes. */
+const COMMANDS: Record<DetailsAction, { command: string; arg: (v: AgentDetailsView) => string }> = {
+  replay: { command: 'coderStatus.replayLifecycle', arg: (v) => v.agentId },
+  reinitialize: { command: 'coderStatus.reinitializeAgent', arg: (v) => v.agentId },
+  restart: { command: 'coderStatus.restartWorkspace', arg: (v) => v.workspaceId },
+  reconnect: { command: 'coderStatus.reconnect', arg: (v) => v.agentId },
+};
+
+/** Lines kept on the host so that a recreated page (hidden, then shown) gets the backlog. */
+const MAX_BUFFERED_LINES = 5000;
+/** Bursts of fleet changes (a whole workspace per frame) are coalesced into one post. */
+const UPDATE_DELAY_MS = 50;
+
+export class DetailsPanel implements Disposable {
+  private static readonly open = new Map<string, DetailsPanel>();
+
+  /** Opens the panel for the source's agent, or reveals it when it is already open. */
+  static show(ctx: DetailsPanelContext, source: DetailsSource): DetailsPanel {
+    const existing = DetailsPanel.open.get(source.key);
+    if (existing) {
+      source.dispose?.();
+      existing.panel.reveal();
+      return existing;
+    }
+    const panel = new DetailsPanel(ctx, source);
+    DetailsPanel.open.set(source.key, panel);
+    return panel;
+  }
+
+  static get(key: string): DetailsPanel | undefined {
+    return DetailsPanel.open.get(key);
+  }
+
+  /** For deactivate: closes every panel. */
+  static disposeAll(): void {
+    for (const p of [...DetailsPanel.open.values()]) p.dispose();
+  }
+
+  private readonly panel: vscode.WebviewPanel;
+  private readonly store = new DisposableStore();
+  private logFollow: Disposable | undefined;
+  private followedAgentId: string | undefined;
+  private logBuffer: LogLine[] = [];
+  private logStatus: HostMessage | undefined;
+  private ready = false;
+  private lastSent: string | undefined;
+  private pending: ReturnType<typeof setTimeout> | undefined;
+  private disposed = false;
+
+  private constructor(
+    private readonly ctx: DetailsPanelContext,
+    private readonly source: DetailsSource,
+  ) {
+    const roots = [vscode.Uri.joinPath(ctx.extensionUri, 'dist'), vscode.Uri.joinPath(ctx.extensionUri, 'media')];
+    const view = source.getView();
+    this.panel = vscode.window.createWebviewPanel(
+      'coderStatus.details',
+      view ? titleOf(view) : 'Agent Details',
+      vscode.ViewColumn.Active,
+      { enableScripts: true, enableCommandUris: false, localResourceRoots: roots, enableFindWidget: true },
+    );
+    this.panel.iconPath = vscode.Uri.joinPath(ctx.extensionUri, 'media', 'coder-status.svg');
+    this.panel.webview.html = this.html();
+    this.store.add(this.panel.webview.onDidReceiveMessage((m: unknown) => this.receive(m)));
+    this.store.add(
+      this.panel.onDidChangeViewState((e) => {
+        // A hidden page is destroyed (no retainContextWhenHidden); it says `ready` again when shown.
+        if (!e.webviewPanel.visible) {
+          this.ready = false;
+          this.lastSent = undefined;
+        }
+      }),
+    );
+    this.store.add(this.panel.onDidDispose(() => this.dispose()));
+    this.store.add(source.onDidChange(() => this.scheduleUpdate()));
+    this.followLogsOf(view?.agentId);
+  }
+
+  get key(): string {
+    return this.source.key;
+  }
+
+  reveal(): void {
+    this.panel.reveal();
+  }
+
+  private html(): string {
+    const webview = this.panel.webview;
+    const nonce = randomBytes(18).toString('base64');
+    const script = webview.asWebviewUri(vscode.Uri.joinPath(this.ctx.extensionUri, 'dist', 'webview.js'));
+    const style = webview.asWebviewUri(vscode.Uri.joinPath(this.ctx.extensionUri, 'media', 'details.css'));
+    const csp = [
+      `default-src 'none'`,
+      `script-src 'nonce-${nonce}'`,
+      `style-src ${webview.cspSource}`,
+      `font-src ${webview.cspSource}`,
+    ].join('; ');
+    // Only fixed markup and extension URIs here: all agent data arrives later as messages.
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${style.toString()}">
+<title>Agent Details</title>
+</head>
+<body>
+<main id="app" aria-live="polite"></main>
+<script nonce="${nonce}" src="${script.toString()}"></script>
+</body>
+</html>`;
+  }
+
+  private receive(raw: unknown): void {
+    const checked = parseWebviewMessage(raw);
+    if (!checked.ok) {
+      this.ctx.log.warn(`details panel ${this.source.key}: ignored an invalid message from the page (${checked.reason})`);
+      return;
+    }
+    const msg = checked.message;
+    if (msg.type === 'ready') {
+      this.ready = true;
+      this.lastSent = undefined;
+      this.update(true);
+      return;
+    }
+    void this.runAction(msg.action);
+  }
+
+  private async runAction(action: DetailsAction): Promise<void> {
+    const view = this.source.getView();
+    let ok = false;
+    if (view && view.actions[action]) {
+      const { command, arg } = COMMANDS[action];
+      this.ctx.log.info(`details panel: ${action} requested for ${view.workspaceName}.${view.agentName}`);
+      try {
+        await vscode.commands.executeCommand(command, arg(view));
+        ok = true;
+      } catch (e) {
+        this.ctx.log.error(`details panel: ${command} failed: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    } else {
+      this.ctx.log.warn(`details panel: ${action} is not available for ${this.source.key} right now`);
+    }
+    this.post({ type: 'actionDone', action, ok });
+  }
+
+  private scheduleUpdate(): void {
+    if (this.pending !== undefined || this.disposed) return;
+    this.pending = setTimeout(() => {
+      this.pending = undefined;
+      this.update(false);
+    }, UPDATE_DELAY_MS);
+  }
+
+  /** Sends the current view (when it changed) and follows the logs of the current agent ID. */
+  private update(withLogs: boolean): void {
+    if (this.disposed) return;
+    const view = this.source.getView();
+    if (view) this.panel.title = titleOf(view);
+    if (view?.agentId !== this.followedAgentId) this.followLogsOf(view?.agentId);
+    else if (withLogs) this.sendLogBacklog();
+    const message: HostMessage = view
+      ? { type: 'state', agent: view }
+      : { type: 'gone', reason: 'This agent is no longer known: its workspace was deleted or rebuilt without it, or the deployment was signed out.' };
+    const serialized = JSON.stringify(message);
+    if (serialized === this.lastSent) return;
+    if (this.post(message)) this.lastSent = serialized;
+  }
+
+  private followLogsOf(agentId: string | undefined): void {
+    this.logFollow?.dispose();
+    this.logFollow = undefined;
+    this.followedAgentId = agentId;
+    this.logBuffer = [];
+    this.logStatus = undefined;
+    this.post({ type: 'logs', reset: true, lines: [] });
+    if (!agentId) return;
+    const follow = this.source.followLogs(agentId, {
+      lines: (lines) => {
+        if (this.followedAgentId !== agentId || this.disposed) return;
+        const clamped = lines.map((l) => (l.output.length > MAX_TEXT ? { ...l, output: clampText(l.output, MAX_TEXT) } : l));
+        this.logBuffer.push(...clamped);
+        if (this.logBuffer.length > MAX_BUFFERED_LINES) this.logBuffer.splice(0, this.logBuffer.length - MAX_BUFFERED_LINES);
+        for (const m of logMessages(clamped, false)) this.post(m);
+      },
+      status: (status, message) => {
+        if (this.followedAgentId !== agentId || this.disposed) return;
+        this.logStatus = { type: 'logStatus', status, message: message ? clampText(message) : null };
+        this.post(this.logStatus);
+      },
+    });
+    this.logFollow = follow;
+  }
+
+  private sendLogBacklog(): void {
+    for (const m of logMessages(this.logBuffer, true)) this.post(m);
+    if (this.logStatus) this.post(this.logStatus);
+  }
+
+  /** Posts only to a page that said `ready`; a page that is not there yet gets everything then. */
+  private post(message: HostMessage): boolean {
+    if (!this.ready || this.disposed) return false;
+    void this.panel.webview.postMessage(message);
+    return true;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (this.pending !== undefined) clearTimeout(this.pending);
+    DetailsPanel.open.delete(this.source.key);
+    this.logFollow?.dispose();
+    this.store.dispose();
+    this.source.dispose?.();
+    this.panel.dispose();
+  }
+}
+
+function titleOf(v: AgentDetailsView): string {
+  return `${v.workspaceName}.${v.agentName}`;
+}

@@ -202,6 +202,7 @@ export class CoderClient {
     try {
       const headers = await this.headersFor({ Accept: stream?.accept ?? 'application/json' });
       if (body !== undefined) headers['Content-Type'] = 'application/json';
+      if (ctrl.signal.aborted) throw new Error('aborted before sending');
       const res = await this.fetchFn(this.baseUrl + path, {
         method,
         headers,

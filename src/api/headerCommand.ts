@@ -33,7 +33,8 @@ export function parseHeaderOutput(stdout: string): Record<string, string> {
     const eq = line.indexOf('=');
     if (eq < 0) throw new HeaderCommandError(`${where}: expected Name=Value.`);
     const name = line.slice(0, eq);
-    const value = line.slice(eq + 1).trim();
+    // Optional whitespace around a field value is spaces and tabs only (RFC 7230 OWS).
+    const value = line.slice(eq + 1).replace(/^[ \t]+|[ \t]+$/g, '');
     if (!isHeaderName(name)) {
       throw new HeaderCommandError(`${where}: the header name is not a valid HTTP token (letters, digits and !#$%&'*+-.^_\`|~ only, no spaces).`);
     }

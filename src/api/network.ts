@@ -17,6 +17,8 @@ import { Agent as UndiciAgent, ProxyAgent, fetch as undiciFetch, type Dispatcher
 import { silentLogger, type Logger } from '../common/log';
 import { runHeaderCommand, type ExecFn } from './headerCommand';
 
+export { HeaderCommandError, parseHeaderOutput, runHeaderCommand, type ExecFn } from './headerCommand';
+
 // ---------------------------------------------------------------- proxy decision
 
 export interface ProxySettings {
@@ -224,8 +226,9 @@ type HttpsProxyAgentModule = Awaited<ReturnType<typeof loadProxyModule>>;
  * deployment's CA and verification are added here.
  */
 function tunnelAgent(mod: HttpsProxyAgentModule, proxyUrl: string, proxyTls: TlsOptions, targetTls: TlsOptions, headers: Record<string, string>): HttpAgent {
+  type ConnectArgs = Parameters<InstanceType<HttpsProxyAgentModule['HttpsProxyAgent']>['connect']>;
   class TunnelAgent extends mod.HttpsProxyAgent<string> {
-    override connect(req: Parameters<InstanceType<HttpsProxyAgentModule['HttpsProxyAgent']>['connect']>[0], opts: Parameters<InstanceType<HttpsProxyAgentModule['HttpsProxyAgent']>['connect']>[1]) {
+    override connect(req: ConnectArgs[0], opts: ConnectArgs[1]): ReturnType<InstanceType<HttpsProxyAgentModule['HttpsProxyAgent']>['connect']> {
       return super.connect(req, { ...opts, ...targetTls });
     }
   }

@@ -1,0 +1,89 @@
+// The e2e fixture: the packaged extension in code-server, driven by headless Chromium.
+//
+//   test('...', { timeout: 240_000 }, (t) =>
+//     withE2E(t, { settings: {...}, env: {...} }, async ({ wb, server, step }) => {
+//       await step('the view shows', async () => { await wb.openView(); ... });
+//     }));
+//
+// Whatever happens (a failed assertion, a timeout, an exception while starting), the browser
+// and code-server are stopped and the temp folders removed; on a failure a screenshot and the
+// logs are saved under test-results/ and their paths are printed as test diagnostics.
+import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { type CodeServer, type CodeServerOptions, startCodeServer } from './codeServer';
+import { openWorkbench, resultsDir, safeFileName, type Workbench } from './workbench';
+
+export { type CodeServer, type CodeServerOptions, defaultVsix, extensionId, projectRoot, startCodeServer } from './codeServer';
+export { openWorkbench, type StatusBarItem, type TreeItem, Workbench, type WorkbenchOptions } from './workbench';
+
+export interface E2E {
+  server: CodeServer;
+  wb: Workbench;
+  /**
+   * A subtest that shares this code-server and browser; on failure it saves a screenshot
+   * named after itself. Steps run one after the other.
+   */
+  step(name: string, fn: () => Promise<void>, options?: { timeout?: number }): Promise<void>;
+}
+
+export type E2EOptions = CodeServerOptions;
+
+/** Saves a screenshot and a copy of every log, and tells the test report where they are. */
+async function saveEvidence(t: TestContext, name: string, server: CodeServer | undefined, wb: Workbench | undefined): Promise<void> {
+  const base = safeFileName(name);
+  if (wb) {
+    try {
+      const png = await wb.screenshot(`${base}-failure`);
+      t.diagnostic(`screenshot: ${png}`);
+    } catch (err) {
+      t.diagnostic(`no screenshot: ${String(err)}`);
+    }
+    for (const e of wb.pageErrors) t.diagnostic(`page error: ${e}`);
+  }
+  if (server) {
+    const dir = join(resultsDir, `${base}-logs`);
+    mkdirSync(dir, { recursive: true });
+    if (existsSync(server.logsDir)) cpSync(server.logsDir, join(dir, 'logs'), { recursive: true });
+    writeFileSync(join(dir, 'code-server.out'), server.serverOutput());
+    t.diagnostic(`logs: ${dir}`);
+    // One diagnostic per line: TAP escapes newlines inside one.
+    const tail = server.extensionLog().split('\n').filter((l) => l.trim() !== '').slice(-20);
+    for (const line of tail) t.diagnostic(`extension log: ${line}`);
+  }
+}
+
+export async function withE2E(t: TestContext, options: E2EOptions, fn: (e2e: E2E) => Promise<void>): Promise<void> {
+  let server: CodeServer | undefined;
+  let wb: Workbench | undefined;
+  let cleaned: Promise<void> | undefined;
+  const cleanup = (): Promise<void> =>
+    (cleaned ??= (async () => {
+      await wb?.close();
+      await server?.stop();
+    })());
+  // Runs also when the test times out while fn is still pending.
+  t.after(cleanup);
+
+  try {
+    server = await startCodeServer(options);
+    wb = await openWorkbench(server.url, { logsDir: server.logsDir, signal: t.signal });
+    const started = { server, wb };
+    const step = async (name: string, stepFn: () => Promise<void>, stepOptions: { timeout?: number } = {}): Promise<void> => {
+      await t.test(name, { timeout: stepOptions.timeout ?? 60_000 }, async (st) => {
+        try {
+          await stepFn();
+        } catch (err) {
+          await saveEvidence(st, `${t.name}-${name}`, started.server, started.wb);
+          throw err;
+        }
+      });
+    };
+    await fn({ ...started, step });
+  } catch (err) {
+    await saveEvidence(t, t.name, server, wb);
+    throw err;
+  } finally {
+    await cleanup();
+  }
+}

@@ -166,28 +166,33 @@ export class DeploymentSync implements Disposable {
   private pollNow(): Promise<void> {
     if (this.polling) return this.polling;
     if (!this.active()) return Promise.resolve();
-    this.pollTimer?.cancel();
+    this.lastPollAttempt = this.o.clock.now();
     this.polling = this.pollOnce().finally(() => {
       this.polling = undefined;
-      this.schedulePoll();
     });
+    // The next poll is timed from this one's start, so a slow answer does not stretch the period.
+    this.schedulePoll();
     return this.polling;
   }
 
   private schedulePoll(): void {
     this.pollTimer?.cancel();
     this.pollTimer = undefined;
-    if (!this.active() || this.polling) return;
+    if (!this.active()) return;
     const s = this.settings;
     const interval = this.viewVisible ? s.pollIntervalMs : s.pollIntervalMs * s.hiddenPollFactor;
     const delay = Math.max(0, this.lastPollAttempt + interval - this.o.clock.now());
-    this.pollTimer = this.o.clock.setTimeout(() => void this.pollNow(), delay);
+    this.pollTimer = this.o.clock.setTimeout(() => {
+      this.pollTimer = undefined;
+      // Still waiting for the previous answer: poll again as soon as it is in.
+      if (this.polling) void this.polling.then(() => this.pollNow());
+      else void this.pollNow();
+    }, delay);
   }
 
   private async pollOnce(): Promise<void> {
     const epoch = this.epoch;
     const signal = this.abort.signal;
-    this.lastPollAttempt = this.o.clock.now();
     try {
       if (this.username === undefined) {
         const me = await this.o.client.me({ signal });
@@ -300,23 +305,26 @@ export class DeploymentSync implements Disposable {
     const epoch = this.epoch;
     const signal = this.abort.signal;
     const run = async () => {
-      do {
-        state.again = false;
-        const ws = await this.o.client.workspace(id, { signal });
-        if (epoch !== this.epoch) return;
-        this.markLive();
-        this.rows.set(id, ws);
-        this.apply({ kind: 'workspace', workspace: ws, at: this.o.clock.now() });
-        this.settle(id, ws);
-      } while (state.again && epoch === this.epoch);
+      try {
+        do {
+          state.again = false;
+          const ws = await this.o.client.workspace(id, { signal });
+          if (epoch !== this.epoch) return;
+          this.markLive();
+          this.rows.set(id, ws);
+          this.apply({ kind: 'workspace', workspace: ws, at: this.o.clock.now() });
+          this.settle(id, ws);
+        } while (state.again && epoch === this.epoch);
+      } finally {
+        // Synchronously with the last check of `again`, so that no request can slip in between.
+        if (this.fetches.get(id) === state) this.fetches.delete(id);
+      }
     };
-    run()
-      .catch((e: unknown) => {
-        if (epoch !== this.epoch) return;
-        if (isNotFound(e)) this.removed(id);
-        else this.failed(e, `workspace ${id}`);
-      })
-      .finally(() => this.fetches.delete(id));
+    run().catch((e: unknown) => {
+      if (epoch !== this.epoch) return;
+      if (isNotFound(e)) this.removed(id);
+      else this.failed(e, `workspace ${id}`);
+    });
   }
 
   /** On connection-watch, re-read a workspace while an agent has not connected yet. */

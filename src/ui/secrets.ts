@@ -1,0 +1,133 @@
+/**
+ * The deployments this editor is signed in to, and where each one's session token lives.
+ *
+ * - Signed in through the sign-in command: the token is in SecretStorage under
+ *   `coderStatus.token:<url>`, the URL in globalState (shared by all windows).
+ * - Picked up from CODER_URL/CODER_SESSION_TOKEN or the coder CLI login: kept for this session
+ *   only (in memory, never written anywhere), found again at the next start. Signing out of
+ *   one remembers the URL as dismissed so that it is not picked up again.
+ * A token never goes to settings, logs, or anything shown.
+ */
+import * as vscode from 'vscode';
+import type { Logger } from '../common/log';
+import type { CredentialSource } from '../api/credentials';
+
+export type TokenSource = 'secret' | CredentialSource;
+
+export interface DeploymentEntry {
+  url: string;
+  tokenSource: TokenSource;
+}
+
+export interface DeploymentsChange {
+  deployments: readonly DeploymentEntry[];
+  /** Deployments whose token changed (signed in again, here or in another window). */
+  tokenChanged: readonly string[];
+}
+
+const LIST_KEY = 'coderStatus.deployments';
+const DISMISSED_KEY = 'coderStatus.dismissedDeployments';
+const SECRET_PREFIX = 'coderStatus.token:';
+
+export function secretKey(url: string): string {
+  return `${SECRET_PREFIX}${url}`;
+}
+
+export class DeploymentStore implements vscode.Disposable {
+  private readonly emitter = new vscode.EventEmitter<DeploymentsChange>();
+  readonly onDidChange = this.emitter.event;
+  /** Picked-up credentials of this session: url -> token and where it came from. */
+  private readonly adopted = new Map<string, { token: string; source: CredentialSource }>();
+  private readonly subscription: vscode.Disposable;
+
+  constructor(
+    private readonly secrets: vscode.SecretStorage,
+    private readonly state: vscode.Memento,
+    private readonly log: Logger,
+  ) {
+    // Another window signed in or out: its globalState write is visible here, its event is not.
+    this.subscription = secrets.onDidChange((e) => {
+      if (!e.key.startsWith(SECRET_PREFIX)) return;
+      const url = e.key.slice(SECRET_PREFIX.length);
+      this.fire([url]);
+    });
+  }
+
+  /** Every deployment, signed-in ones first; a URL appears once (a stored token wins). */
+  list(): DeploymentEntry[] {
+    const stored = this.stored();
+    const out: DeploymentEntry[] = stored.map((url) => ({ url, tokenSource: 'secret' }));
+    for (const [url, a] of this.adopted) {
+      if (!stored.includes(url)) out.push({ url, tokenSource: a.source });
+    }
+    return out;
+  }
+
+  has(url: string): boolean {
+    return this.list().some((d) => d.url === url);
+  }
+
+  isDismissed(url: string): boolean {
+    return this.state.get<string[]>(DISMISSED_KEY, []).includes(url);
+  }
+
+  /** The session token of a deployment, or undefined (then the deployment is signed out). */
+  async token(url: string): Promise<string | undefined> {
+    if (this.stored().includes(url)) return (await this.secrets.get(secretKey(url))) || undefined;
+    return this.adopted.get(url)?.token;
+  }
+
+  /** Stores a verified token (sign-in). */
+  async add(url: string, token: string): Promise<void> {
+    await this.secrets.store(secretKey(url), token);
+    const stored = this.stored();
+    if (!stored.includes(url)) await this.state.update(LIST_KEY, [...stored, url]);
+    await this.undismiss(url);
+    this.log.info(`signed in to ${url} (token in the secret store)`);
+    this.fire([url]);
+  }
+
+  /** Uses found credentials for this session without storing them. */
+  adopt(url: string, token: string, source: CredentialSource): void {
+    const before = this.adopted.get(url);
+    this.adopted.set(url, { token, source });
+    this.log.info(`using the ${source === 'env' ? 'CODER_URL/CODER_SESSION_TOKEN' : 'coder CLI'} login for ${url}`);
+    this.fire(before && before.token !== token ? [url] : []);
+  }
+
+  /** Signs out: forgets the stored token, and does not pick found credentials up again. */
+  async remove(url: string): Promise<void> {
+    const stored = this.stored();
+    if (stored.includes(url)) {
+      await this.state.update(LIST_KEY, stored.filter((u) => u !== url));
+      await this.secrets.delete(secretKey(url));
+    }
+    this.adopted.delete(url);
+    // Signed out means signed out: the same URL found in the environment or the CLI login is
+    // not picked up again at the next start (signing in explicitly lifts this).
+    const dismissed = this.state.get<string[]>(DISMISSED_KEY, []);
+    if (!dismissed.includes(url)) await this.state.update(DISMISSED_KEY, [...dismissed, url]);
+    this.log.info(`signed out of ${url}`);
+    this.fire([]);
+  }
+
+  private async undismiss(url: string): Promise<void> {
+    const dismissed = this.state.get<string[]>(DISMISSED_KEY, []);
+    if (dismissed.includes(url)) await this.state.update(DISMISSED_KEY, dismissed.filter((u) => u !== url));
+  }
+
+  private stored(): string[] {
+    const v = this.state.get<unknown>(LIST_KEY, []);
+    return Array.isArray(v) ? v.filter((u): u is string => typeof u === 'string') : [];
+  }
+
+  private fire(tokenChanged: string[]): void {
+    this.emitter.fire({ deployments: this.list(), tokenChanged });
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.emitter.dispose();
+    this.adopted.clear();
+  }
+}

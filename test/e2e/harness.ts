@@ -57,13 +57,19 @@ export async function withE2E(t: TestContext, options: E2EOptions, fn: (e2e: E2E
   let server: CodeServer | undefined;
   let wb: Workbench | undefined;
   let cleaned: Promise<void> | undefined;
+  let evidence: Promise<void> | undefined;
+  const keepEvidence = (): Promise<void> => (evidence ??= saveEvidence(t, t.name, server, wb));
   const cleanup = (): Promise<void> =>
     (cleaned ??= (async () => {
       await wb?.close();
       await server?.stop();
     })());
-  // Runs also when the test times out while fn is still pending.
-  t.after(cleanup);
+  // Runs also when the test times out while fn is still pending: then the evidence is taken
+  // here, before the browser goes away under the pending fn.
+  t.after(async () => {
+    if (t.signal.aborted) await keepEvidence();
+    await cleanup();
+  });
 
   try {
     server = await startCodeServer(options);
@@ -81,7 +87,7 @@ export async function withE2E(t: TestContext, options: E2EOptions, fn: (e2e: E2E
     };
     await fn({ ...started, step });
   } catch (err) {
-    await saveEvidence(t, t.name, server, wb);
+    if (!t.signal.aborted) await keepEvidence();
     throw err;
   } finally {
     await cleanup();

@@ -52,6 +52,9 @@ export interface DeploymentSyncOptions {
 }
 
 const MAX_SETTLE_READS = 30;
+const MIN_POLL_MS = 500;
+/** A failing stream asks the REST side whether the deployment is down, at most this often. */
+const PROBE_MIN_INTERVAL_MS = 5000;
 
 export class DeploymentSync implements Disposable {
   private readonly changes = new Emitter<Change[]>();
@@ -86,7 +89,7 @@ export class DeploymentSync implements Disposable {
   constructor(private readonly o: DeploymentSyncOptions) {
     this.support = o.support ?? new DeploymentSupport();
     this.invalid = new RateLimitedLog(o.log, o.clock);
-    this.settings = { hiddenPollFactor: 4, ...o.settings };
+    this.settings = mergeSettings({ hiddenPollFactor: 4, ...o.settings }, {});
     this.host = this.makeHost();
   }
 
@@ -139,7 +142,7 @@ export class DeploymentSync implements Disposable {
 
   updateSettings(next: Partial<SyncSettings>): void {
     const before = this.settings;
-    this.settings = { ...before, ...next };
+    this.settings = mergeSettings(before, next);
     if (before.workspaceFilter !== this.settings.workspaceFilter) void this.pollNow();
     else if (before.pollIntervalMs !== this.settings.pollIntervalMs || before.hiddenPollFactor !== this.settings.hiddenPollFactor) this.schedulePoll();
     if (before.maxLiveWorkspaces !== this.settings.maxLiveWorkspaces) this.updateLiveSet();
@@ -203,11 +206,9 @@ export class DeploymentSync implements Disposable {
       if (epoch !== this.epoch) return;
       this.markLive();
       const next = new Map(list.map((w) => [w.id, w] as const));
-      // Live workspaces outside the filter (e.g. the bound one) stay: the list does not speak for them.
-      for (const id of this.feeds.keys()) {
-        const row = this.rows.get(id);
-        if (row && !next.has(id)) next.set(id, row);
-      }
+      // The bound workspace may lie outside the filter: the list does not speak for it.
+      const boundRow = this.bound ? this.rows.get(this.bound) : undefined;
+      if (boundRow && !next.has(boundRow.id)) next.set(boundRow.id, boundRow);
       this.rows = next;
       this.apply({ kind: 'workspaces', workspaces: [...next.values()], at: this.o.clock.now() });
       this.updateLiveSet();
@@ -278,7 +279,9 @@ export class DeploymentSync implements Disposable {
         if (reconnect || rung === 'connection-watch') this.fetchWorkspace(id);
       },
       onFailure: (_id, _rung, reason) => {
-        if (isUnreachableClose(reason)) this.goOffline(describeClose(reason));
+        // One stream failing is not the deployment being down (a proxy may block WebSockets
+        // only): ask the REST side, whose failure is what turns the state offline.
+        if (isUnreachableClose(reason)) this.probe(describeClose(reason));
       },
       onSignedOut: (detail) => this.signOut(detail),
       onRung: (id, rung) => {
@@ -380,6 +383,13 @@ export class DeploymentSync implements Disposable {
     }
   }
 
+  private probe(why: string): void {
+    if (!this.active() || this.connection === 'offline') return;
+    if (this.o.clock.now() - this.lastPollAttempt < PROBE_MIN_INTERVAL_MS) return;
+    this.o.log.debug(`stream failed (${why}); checking the deployment`);
+    void this.pollNow();
+  }
+
   private goOffline(error: string): void {
     if (!this.active() || this.connection === 'offline') return;
     this.o.log.warn(`deployment unreachable: ${error}`);
@@ -423,6 +433,18 @@ export class DeploymentSync implements Disposable {
     }
     if (changes.length) this.changes.fire(changes);
   }
+}
+
+/** Applies the defined fields of `next`; keeps periods in a range that cannot hammer the server. */
+function mergeSettings(base: SyncSettings, next: Partial<SyncSettings>): Required<SyncSettings> {
+  const m = { ...base };
+  for (const [k, v] of Object.entries(next)) if (v !== undefined) (m as Record<string, unknown>)[k] = v;
+  return {
+    workspaceFilter: m.workspaceFilter,
+    pollIntervalMs: Math.max(MIN_POLL_MS, m.pollIntervalMs || MIN_POLL_MS),
+    maxLiveWorkspaces: m.maxLiveWorkspaces,
+    hiddenPollFactor: Math.max(1, m.hiddenPollFactor ?? 4),
+  };
 }
 
 function isUnreachableClose(r: CloseReason): boolean {

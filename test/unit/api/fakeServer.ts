@@ -15,7 +15,7 @@ export interface Recorded {
 }
 
 export type Route = (req: http.IncomingMessage, res: http.ServerResponse, body: string) => void;
-/** Returns a status to refuse the upgrade with, or a function that receives the open socket. */
+/** Returns a status to refuse the upgrade with (0: drop the connection), or a function that receives the open socket. */
 export type UpgradeRoute = (req: http.IncomingMessage) => number | ((ws: WebSocket) => void);
 
 export class FakeServer {
@@ -33,6 +33,10 @@ export class FakeServer {
       this.requests.push({ method: 'GET', path: req.url ?? '', headers: req.headers, body: '', upgrade: true });
       const route = this.upgrades.get(path);
       const verdict = route ? route(req) : 404;
+      if (verdict === 0) {
+        socket.destroy();
+        return;
+      }
       if (typeof verdict === 'number') {
         const body = JSON.stringify({ message: `refused ${verdict}` });
         socket.end(`HTTP/1.1 ${verdict} Refused\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);

@@ -165,6 +165,21 @@ test('network down: offline with the time it started, live again after the first
   assert.equal(offline?.state.kind === 'offline' && offline.state.since, t0);
 });
 
+test('a stream that cannot connect while REST works keeps the deployment live; with REST down it is offline', async () => {
+  const env = await setup([multi('w1')]);
+  env.server.ws('/api/v2/workspaces/w1/watch-ws', () => 0);
+  env.sync.start();
+  await eventually(() => env.log.lines.some((l) => l.includes('retry in')), 'first failure');
+  env.clock.advance(5000); // the first failure came right after the initial poll: no probe needed then
+  await eventually(() => env.log.lines.some((l) => l.includes('checking the deployment')), 'probe');
+  await env.fleet.until(() => env.fleet.of('workspaces').length === 2, 'probe answered');
+  assert.deepEqual(env.fleet.connectionKinds(), ['connecting', 'live']);
+  env.net.down = true;
+  env.clock.advance(5000);
+  await env.fleet.until(() => env.fleet.connectionKinds().includes('offline'), 'offline');
+  assert.equal(env.sync.rungOf('w1'), 'watch-ws', 'network failures do not move the ladder');
+});
+
 test('the list poll runs at the interval while visible and four times slower while hidden', async () => {
   const env = await setup([stopped('w1')]);
   const polls = () => env.fleet.of('workspaces').length;

@@ -23,18 +23,15 @@ import type { Clock, TimerHandle } from '../common/clock';
 import { Emitter, type Disposable } from '../common/disposable';
 import type { Logger } from '../common/log';
 import type { Change, ConnectionState, FleetEvent, StreamRung } from '../model/types';
+import { Coalescer } from './coalescer';
 import { DeploymentSupport } from './ladder';
 import { chooseLiveSet } from './liveSet';
+import { Poller } from './poller';
 import { RateLimitedLog, reasonKind } from './rateLimitedLog';
+import { mergeSettings, type SyncSettings } from './settings';
 import { WorkspaceFeed, type FeedHost } from './workspaceFeed';
 
-export interface SyncSettings {
-  workspaceFilter: string;
-  pollIntervalMs: number;
-  maxLiveWorkspaces: number;
-  /** The list poll is this many times slower while the view is hidden. Default 4. */
-  hiddenPollFactor?: number;
-}
+export type { SyncSettings } from './settings';
 
 export interface DeploymentSyncOptions {
   client: CoderClient;
@@ -52,7 +49,6 @@ export interface DeploymentSyncOptions {
 }
 
 const MAX_SETTLE_READS = 30;
-const MIN_POLL_MS = 500;
 /** A failing stream asks the REST side whether the deployment is down, at most this often. */
 const PROBE_MIN_INTERVAL_MS = 5000;
 
@@ -79,11 +75,9 @@ export class DeploymentSync implements Disposable {
   /** Bumped on sign-out and dispose: answers of requests started before are dropped. */
   private epoch = 0;
   private abort = new AbortController();
-  private pollTimer: TimerHandle | undefined;
-  private lastPollAttempt = Number.NEGATIVE_INFINITY;
-  private polling: Promise<void> | undefined;
+  private readonly poller: Poller;
+  private readonly reads: Coalescer;
   private readonly host: FeedHost;
-  private readonly fetches = new Map<string, { again: boolean }>();
   private readonly settling = new Map<string, { timer: TimerHandle; reads: number }>();
 
   constructor(private readonly o: DeploymentSyncOptions) {
@@ -91,13 +85,20 @@ export class DeploymentSync implements Disposable {
     this.invalid = new RateLimitedLog(o.log, o.clock);
     this.settings = mergeSettings({ hiddenPollFactor: 4, ...o.settings }, {});
     this.host = this.makeHost();
+    this.poller = new Poller({
+      clock: o.clock,
+      run: () => this.pollOnce(),
+      period: () => this.settings.pollIntervalMs * (this.viewVisible ? 1 : this.settings.hiddenPollFactor),
+    });
+    this.reads = new Coalescer((id) => this.readWorkspace(id), (id, e) => this.readFailed(id, e));
   }
 
   start(): void {
     if (this.started || this.disposed) return;
     this.started = true;
     this.setConnection({ kind: 'connecting' });
-    void this.pollNow();
+    this.poller.start();
+    void this.poller.pollNow();
   }
 
   /** A full REST resync now; after a sign-out this is what starts everything again. */
@@ -109,11 +110,12 @@ export class DeploymentSync implements Disposable {
       this.setConnection({ kind: 'connecting' });
     }
     this.started = true;
+    this.poller.start();
     for (const [id, feed] of this.feeds) {
       feed.reconnectNow();
       if (feed.rung !== 'poll') this.fetchWorkspace(id);
     }
-    await this.pollNow();
+    await this.poller.pollNow();
   }
 
   setBoundWorkspace(id: string | undefined): void {
@@ -137,14 +139,14 @@ export class DeploymentSync implements Disposable {
   setViewVisible(v: boolean): void {
     if (this.viewVisible === v) return;
     this.viewVisible = v;
-    this.schedulePoll();
+    this.poller.reschedule();
   }
 
   updateSettings(next: Partial<SyncSettings>): void {
     const before = this.settings;
     this.settings = mergeSettings(before, next);
-    if (before.workspaceFilter !== this.settings.workspaceFilter) void this.pollNow();
-    else if (before.pollIntervalMs !== this.settings.pollIntervalMs || before.hiddenPollFactor !== this.settings.hiddenPollFactor) this.schedulePoll();
+    if (before.workspaceFilter !== this.settings.workspaceFilter) void this.poller.pollNow();
+    else if (before.pollIntervalMs !== this.settings.pollIntervalMs || before.hiddenPollFactor !== this.settings.hiddenPollFactor) this.poller.reschedule();
     if (before.maxLiveWorkspaces !== this.settings.maxLiveWorkspaces) this.updateLiveSet();
   }
 
@@ -165,33 +167,6 @@ export class DeploymentSync implements Disposable {
   }
 
   // ---- list poll -------------------------------------------------------------------------
-
-  private pollNow(): Promise<void> {
-    if (this.polling) return this.polling;
-    if (!this.active()) return Promise.resolve();
-    this.lastPollAttempt = this.o.clock.now();
-    this.polling = this.pollOnce().finally(() => {
-      this.polling = undefined;
-    });
-    // The next poll is timed from this one's start, so a slow answer does not stretch the period.
-    this.schedulePoll();
-    return this.polling;
-  }
-
-  private schedulePoll(): void {
-    this.pollTimer?.cancel();
-    this.pollTimer = undefined;
-    if (!this.active()) return;
-    const s = this.settings;
-    const interval = this.viewVisible ? s.pollIntervalMs : s.pollIntervalMs * s.hiddenPollFactor;
-    const delay = Math.max(0, this.lastPollAttempt + interval - this.o.clock.now());
-    this.pollTimer = this.o.clock.setTimeout(() => {
-      this.pollTimer = undefined;
-      // Still waiting for the previous answer: poll again as soon as it is in.
-      if (this.polling) void this.polling.then(() => this.pollNow());
-      else void this.pollNow();
-    }, delay);
-  }
 
   private async pollOnce(): Promise<void> {
     const epoch = this.epoch;
@@ -297,37 +272,23 @@ export class DeploymentSync implements Disposable {
 
   /** GET /workspaces/{id}, coalesced: a request while one is in flight makes one more read. */
   private fetchWorkspace(id: string): void {
-    if (!this.active()) return;
-    const pending = this.fetches.get(id);
-    if (pending) {
-      pending.again = true;
-      return;
-    }
-    const state = { again: false };
-    this.fetches.set(id, state);
+    if (this.active()) this.reads.request(id);
+  }
+
+  private async readWorkspace(id: string): Promise<void> {
     const epoch = this.epoch;
-    const signal = this.abort.signal;
-    const run = async () => {
-      try {
-        do {
-          state.again = false;
-          const ws = await this.o.client.workspace(id, { signal });
-          if (epoch !== this.epoch) return;
-          this.markLive();
-          this.rows.set(id, ws);
-          this.apply({ kind: 'workspace', workspace: ws, at: this.o.clock.now() });
-          this.settle(id, ws);
-        } while (state.again && epoch === this.epoch);
-      } finally {
-        // Synchronously with the last check of `again`, so that no request can slip in between.
-        if (this.fetches.get(id) === state) this.fetches.delete(id);
-      }
-    };
-    run().catch((e: unknown) => {
-      if (epoch !== this.epoch) return;
-      if (isNotFound(e)) this.removed(id);
-      else this.failed(e, `workspace ${id}`);
-    });
+    const ws = await this.o.client.workspace(id, { signal: this.abort.signal });
+    if (epoch !== this.epoch) return;
+    this.markLive();
+    this.rows.set(id, ws);
+    this.apply({ kind: 'workspace', workspace: ws, at: this.o.clock.now() });
+    this.settle(id, ws);
+  }
+
+  private readFailed(id: string, e: unknown): void {
+    if (!this.active()) return;
+    if (isNotFound(e)) this.removed(id);
+    else this.failed(e, `workspace ${id}`);
   }
 
   /** On connection-watch, re-read a workspace while an agent has not connected yet. */
@@ -379,15 +340,15 @@ export class DeploymentSync implements Disposable {
     if (wasOffline) {
       // Back from an outage: catch up on everything at once instead of waiting for timers.
       for (const feed of this.feeds.values()) feed.reconnectNow();
-      void this.pollNow();
+      void this.poller.pollNow();
     }
   }
 
   private probe(why: string): void {
     if (!this.active() || this.connection === 'offline') return;
-    if (this.o.clock.now() - this.lastPollAttempt < PROBE_MIN_INTERVAL_MS) return;
+    if (this.o.clock.now() - this.poller.lastRunAt < PROBE_MIN_INTERVAL_MS) return;
     this.o.log.debug(`stream failed (${why}); checking the deployment`);
-    void this.pollNow();
+    void this.poller.pollNow();
   }
 
   private goOffline(error: string): void {
@@ -407,8 +368,8 @@ export class DeploymentSync implements Disposable {
   private stopAll(): void {
     this.epoch++;
     this.abort.abort();
-    this.pollTimer?.cancel();
-    this.pollTimer = undefined;
+    this.poller.stop();
+    this.reads.clear();
     for (const feed of this.feeds.values()) feed.dispose();
     this.feeds.clear();
     for (const id of [...this.settling.keys()]) this.stopSettling(id);
@@ -433,18 +394,6 @@ export class DeploymentSync implements Disposable {
     }
     if (changes.length) this.changes.fire(changes);
   }
-}
-
-/** Applies the defined fields of `next`; keeps periods in a range that cannot hammer the server. */
-function mergeSettings(base: SyncSettings, next: Partial<SyncSettings>): Required<SyncSettings> {
-  const m = { ...base };
-  for (const [k, v] of Object.entries(next)) if (v !== undefined) (m as Record<string, unknown>)[k] = v;
-  return {
-    workspaceFilter: m.workspaceFilter,
-    pollIntervalMs: Math.max(MIN_POLL_MS, m.pollIntervalMs || MIN_POLL_MS),
-    maxLiveWorkspaces: m.maxLiveWorkspaces,
-    hiddenPollFactor: Math.max(1, m.hiddenPollFactor ?? 4),
-  };
 }
 
 function isUnreachableClose(r: CloseReason): boolean {

@@ -99,7 +99,8 @@ function codeServerReady() {
  */
 function seedRipgrepCache() {
   const cacheDir = join(tmpdir(), `vscode-ripgrep-cache-${RIPGREP_CACHE.pkg}`);
-  const archive = join(cacheDir, `ripgrep-${RIPGREP_CACHE.tag}-x86_64-unknown-linux-musl.tar.gz`);
+  const target = process.arch === 'arm64' ? 'aarch64-unknown-linux-musl' : 'x86_64-unknown-linux-musl';
+  const archive = join(cacheDir, `ripgrep-${RIPGREP_CACHE.tag}-${target}.tar.gz`);
   if (existsSync(archive)) return;
   const rg = execFileSync('sh', ['-c', 'command -v rg'], { encoding: 'utf8' }).trim();
   mkdirSync(cacheDir, { recursive: true });
@@ -137,7 +138,9 @@ function installCodeServer() {
   seedRipgrepCache();
   const env = {
     ...process.env,
-    npm_config_unsafe_perm: 'true', // root: let lifecycle scripts run as root
+    // code-server's postinstall refuses to run as root without this; npm 11 warns that it no
+    // longer knows the option, which is expected.
+    npm_config_unsafe_perm: 'true',
     npm_config_yes: 'true', // code-server's postinstall calls `npx node-gyp`
     npm_config_ignore_scripts: 'false',
     npm_config_strict_allow_scripts: 'false', // the nested install inside code-server has no allowScripts

@@ -1,0 +1,85 @@
+/**
+ * Glue between the fleet's data flow and a DetailsPanel: a DetailsSource built from a resolver
+ * (what the fleet knows about the agent now) and the fleet's change event, which records the
+ * lifecycle transitions it sees while the panel is open; and a log follower that turns the
+ * agent's `logs?follow` stream into panel log lines, resuming after the last line it got.
+ */
+import type { Clock } from '../common/clock';
+import type { Disposable } from '../common/disposable';
+import type { Logger } from '../common/log';
+import type { CoderClient } from '../api/client';
+import { ReconnectingStream, describeClose } from '../api/socket';
+import { followAgentLogs } from '../api/streams';
+import type { WorkspaceAgentLog } from '../api/schemas';
+import { recordTransition, toAgentDetailsView, type DetailsInput, type ObservedTransition } from '../model/detailsView';
+import type { LogLine } from '../webview/protocol';
+import type { DetailsSource, LogSink } from './detailsPanel';
+
+export interface DetailsSourceOptions {
+  /** Stable across agent-ID changes, e.g. `${deploymentUrl}|${workspaceId}|${agentName}`. */
+  key: string;
+  /** The agent as the fleet has it now (looked up by workspace + name, so it follows ID changes). */
+  resolve(): Omit<DetailsInput, 'observed'> | undefined;
+  /** The fleet's change event (any change may touch the agent; the panel skips unchanged views). */
+  onDidChange(listener: () => void): Disposable;
+  followLogs(agentId: string, sink: LogSink): Disposable;
+}
+
+export function createDetailsSource(o: DetailsSourceOptions): DetailsSource {
+  let observed: ObservedTransition[] = [];
+  let observedFor: string | undefined;
+  return {
+    key: o.key,
+    getView() {
+      const input = o.resolve();
+      if (!input) return undefined;
+      if (input.agent.id !== observedFor) {
+        observed = [];
+        observedFor = input.agent.id;
+      }
+      observed = recordTransition(observed, input.agent.lifecycle_state, input.now);
+      return toAgentDetailsView({ ...input, observed });
+    },
+    onDidChange: (listener) => o.onDidChange(listener),
+    followLogs: (agentId, sink) => o.followLogs(agentId, sink),
+  };
+}
+
+export function toLogLine(l: WorkspaceAgentLog): LogLine {
+  const at = Date.parse(l.created_at);
+  return { id: l.id, at: Number.isFinite(at) ? at : null, level: l.level, output: l.output, source: l.source_id || null };
+}
+
+/**
+ * Follows an agent's startup logs into a sink: backlog first, then live lines; reconnects with
+ * the stream's backoff and asks only for lines after the last one received.
+ */
+export function followLogsInto(client: CoderClient, agentId: string, sink: LogSink, o: { clock: Clock; log: Logger }): Disposable {
+  let lastId: number | undefined;
+  const stream = new ReconnectingStream<WorkspaceAgentLog[]>({
+    clock: o.clock,
+    // Re-evaluated on every (re)connect, so a resumed stream starts after the last line seen.
+    connect: (h) => followAgentLogs(client, agentId, lastId, (reason) => o.log.warn(`agent logs ${agentId}: ${reason}`))(h),
+    onFrame: (logs) => {
+      if (logs.length === 0) return;
+      lastId = logs.reduce((m, l) => Math.max(m, l.id), lastId ?? -1);
+      sink.lines(logs.map(toLogLine));
+    },
+    onOpen: () => sink.status('following'),
+    onState: (s) => {
+      if (s.kind === 'backoff') {
+        // A normal close is the server saying the startup logs are complete; resuming later
+        // (after the last id) picks up anything a replay or reinitialization adds.
+        if (s.reason.kind === 'closed' && s.reason.code === 1000) sink.status('ended');
+        else sink.status('error', `Reconnecting: ${describeClose(s.reason)}`);
+      }
+      if (s.kind === 'closed-permanently' && s.reason !== 'disposed') {
+        sink.status(s.reason === 'unsupported' ? 'unavailable' : 'error', s.detail);
+      }
+    },
+    // The log stream carries no pings of its own between lines; silence is normal here.
+    pingIntervalMs: 0,
+  });
+  stream.start();
+  return stream;
+}

@@ -1,0 +1,108 @@
+import { afterEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { CoderClient } from '../../../src/api/client';
+import { WorkspaceSchema } from '../../../src/api/schemas';
+import { systemClock } from '../../../src/common/clock';
+import { Emitter } from '../../../src/common/disposable';
+import { silentLogger } from '../../../src/common/log';
+import type { DetailsInput } from '../../../src/model/detailsView';
+import { createDetailsSource, followLogsInto } from '../../../src/ui/detailsSource';
+import type { LogLine, LogStatus } from '../../../src/webview/protocol';
+import { FakeServer, until, workspaceJson } from '../api/fakeServer';
+
+function inputFor(agentId: string, lifecycle: string, now: number): Omit<DetailsInput, 'observed'> {
+  const ws = WorkspaceSchema.parse(workspaceJson({ id: 'w', agents: [{ id: agentId, name: 'main', lifecycle }] }));
+  return {
+    deploymentUrl: 'https://c.example',
+    workspace: ws,
+    agent: ws.latest_build.resources[0]!.agents[0]!,
+    classification: { severity: 'progress', label: lifecycle, icon: 'loading~spin' },
+    connection: { kind: 'live' },
+    bound: false,
+    now,
+  };
+}
+
+describe('createDetailsSource', () => {
+  it('records the transitions it sees and starts over for a new agent ID', () => {
+    let current = inputFor('a1', 'created', 1_000);
+    const changes = new Emitter<void>();
+    const source = createDetailsSource({
+      key: 'k',
+      resolve: () => current,
+      onDidChange: (l) => changes.event(() => l()),
+      followLogs: () => ({ dispose() {} }),
+    });
+    source.getView();
+    current = inputFor('a1', 'starting', 2_000);
+    source.getView();
+    current = inputFor('a1', 'starting', 3_000);
+    const v1 = source.getView();
+    assert.deepEqual(v1?.timeline.filter((t) => t.source === 'observed').map((t) => [t.state, t.at]), [['starting', 2_000]]);
+    current = inputFor('a2', 'created', 4_000);
+    const v2 = source.getView();
+    assert.equal(v2?.agentId, 'a2');
+    assert.ok(v2?.timeline.every((t) => t.state === 'created'), JSON.stringify(v2?.timeline));
+  });
+
+  it('has no view when the agent is gone', () => {
+    const source = createDetailsSource({ key: 'k', resolve: () => undefined, onDidChange: () => ({ dispose() {} }), followLogs: () => ({ dispose() {} }) });
+    assert.equal(source.getView(), undefined);
+  });
+});
+
+describe('followLogsInto', () => {
+  let server: FakeServer | undefined;
+  afterEach(async () => server?.close());
+
+  it('delivers the backlog and live lines, then resumes after the last id', async () => {
+    const afters: Array<string | null> = [];
+    let connections = 0;
+    server = await new FakeServer().listen();
+    server.ws('/api/v2/workspaceagents/a1/logs', (req) => {
+      afters.push(new URL(req.url ?? '', 'http://x').searchParams.get('after'));
+      return (ws) => {
+        connections++;
+        if (connections === 1) {
+          ws.send(JSON.stringify([{ id: 1, created_at: '2026-01-01T00:00:00Z', output: 'one <b>', level: 'info', source_id: 's' }]));
+          ws.send(JSON.stringify([{ id: 2, created_at: 'bad date', output: 'two', level: 'error', source_id: '' }]));
+          setTimeout(() => ws.terminate(), 20);
+        } else {
+          ws.send(JSON.stringify([{ id: 3, created_at: '2026-01-01T00:00:01Z', output: 'three', level: 'info', source_id: 's' }]));
+        }
+      };
+    });
+    const client = new CoderClient({ baseUrl: server.url, token: 't' });
+    const lines: LogLine[] = [];
+    const statuses: LogStatus[] = [];
+    const wait = until(() => lines.length >= 3, 5000, 'three log lines');
+    const follow = followLogsInto(client, 'a1', {
+      lines: (l) => { lines.push(...l); wait.poke(); },
+      status: (s) => statuses.push(s),
+    }, { clock: systemClock, log: silentLogger });
+    try {
+      await wait.done;
+    } finally {
+      follow.dispose();
+    }
+    assert.deepEqual(lines.map((l) => [l.id, l.output, l.level, l.source]), [[1, 'one <b>', 'info', 's'], [2, 'two', 'error', null], [3, 'three', 'info', 's']]);
+    assert.equal(lines[0]?.at, Date.parse('2026-01-01T00:00:00Z'));
+    assert.equal(lines[1]?.at, null);
+    assert.deepEqual(afters, [null, '2']);
+    assert.equal(statuses[0], 'following');
+    assert.ok(statuses.includes('error'), 'the drop was reported while reconnecting');
+  });
+
+  it('says the logs are unavailable when the deployment has no such stream', async () => {
+    server = await new FakeServer().listen();
+    const client = new CoderClient({ baseUrl: server.url, token: 't' });
+    const statuses: Array<[LogStatus, string | undefined]> = [];
+    const wait = until(() => statuses.some(([s]) => s === 'unavailable'), 5000, 'unavailable status');
+    const follow = followLogsInto(client, 'nope', { lines: () => {}, status: (s, m) => { statuses.push([s, m]); wait.poke(); } }, { clock: systemClock, log: silentLogger });
+    try {
+      await wait.done;
+    } finally {
+      follow.dispose();
+    }
+  });
+});

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { registerSignIn } from './ui/signIn';
 
 export function activate(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel('Coder Workspace Status', { log: true });
@@ -9,6 +10,8 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('coderStatus.showLogs', () => log.show(true)),
     vscode.commands.registerCommand('coderStatus.refresh', () => log.info('refresh requested')),
   );
+  // Sign-in/out commands; the returned store lists the deployments to open a session for.
+  registerSignIn(context, { log });
 }
 
 export function deactivate(): void {}

@@ -15,7 +15,7 @@ import { type CodeServer, type CodeServerOptions, startCodeServer } from './code
 import { openWorkbench, resultsDir, safeFileName, type Workbench } from './workbench';
 
 export { type CodeServer, type CodeServerOptions, defaultVsix, extensionId, projectRoot, startCodeServer } from './codeServer';
-export { openWorkbench, type StatusBarItem, type TreeItem, Workbench, type WorkbenchOptions } from './workbench';
+export { openWorkbench, type QuickInputState, type StatusBarItem, type TreeItem, Workbench, type WorkbenchOptions } from './workbench';
 
 export interface E2E {
   server: CodeServer;

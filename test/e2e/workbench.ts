@@ -2,7 +2,7 @@
 // playwright-core. Every wait polls for a condition with an upper bound; none sleeps blindly.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
 import { extensionHostLogFiles, projectRoot, readLogs } from './codeServer';
 
 export const chromiumPath = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
@@ -26,6 +26,10 @@ export interface TreeItem {
   level: number;
   /** undefined for rows that cannot expand. */
   expanded: boolean | undefined;
+  /** The row's accessibility label (a tree item's `accessibilityInformation` or its label). */
+  ariaLabel: string;
+  /** Codicon id of a ThemeIcon, e.g. `pass-filled`; '' for none or a file icon. */
+  icon: string;
 }
 
 export interface StatusBarItem {
@@ -33,6 +37,16 @@ export interface StatusBarItem {
   id: string;
   text: string;
   ariaLabel: string;
+}
+
+export interface QuickInputState {
+  title: string;
+  placeholder: string;
+  /** Labels of the picks shown (none for an input box). */
+  items: string[];
+  value: string;
+  /** Validation or info message under the input, '' for none. */
+  message: string;
 }
 
 export interface WorkbenchOptions {
@@ -120,11 +134,15 @@ export class Workbench {
     return this.page.$$eval('.part.sidebar .monaco-list-row', (rows) =>
       rows.map((row) => {
         const expanded = row.getAttribute('aria-expanded');
+        const iconEl = row.querySelector('.custom-view-tree-node-item-icon');
+        const icon = /(?:^|\s)codicon-([\w-]+)/.exec(iconEl?.className ?? '')?.[1] ?? '';
         return {
           label: row.querySelector('.label-name')?.textContent?.trim() ?? '',
           description: row.querySelector('.label-description')?.textContent?.trim() ?? '',
           level: Number(row.getAttribute('aria-level') ?? '1'),
           expanded: expanded === null ? undefined : expanded === 'true',
+          ariaLabel: row.getAttribute('aria-label') ?? '',
+          icon,
         };
       }),
     );
@@ -136,6 +154,42 @@ export class Workbench {
       what: 'a matching tree item',
     });
     return items.find(predicate) as TreeItem;
+  }
+
+  private treeRow(label: string): Locator {
+    return this.page.locator('.part.sidebar .monaco-list-row').filter({
+      has: this.page.locator('.label-name', { hasText: exactText(label) }),
+    });
+  }
+
+  /** Clicks the tree row labelled `label` (selects it; toggles a collapsible row). */
+  async clickTreeItem(label: string, timeoutMs = 15_000): Promise<void> {
+    await this.treeRow(label).first().click({ timeout: timeoutMs });
+  }
+
+  /** Titles of the inline action buttons of the row labelled `label` (shown on hover). */
+  async treeItemActions(label: string, timeoutMs = 15_000): Promise<string[]> {
+    const row = this.treeRow(label).first();
+    await row.hover({ timeout: timeoutMs });
+    return row.locator('.actions .action-label').evaluateAll((els) =>
+      els.map((e) => e.getAttribute('aria-label') ?? e.getAttribute('title') ?? ''),
+    );
+  }
+
+  /** Opens the row's context menu and returns its enabled entries; `run` clicks one of them. */
+  async contextMenu(label: string, run?: string, timeoutMs = 15_000): Promise<string[]> {
+    await this.treeRow(label).first().click({ button: 'right', timeout: timeoutMs });
+    const items = this.page.locator('.monaco-menu .action-item:not(.disabled) .action-label');
+    await items.first().waitFor({ state: 'visible', timeout: timeoutMs });
+    const labels = await items.evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? ''));
+    if (run === undefined) {
+      await this.page.keyboard.press('Escape');
+    } else {
+      if (!labels.includes(run)) throw new Error(`no "${run}" in the context menu of "${label}": ${JSON.stringify(labels)}`);
+      await this.page.locator(`.monaco-menu .action-item:not(.disabled) .action-label[aria-label="${run}"]`).first().click();
+    }
+    await this.page.locator('.monaco-menu').first().waitFor({ state: 'detached', timeout: timeoutMs }).catch(() => undefined);
+    return labels;
   }
 
   async statusBarItems(): Promise<StatusBarItem[]> {
@@ -163,6 +217,12 @@ export class Workbench {
     );
   }
 
+  /** Clicks `button` on the toast whose message contains `message`. */
+  async clickNotificationButton(message: string, button: string, timeoutMs = 15_000): Promise<void> {
+    const toast = this.page.locator('.notifications-toasts .notification-toast').filter({ hasText: message });
+    await toast.first().locator('.monaco-button', { hasText: exactText(button) }).first().click({ timeout: timeoutMs });
+  }
+
   /** The welcome content of the views in the side bar (empty when a view shows its tree). */
   async welcomeText(): Promise<string> {
     const texts = await this.page.$$eval('.part.sidebar .welcome-view-content', (els) =>
@@ -171,6 +231,7 @@ export class Workbench {
     return texts.join('\n');
   }
 
+  /** Opens the palette (F1) if needed and (re)types the filter, so that it is applied anew. */
   private async openPalette(text: string): Promise<void> {
     const input = this.page.locator(QUICK_INPUT_BOX);
     if (!(await input.isVisible())) {
@@ -178,6 +239,7 @@ export class Workbench {
       await this.page.keyboard.press('F1');
       await input.waitFor({ state: 'visible', timeout: 15_000 });
     }
+    await input.fill('>');
     await input.fill(`>${text}`);
   }
 
@@ -196,39 +258,97 @@ export class Workbench {
   }
 
   /**
-   * Command titles the palette lists for `filter` ("Category: Title"). The list is read once it
-   * has been the same on two reads in a row, as the palette fills it in as it filters.
+   * Command titles the palette lists for `filter` ("Category: Title"). Contributed commands
+   * show up only once the workbench knows the extension, so the filter is typed anew on every
+   * read until `until` holds for the titles (default: the same non-empty list twice in a row).
    */
-  async paletteCommands(filter: string, timeoutMs = 15_000): Promise<string[]> {
-    await this.openPalette(filter);
+  async paletteCommands(filter: string, until?: (titles: string[]) => boolean, timeoutMs = 30_000): Promise<string[]> {
     let previous = '';
-    const rows = await this.waitFor(
-      () => this.paletteRows(),
-      (r) => {
-        const key = JSON.stringify(r);
-        const stable = r.length > 0 && key === previous;
-        previous = key;
-        return stable;
+    const stable = (titles: string[]): boolean => {
+      const key = JSON.stringify(titles);
+      const same = titles.length > 0 && key === previous;
+      previous = key;
+      return same;
+    };
+    const titles = await this.waitFor(
+      async () => {
+        await this.openPalette(filter);
+        return this.paletteRows();
       },
+      until ?? stable,
       { timeoutMs, what: `palette entries for "${filter}"` },
-    ).catch(async (err: unknown) => {
-      // No match at all is an answer too, when the palette says so.
-      if ((await this.page.locator(`${QUICK_INPUT} .quick-input-message`).innerText().catch(() => '')).trim() !== '') return [];
-      throw err;
-    });
+    );
     await this.closePalette();
-    return rows;
+    return titles;
   }
 
   /** Runs the command whose palette label is exactly `title`, e.g. "Coder Status: Refresh". */
-  async runCommand(title: string, timeoutMs = 15_000): Promise<void> {
-    await this.openPalette(title);
+  async runCommand(title: string, timeoutMs = 30_000): Promise<void> {
     const row = this.page.locator(QUICK_INPUT_ROWS).filter({
-      has: this.page.locator('.label-name', { hasText: new RegExp(`^\\s*${escapeRegExp(title)}\\s*$`) }),
+      has: this.page.locator('.label-name', { hasText: exactText(title) }),
     });
-    await row.first().waitFor({ state: 'visible', timeout: timeoutMs });
+    await this.waitFor(
+      async () => {
+        await this.openPalette(title);
+        return row.first().isVisible();
+      },
+      (shown) => shown,
+      { timeoutMs, what: `"${title}" in the command palette` },
+    );
     await row.first().click();
-    await this.page.locator(QUICK_INPUT).waitFor({ state: 'hidden', timeout: timeoutMs }).catch(() => undefined);
+    // Done when the palette is gone or has given way to the command's own quick input.
+    await this.waitFor(
+      async () => ((await this.quickInputVisible()) ? await this.page.locator(QUICK_INPUT_BOX).inputValue() : ''),
+      (value) => !value.startsWith('>'),
+      { timeoutMs, what: `the palette to close after "${title}"` },
+    );
+  }
+
+  async quickInputVisible(): Promise<boolean> {
+    return this.page.locator(QUICK_INPUT_BOX).isVisible();
+  }
+
+  /**
+   * Title, placeholder and item labels of the open quick input (a pick or an input box), or
+   * undefined when none is open.
+   */
+  async quickInput(): Promise<QuickInputState | undefined> {
+    const box = this.page.locator(QUICK_INPUT_BOX);
+    if (!(await box.isVisible())) return undefined;
+    return {
+      title: (await this.page.locator(`${QUICK_INPUT} .quick-input-title`).innerText().catch(() => '')).trim(),
+      placeholder: (await box.getAttribute('placeholder').catch(() => null)) ?? '',
+      items: await this.paletteRows(),
+      value: await box.inputValue(),
+      message: (
+        await this.page
+          .locator(`${QUICK_INPUT} .quick-input-message, .monaco-inputbox-container .monaco-inputbox-message`)
+          .evaluateAll((els) => els.map((e) => (e as HTMLElement).innerText.trim()).filter((t) => t !== ''))
+      ).join('\n'),
+    };
+  }
+
+  /** Waits for a quick input that `predicate` accepts (e.g. one opened by a command). */
+  async waitForQuickInput(predicate: (q: QuickInputState) => boolean = () => true, timeoutMs = 15_000): Promise<QuickInputState> {
+    const q = await this.waitFor(() => this.quickInput(), (v) => v !== undefined && predicate(v), {
+      timeoutMs,
+      what: 'a matching quick input',
+    });
+    return q as QuickInputState;
+  }
+
+  /** Waits for the quick input to show an item labelled `label` and picks it. */
+  async pickQuickInputItem(label: string, timeoutMs = 15_000): Promise<void> {
+    const row = this.page.locator(QUICK_INPUT_ROWS).filter({ has: this.page.locator('.label-name', { hasText: exactText(label) }) });
+    await row.first().click({ timeout: timeoutMs });
+  }
+
+  /** Types into the open quick input (replacing its value) and, by default, presses Enter. */
+  async typeIntoQuickInput(text: string, options: { submit?: boolean; timeoutMs?: number } = {}): Promise<void> {
+    const box = this.page.locator(QUICK_INPUT_BOX);
+    await box.waitFor({ state: 'visible', timeout: options.timeoutMs ?? 15_000 });
+    await box.fill(text);
+    if (options.submit ?? true) await box.press('Enter');
   }
 
   /** Saves a PNG of the page into test-results/ and returns its path. */
@@ -253,8 +373,9 @@ export function safeFileName(name: string): string {
   return name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 120) || 'screenshot';
 }
 
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** Matches an element whose whole text is `s` (surrounding white space aside). */
+function exactText(s: string): RegExp {
+  return new RegExp(`^\\s*${s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`);
 }
 
 /** Launches Chromium, opens `url` and waits for the workbench to be there. */

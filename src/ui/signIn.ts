@@ -340,6 +340,8 @@ export function registerSignIn(context: vscode.ExtensionContext, opts: SignInOpt
     vscode.commands.registerCommand('coderStatus.signOut', (url?: unknown) => signOut(deps, typeof url === 'string' ? url : undefined)),
   );
   setSignedIn();
+  const stored = store.list();
+  opts.log.info(`signed in to ${stored.length} deployment(s)${stored.length ? `: ${stored.map((d) => d.url).join(', ')}` : ''}`);
   void adoptFoundCredentials(deps).catch((e: unknown) => opts.log.error(`picking up found logins failed: ${describeError(e)}`));
   return store;
 }

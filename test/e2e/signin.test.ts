@@ -70,7 +70,7 @@ function filesContaining(dir: string, needle: string): string[] {
     const p = join(dir, name);
     const st = statSync(p);
     if (st.isDirectory()) out.push(...filesContaining(p, needle));
-    else if (st.size < 50_000_000 && readFileSync(p).includes(needle)) out.push(p);
+    else if (st.isFile() && st.size < 50_000_000 && readFileSync(p).includes(needle)) out.push(p);
   }
   return out;
 }
@@ -79,6 +79,8 @@ test('sign in through the input boxes, survive a reload, sign out', { timeout: 3
   const dep = await deployment(t, TOKEN, 'alice');
   await withE2E(t, {}, async ({ wb, server, step }) => {
     await step('the URL box checks the deployment before going on', async () => {
+      // The palette lists the extension's commands once the workbench has registered them.
+      await wb.waitFor(() => wb.paletteCommands('Coder Status: Sign'), (c) => c.includes('Coder Status: Sign In...'), { what: 'Sign In in the palette' });
       await wb.runCommand('Coder Status: Sign In...');
       const input = wb.page.locator(INPUT);
       await input.waitFor({ state: 'visible' });

@@ -5,7 +5,7 @@
  * (REST, SSE) and `agent` (WebSockets).
  */
 import type { Agent } from 'node:http';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { CoderApiError } from './errors';
 import {
   BuildInfoSchema, ErrorResponseSchema, UserSchema, WorkspaceAgentLogsSchema, WorkspaceAgentSchema,

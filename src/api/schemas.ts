@@ -7,7 +7,7 @@
  * wrong type there does not throw away an otherwise good workspace. Identity fields (ids,
  * names, lifecycle, status) are required: without them a frame is rejected as a whole.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const AGENT_STATUSES = ['connecting', 'connected', 'disconnected', 'timeout'] as const;
 export const AGENT_LIFECYCLES = [

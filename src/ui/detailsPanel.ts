@@ -94,7 +94,7 @@ export class DetailsPanel implements Disposable {
     const view = source.getView();
     this.panel = vscode.window.createWebviewPanel(
       'coderStatus.details',
-      view ? titleOf(view) : 'Agent Details',
+      view ? titleOf(view) : vscode.l10n.t('Agent Details'),
       vscode.ViewColumn.Active,
       { enableScripts: true, enableCommandUris: false, localResourceRoots: roots, enableFindWidget: true },
     );
@@ -202,7 +202,7 @@ export class DetailsPanel implements Disposable {
     else if (withLogs) this.sendLogBacklog();
     const message: HostMessage = view
       ? { type: 'state', agent: view }
-      : { type: 'gone', reason: 'This agent is no longer known: its workspace was deleted or rebuilt without it, or the deployment was signed out.' };
+      : { type: 'gone', reason: vscode.l10n.t('This agent is no longer known: its workspace was deleted or rebuilt without it, or the deployment was signed out.') };
     const serialized = JSON.stringify(message);
     if (serialized === this.lastSent) return;
     if (this.post(message)) this.lastSent = serialized;

@@ -8,6 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as vscode from 'vscode';
+import { l10n } from 'vscode';
 import type { Logger } from '../common/log';
 import { CoderClient } from '../api/client';
 import { findCredentials, normalizeDeploymentUrl, type CredentialCandidate } from '../api/credentials';
@@ -145,8 +146,8 @@ function inputStep<T>(spec: BoxSpec<T>): Promise<Step<T>> {
 
 async function askUrl(deps: SignInDeps, initial: string): Promise<Step<string>> {
   return inputStep<string>({
-    title: 'Sign In to Coder (1/2): deployment',
-    prompt: 'The URL of your Coder deployment',
+    title: l10n.t('Sign In to Coder (1/2): deployment'),
+    prompt: l10n.t('The URL of your Coder deployment'),
     placeholder: 'https://coder.example.com',
     value: initial,
     validate: (v) => {
@@ -163,7 +164,7 @@ async function askUrl(deps: SignInDeps, initial: string): Promise<Step<string>> 
         deps.log.info(`sign-in: ${n.url} is Coder ${info.version}`);
         return { value: n.url };
       } catch (e) {
-        return `No Coder deployment answers at ${n.url}: ${describeError(e)}`;
+        return l10n.t('No Coder deployment answers at {0}: {1}', n.url, describeError(e));
       } finally {
         await probe.dispose();
       }
@@ -174,26 +175,28 @@ async function askUrl(deps: SignInDeps, initial: string): Promise<Step<string>> 
 async function askToken(deps: SignInDeps, url: string): Promise<Step<{ token: string; user: User }>> {
   const tokenPage = `${url}/cli-auth`;
   return inputStep({
-    title: 'Sign In to Coder (2/2): session token',
-    prompt: `Paste a session token from ${tokenPage} (the button above opens it).`,
-    placeholder: 'Session token',
+    title: l10n.t('Sign In to Coder (2/2): session token'),
+    prompt: l10n.t('Paste a session token from {0} (the button above opens it).', tokenPage),
+    placeholder: l10n.t('Session token'),
     password: true,
     back: true,
     buttons: [{
       iconPath: new vscode.ThemeIcon('link-external'),
-      tooltip: `Open ${tokenPage}`,
+      tooltip: l10n.t('Open {0}', tokenPage),
       run: () => void vscode.env.openExternal(vscode.Uri.parse(tokenPage)),
     }],
-    validate: (v) => (/\s/.test(v.trim()) ? 'A session token has no spaces.' : undefined),
+    validate: (v) => (/\s/.test(v.trim()) ? l10n.t('A session token has no spaces.') : undefined),
     accept: async (v) => {
       const token = v.trim();
-      if (!token) return 'Paste the token shown on the token page.';
+      if (!token) return l10n.t('Paste the token shown on the token page.');
       const probe = await deps.probe(url).catch((e: unknown) => describeError(e));
       if (typeof probe === 'string') return probe;
       try {
         return { value: { token, user: await probe.me(token) } };
       } catch (e) {
-        return isAuthError(e) ? `The deployment rejected this token: ${describeError(e)}` : `Cannot check the token: ${describeError(e)}`;
+        return isAuthError(e)
+          ? l10n.t('The deployment rejected this token: {0}', describeError(e))
+          : l10n.t('Cannot check the token: {0}', describeError(e));
       } finally {
         await probe.dispose();
       }
@@ -204,21 +207,21 @@ async function askToken(deps: SignInDeps, url: string): Promise<Step<{ token: st
 /** Verifies found credentials with a notification progress; undefined when they do not work. */
 async function verifyCandidate(deps: SignInDeps, c: CredentialCandidate): Promise<User | undefined> {
   return vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `Signing in to ${host(c.url)}…` },
+    { location: vscode.ProgressLocation.Notification, title: l10n.t('Signing in to {0}…', host(c.url)) },
     async () => {
       const probe = await deps.probe(c.url);
       try {
         await probe.buildInfo();
         return await probe.me(c.token);
       } catch (e) {
-        void vscode.window.showErrorMessage(`The login from ${c.origin} does not work for ${c.url}: ${describeError(e)}`);
+        void vscode.window.showErrorMessage(l10n.t('The login from {0} does not work for {1}: {2}', c.origin, c.url, describeError(e)));
         return undefined;
       } finally {
         await probe.dispose();
       }
     },
   ).then(undefined, (e: unknown) => {
-    void vscode.window.showErrorMessage(`Cannot sign in to ${c.url}: ${describeError(e)}`);
+    void vscode.window.showErrorMessage(l10n.t('Cannot sign in to {0}: {1}', c.url, describeError(e)));
     return undefined;
   });
 }
@@ -233,12 +236,12 @@ export async function signIn(deps: SignInDeps, presetUrl?: string): Promise<stri
     if (candidates.length > 0) {
       const items: Pick[] = candidates.map((c) => ({
         label: `$(key) ${host(c.url)}`,
-        description: deps.store.has(c.url) ? `${c.url} (signed in)` : c.url,
-        detail: `Use the login from ${c.origin}`,
+        description: deps.store.has(c.url) ? l10n.t('{0} (signed in)', c.url) : c.url,
+        detail: l10n.t('Use the login from {0}', c.origin),
         candidate: c,
       }));
-      items.push({ label: '', kind: vscode.QuickPickItemKind.Separator }, { label: '$(globe) Another deployment…', detail: 'Enter a URL and a session token' });
-      const picked = await vscode.window.showQuickPick(items, { title: 'Sign In to Coder', placeHolder: 'Found logins come first', ignoreFocusOut: true });
+      items.push({ label: '', kind: vscode.QuickPickItemKind.Separator }, { label: `$(globe) ${l10n.t('Another deployment…')}`, detail: l10n.t('Enter a URL and a session token') });
+      const picked = await vscode.window.showQuickPick(items, { title: l10n.t('Sign In to Coder'), placeHolder: l10n.t('Found logins come first'), ignoreFocusOut: true });
       if (!picked) return undefined;
       if (picked.candidate) {
         const c = picked.candidate;
@@ -268,8 +271,13 @@ export async function signIn(deps: SignInDeps, presetUrl?: string): Promise<stri
 async function finishSignIn(deps: SignInDeps, url: string, token: string, user: User): Promise<string> {
   await deps.store.add(url, token);
   deps.log.info(`sign-in: ${url} as ${user.username}`);
-  void vscode.window.showInformationMessage(`Signed in to ${host(url)} as ${user.username}.`);
+  void vscode.window.showInformationMessage(l10n.t('Signed in to {0} as {1}.', host(url), user.username));
   return url;
+}
+
+function sourceText(d: DeploymentEntry): string {
+  if (d.tokenSource === 'secret') return l10n.t('Signed in');
+  return d.tokenSource === 'env' ? l10n.t('Found in the environment') : l10n.t('Found in the coder CLI login');
 }
 
 /** The sign-out command: the given deployment, the only one, or a pick among several. */
@@ -278,17 +286,17 @@ export async function signOut(deps: SignInDeps, url?: string): Promise<void> {
   let target: DeploymentEntry | undefined = url ? all.find((d) => d.url === url) : all.length === 1 ? all[0] : undefined;
   if (!target && all.length > 1) {
     const picked = await vscode.window.showQuickPick(
-      all.map((d) => ({ label: host(d.url), description: d.url, detail: d.tokenSource === 'secret' ? 'Signed in' : `Found in ${d.tokenSource === 'env' ? 'the environment' : 'the coder CLI login'}`, d })),
-      { title: 'Sign Out of a Coder Deployment' },
+      all.map((d) => ({ label: host(d.url), description: d.url, detail: sourceText(d), d })),
+      { title: l10n.t('Sign Out of a Coder Deployment') },
     );
     target = picked?.d;
   }
   if (!target) {
-    if (all.length === 0) void vscode.window.showInformationMessage('You are not signed in to any Coder deployment.');
+    if (all.length === 0) void vscode.window.showInformationMessage(l10n.t('You are not signed in to any Coder deployment.'));
     return;
   }
   await deps.store.remove(target.url);
-  void vscode.window.showInformationMessage(`Signed out of ${host(target.url)}.`);
+  void vscode.window.showInformationMessage(l10n.t('Signed out of {0}.', host(target.url)));
 }
 
 /**

@@ -294,7 +294,11 @@ export async function createNetwork(o: NetworkOptions): Promise<Network> {
   };
 
   const fetchImpl = ((input: string | URL | Request, init?: RequestInit) => {
-    const url = typeof input === 'string' ? input : input instanceof URL ? input.toString() : input.url;
+    // Node's global Request belongs to another undici than this fetch: take URLs only.
+    if (typeof input !== 'string' && !(input instanceof URL)) {
+      return Promise.reject(new TypeError('network.fetch takes a URL (string or URL) and an init object'));
+    }
+    const url = input.toString();
     return undiciFetch(url, { ...(init as object), dispatcher: dispatcherFor(url) } as Parameters<typeof undiciFetch>[1]);
   }) as unknown as typeof fetch;
 

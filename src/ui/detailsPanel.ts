@@ -84,6 +84,7 @@ export class DetailsPanel implements Disposable {
   private ready = false;
   private lastSent: string | undefined;
   private pending: ReturnType<typeof setTimeout> | undefined;
+  private readonly running = new Set<DetailsAction>();
   private disposed = false;
 
   private constructor(
@@ -168,8 +169,12 @@ export class DetailsPanel implements Disposable {
   }
 
   private async runAction(action: DetailsAction): Promise<void> {
+    // The page disables a button until its action is done; a page that does not (or a
+    // repeated message) must still not start the same command twice.
+    if (this.running.has(action)) return;
     const view = this.source.getView();
     let ok = false;
+    this.running.add(action);
     if (view && view.actions[action]) {
       const { command, arg } = COMMANDS[action];
       this.ctx.log.info(`details panel: ${action} requested for ${view.workspaceName}.${view.agentName}`);
@@ -182,6 +187,7 @@ export class DetailsPanel implements Disposable {
     } else {
       this.ctx.log.warn(`details panel: ${action} is not available for ${this.source.key} right now`);
     }
+    this.running.delete(action);
     this.post({ type: 'actionDone', action, ok });
   }
 

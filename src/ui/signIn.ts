@@ -131,7 +131,7 @@ function inputStep<T>(spec: BoxSpec<T>): Promise<Step<T>> {
         box.enabled = false;
         const r = await vscode.window.withProgress(
           { location: vscode.ProgressLocation.Window, title: spec.title },
-          () => spec.accept(box.value),
+          () => spec.accept(box.value).catch((e: unknown) => describeError(e)),
         );
         box.busy = false;
         box.enabled = true;

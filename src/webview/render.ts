@@ -17,7 +17,10 @@ export interface Sections {
 function connectionText(v: AgentDetailsView): string | undefined {
   switch (v.connection.kind) {
     case 'offline':
-      return `The deployment cannot be reached${v.connection.since !== null ? ` since ${formatTime(v.connection.since)}` : ''}. What is shown is as of ${formatTime(v.asOf)}.`;
+      // What is shown is the last state heard before the connection went down.
+      return v.connection.since !== null
+        ? `The deployment cannot be reached since ${formatTime(v.connection.since)}; what is shown is as of then.`
+        : 'The deployment cannot be reached; what is shown may be out of date.';
     case 'signed-out':
       return 'Signed out of the deployment: sign in again to see live state.';
     case 'connecting':

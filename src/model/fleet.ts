@@ -1,0 +1,366 @@
+/**
+ * One deployment's workspaces and agents: the single source of truth for the UI.
+ *
+ * apply(event) folds what the data sources heard into the state and returns only what
+ * changed. It never throws and never does I/O; time comes from the events (and the clock for
+ * readers). Agents are indexed by id so that an event costs O(agents of that workspace), not
+ * O(fleet): the fleet takes thousands of events per second over thousands of workspaces.
+ */
+import { agentsOf, type ConnectionWatchEvent, type Workspace, type WorkspaceAgent } from '../api/schemas';
+import type { Clock } from '../common/clock';
+import { deriveWorkspaceStatus } from './lifecycle';
+import type { Change, ConnectionState, FleetEvent, StreamRung } from './types';
+
+const TIMELINE_CAP = 50;
+
+export interface TimelineEntry {
+  state: string;
+  at: number;
+}
+
+interface WorkspaceEntry {
+  ws: Workspace;
+  fingerprint: string;
+  agentPrints: Map<string, string>;
+}
+
+export interface FleetOptions {
+  deploymentUrl: string;
+  clock: Clock;
+  myUsername?: string;
+}
+
+function workspaceFingerprint(ws: Workspace): string {
+  const b = ws.latest_build;
+  return [
+    ws.name, ws.owner_name, ws.template_name, ws.template_display_name, ws.outdated, ws.health.healthy,
+    b.id, b.build_number, b.transition, b.status, b.job.status, b.job.error ?? '', b.job.queue_position,
+    ws.deleting_at ?? '', ws.dormant_at ?? '', ws.favorite,
+  ].join('\u0000');
+}
+
+function agentFingerprint(a: WorkspaceAgent): string {
+  return [
+    a.name, a.parent_id ?? '', a.status, a.lifecycle_state, a.started_at ?? '', a.ready_at ?? '',
+    a.first_connected_at ?? '', a.disconnected_at ?? '', a.version, a.operating_system, a.architecture,
+    a.health.healthy, a.health.reason ?? '', a.scripts.length, a.connection_timeout_seconds,
+  ].join('\u0000');
+}
+
+function sameConnection(a: ConnectionState, b: ConnectionState): boolean {
+  if (a.kind !== b.kind) return false;
+  if (a.kind === 'offline' && b.kind === 'offline') return a.error === b.error;
+  if (a.kind === 'signed-out' && b.kind === 'signed-out') return a.error === b.error;
+  return true;
+}
+
+/**
+ * A copy of the workspace with one agent row replaced (and sub-agents re-pointed at it):
+ * stored workspaces are never mutated, since data sources may still hold the objects they gave.
+ */
+function withAgent(ws: Workspace, oldId: string, agent: WorkspaceAgent): Workspace {
+  const resources = ws.latest_build.resources.map((r) => ({
+    ...r,
+    agents: r.agents.map((a) => {
+      if (a.id === oldId) return agent;
+      if (a.parent_id === oldId && oldId !== agent.id) return { ...a, parent_id: agent.id };
+      return a;
+    }),
+  }));
+  return { ...ws, latest_build: { ...ws.latest_build, resources } };
+}
+
+export class Fleet {
+  readonly deploymentUrl: string;
+  readonly myUsername: string | undefined;
+  private readonly clock: Clock;
+  private readonly entries = new Map<string, WorkspaceEntry>();
+  private readonly agentIndex = new Map<string, { workspaceId: string; agent: WorkspaceAgent }>();
+  private readonly heard = new Map<string, number>();
+  private readonly rungs = new Map<string, StreamRung>();
+  private readonly timelines = new Map<string, TimelineEntry[]>();
+  private readonly stuck = new Map<string, number>();
+  private conn: ConnectionState = { kind: 'idle' };
+
+  constructor(opts: FleetOptions) {
+    this.deploymentUrl = opts.deploymentUrl;
+    this.clock = opts.clock;
+    this.myUsername = opts.myUsername;
+  }
+
+  // ---- readers ------------------------------------------------------------------------------
+
+  get connection(): ConnectionState {
+    return this.conn;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Workspaces sorted by owner, then name. */
+  workspaces(): Workspace[] {
+    return [...this.entries.values()]
+      .map((e) => e.ws)
+      .sort((a, b) => a.owner_name.localeCompare(b.owner_name) || a.name.localeCompare(b.name));
+  }
+
+  workspace(id: string): Workspace | undefined {
+    return this.entries.get(id)?.ws;
+  }
+
+  /** Every agent of the latest build, sub-agents included. */
+  agentsOf(workspaceId: string): WorkspaceAgent[] {
+    const ws = this.workspace(workspaceId);
+    return ws ? agentsOf(ws) : [];
+  }
+
+  topLevelAgents(workspaceId: string): WorkspaceAgent[] {
+    return this.agentsOf(workspaceId).filter((a) => !a.parent_id);
+  }
+
+  childrenOf(workspaceId: string, parentAgentId: string): WorkspaceAgent[] {
+    return this.agentsOf(workspaceId).filter((a) => a.parent_id === parentAgentId);
+  }
+
+  parentNameOf(workspaceId: string, agent: WorkspaceAgent): string | null {
+    if (!agent.parent_id) return null;
+    return this.agentsOf(workspaceId).find((a) => a.id === agent.parent_id)?.name ?? null;
+  }
+
+  /** An agent of the latest build by name and parent name (null: a top-level agent). */
+  findAgent(workspaceId: string, name: string, parentName: string | null): WorkspaceAgent | undefined {
+    const agents = this.agentsOf(workspaceId);
+    return agents.find((a) => a.name === name && this.parentName(agents, a) === parentName);
+  }
+
+  agentById(agentId: string): { workspace: Workspace; agent: WorkspaceAgent } | undefined {
+    const hit = this.agentIndex.get(agentId);
+    const ws = hit && this.workspace(hit.workspaceId);
+    return hit && ws ? { workspace: ws, agent: hit.agent } : undefined;
+  }
+
+  /** Clock time at which data about the workspace last arrived. */
+  lastHeard(workspaceId: string): number | undefined {
+    return this.heard.get(workspaceId);
+  }
+
+  rung(workspaceId: string): StreamRung | undefined {
+    return this.rungs.get(workspaceId);
+  }
+
+  /** Each lifecycle state the model saw for the agent, with when it saw it. */
+  lifecycleTimeline(agentId: string): readonly TimelineEntry[] {
+    return this.timelines.get(agentId) ?? [];
+  }
+
+  /** First time the model saw the agent connected with lifecycle `created`; cleared when that ends. */
+  stuckSince(agentId: string): number | undefined {
+    return this.stuck.get(agentId);
+  }
+
+  /** True when the workspace belongs to someone else than the signed-in user. */
+  isForeign(ws: Workspace): boolean {
+    return this.myUsername !== undefined && ws.owner_name !== this.myUsername;
+  }
+
+  // ---- apply ----------------------------------------------------------------------------------
+
+  apply(e: FleetEvent): Change[] {
+    try {
+      return this.applyUnsafe(e);
+    } catch {
+      // A shape the schemas let through but the model cannot fold: drop the event, keep the state.
+      return [];
+    }
+  }
+
+  private applyUnsafe(e: FleetEvent): Change[] {
+    switch (e.kind) {
+      case 'workspaces': {
+        const changes: Change[] = [];
+        const seen = new Set<string>();
+        for (const ws of e.workspaces) {
+          seen.add(ws.id);
+          changes.push(...this.upsert(ws, e.at));
+        }
+        for (const id of [...this.entries.keys()]) {
+          if (!seen.has(id)) changes.push(...this.remove(id));
+        }
+        return changes;
+      }
+      case 'workspace':
+        return this.upsert(e.workspace, e.at);
+      case 'workspace-removed':
+        return this.remove(e.workspaceId);
+      case 'agent':
+        return this.patchAgent(e.workspaceId, e.agent, e.at);
+      case 'connection-watch':
+        return this.connectionWatch(e.workspaceId, e.agentName, e.event, e.at);
+      case 'connection': {
+        if (sameConnection(this.conn, e.state)) return [];
+        this.conn = e.state;
+        return [{ kind: 'connection-changed', state: e.state }];
+      }
+      case 'rung':
+        if (this.entries.has(e.workspaceId)) this.rungs.set(e.workspaceId, e.rung);
+        return [];
+      default:
+        return [];
+    }
+  }
+
+  private parentName(agents: readonly WorkspaceAgent[], a: WorkspaceAgent): string | null {
+    if (!a.parent_id) return null;
+    return agents.find((p) => p.id === a.parent_id)?.name ?? null;
+  }
+
+  private upsert(ws: Workspace, at: number): Change[] {
+    const old = this.entries.get(ws.id);
+    if (old && ws.latest_build.build_number < old.ws.latest_build.build_number) return []; // stale
+    const fingerprint = workspaceFingerprint(ws);
+    this.heard.set(ws.id, at);
+    const agents = agentsOf(ws);
+    const agentPrints = new Map(agents.map((a) => [a.id, agentFingerprint(a)]));
+    this.entries.set(ws.id, { ws, fingerprint, agentPrints });
+
+    if (!old) {
+      for (const a of agents) this.indexAgent(ws.id, a, at);
+      return [{ kind: 'workspace-added', workspaceId: ws.id }];
+    }
+    const changes: Change[] = [];
+    if (old.fingerprint !== fingerprint) {
+      const ob = old.ws.latest_build;
+      const nb = ws.latest_build;
+      const buildChanged = ob.id !== nb.id || ob.job.status !== nb.job.status || ob.transition !== nb.transition;
+      changes.push({ kind: 'workspace-changed', workspaceId: ws.id, buildChanged });
+    }
+    changes.push(...this.idChanges(old.ws, ws));
+    const oldAgents = agentsOf(old.ws);
+    for (const a of agents) {
+      const print = agentPrints.get(a.id);
+      if (old.agentPrints.get(a.id) !== print) changes.push({ kind: 'agent-changed', workspaceId: ws.id, agentId: a.id });
+      this.indexAgent(ws.id, a, at);
+    }
+    for (const a of oldAgents) {
+      if (!agentPrints.has(a.id)) this.forgetAgent(a.id);
+    }
+    return changes;
+  }
+
+  /** Same name and parent name, another id, in a build at least as new: the agent was replaced. */
+  private idChanges(oldWs: Workspace, ws: Workspace): Change[] {
+    const oldAgents = agentsOf(oldWs);
+    const newAgents = agentsOf(ws);
+    const changes: Change[] = [];
+    for (const a of newAgents) {
+      const parentName = this.parentName(newAgents, a);
+      const prev = oldAgents.find((o) => o.name === a.name && this.parentName(oldAgents, o) === parentName);
+      if (prev && prev.id !== a.id) {
+        changes.push({
+          kind: 'agent-id-changed', workspaceId: ws.id, agentName: a.name, parentName,
+          oldId: prev.id, newId: a.id, buildNumber: ws.latest_build.build_number,
+        });
+      }
+    }
+    return changes;
+  }
+
+  private remove(id: string): Change[] {
+    const old = this.entries.get(id);
+    if (!old) return [];
+    for (const a of agentsOf(old.ws)) this.forgetAgent(a.id);
+    this.entries.delete(id);
+    this.heard.delete(id);
+    this.rungs.delete(id);
+    return [{ kind: 'workspace-removed', workspaceId: id }];
+  }
+
+  private patchAgent(workspaceId: string, agent: WorkspaceAgent, at: number): Change[] {
+    const entry = this.entries.get(workspaceId);
+    if (!entry) return [];
+    this.heard.set(workspaceId, at);
+    if (!agentsOf(entry.ws).some((a) => a.id === agent.id)) return []; // an old build's row: history, not state
+    entry.ws = withAgent(entry.ws, agent.id, agent);
+    const print = agentFingerprint(agent);
+    const changed = entry.agentPrints.get(agent.id) !== print;
+    entry.agentPrints.set(agent.id, print);
+    this.indexAgent(workspaceId, agent, at);
+    return changed ? [{ kind: 'agent-changed', workspaceId, agentId: agent.id }] : [];
+  }
+
+  /** agent-connection-watch frames are partial: patch what they say, let a REST read fill the rest. */
+  private connectionWatch(workspaceId: string, agentName: string, ev: ConnectionWatchEvent, at: number): Change[] {
+    const entry = this.entries.get(workspaceId);
+    if (!entry) return [];
+    this.heard.set(workspaceId, at);
+    const changes: Change[] = [];
+    const b = entry.ws.latest_build;
+    const buildNumber = b.build_number;
+    if (ev.build_update && (ev.build_update.transition !== b.transition || ev.build_update.job_status !== b.job.status)) {
+      const { transition, job_status } = ev.build_update;
+      entry.ws = {
+        ...entry.ws,
+        latest_build: { ...b, transition, status: deriveWorkspaceStatus(transition, job_status), job: { ...b.job, status: job_status } },
+      };
+      entry.fingerprint = workspaceFingerprint(entry.ws);
+      changes.push({ kind: 'workspace-changed', workspaceId, buildChanged: true });
+    }
+    const upd = ev.agent_update;
+    if (upd) {
+      const agents = agentsOf(entry.ws);
+      const current = agents.find((a) => a.name === agentName);
+      if (!current) return changes;
+      if (current.id !== upd.id) {
+        const placeholder: WorkspaceAgent = {
+          ...current, id: upd.id, lifecycle_state: upd.lifecycle, status: 'connecting',
+          first_connected_at: null, last_connected_at: null, disconnected_at: null, started_at: null, ready_at: null,
+        };
+        this.forgetAgent(current.id);
+        this.replaceRow(entry, current.id, placeholder, at);
+        changes.push({
+          kind: 'agent-id-changed', workspaceId, agentName, parentName: this.parentName(agents, current),
+          oldId: current.id, newId: upd.id, buildNumber,
+        });
+        changes.push({ kind: 'agent-changed', workspaceId, agentId: upd.id });
+      } else if (current.lifecycle_state !== upd.lifecycle) {
+        this.replaceRow(entry, current.id, { ...current, lifecycle_state: upd.lifecycle }, at);
+        changes.push({ kind: 'agent-changed', workspaceId, agentId: current.id });
+      }
+    }
+    return changes;
+  }
+
+  private replaceRow(entry: WorkspaceEntry, oldId: string, agent: WorkspaceAgent, at: number): void {
+    entry.ws = withAgent(entry.ws, oldId, agent);
+    entry.agentPrints.delete(oldId);
+    entry.agentPrints.set(agent.id, agentFingerprint(agent));
+    this.indexAgent(entry.ws.id, agent, at);
+  }
+
+  private indexAgent(workspaceId: string, agent: WorkspaceAgent, at: number): void {
+    this.agentIndex.set(agent.id, { workspaceId, agent });
+    const timeline = this.timelines.get(agent.id);
+    if (!timeline) this.timelines.set(agent.id, [{ state: agent.lifecycle_state, at }]);
+    else if (timeline[timeline.length - 1]?.state !== agent.lifecycle_state) {
+      timeline.push({ state: agent.lifecycle_state, at });
+      if (timeline.length > TIMELINE_CAP) timeline.splice(0, timeline.length - TIMELINE_CAP);
+    }
+    if (agent.status === 'connected' && agent.lifecycle_state === 'created') {
+      if (!this.stuck.has(agent.id)) this.stuck.set(agent.id, at);
+    } else {
+      this.stuck.delete(agent.id);
+    }
+  }
+
+  private forgetAgent(agentId: string): void {
+    this.agentIndex.delete(agentId);
+    this.timelines.delete(agentId);
+    this.stuck.delete(agentId);
+  }
+
+  /** Clock time now; readers compute ages and elapsed times with it. */
+  now(): number {
+    return this.clock.now();
+  }
+}

@@ -1,0 +1,147 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ManualClock } from '../../../src/common/clock';
+import { Fleet } from '../../../src/model/fleet';
+import type { Change } from '../../../src/model/types';
+import { agent, uuid, workspace } from './fixtures';
+
+const newFleet = () => new Fleet({ deploymentUrl: 'https://coder.example.com', clock: new ManualClock(), myUsername: 'alice' });
+const kinds = (cs: Change[]) => cs.map((c) => c.kind);
+
+test('a new workspace is added; the identical event again changes nothing', () => {
+  const f = newFleet();
+  const ws = workspace();
+  assert.deepEqual(kinds(f.apply({ kind: 'workspace', workspace: ws, at: 1 })), ['workspace-added']);
+  assert.deepEqual(f.apply({ kind: 'workspace', workspace: structuredClone(ws), at: 2 }), []);
+  assert.equal(f.lastHeard(ws.id), 2);
+});
+
+test('a lifecycle change is one agent-changed for that agent', () => {
+  const f = newFleet();
+  const a = agent({ lifecycle_state: 'starting' });
+  const ws = workspace({ agents: [a] });
+  f.apply({ kind: 'workspace', workspace: ws, at: 1 });
+  const next = workspace({ id: ws.id, agents: [{ ...a, lifecycle_state: 'ready' }] });
+  assert.deepEqual(f.apply({ kind: 'workspace', workspace: next, at: 2 }), [{ kind: 'agent-changed', workspaceId: ws.id, agentId: a.id }]);
+  assert.deepEqual(f.lifecycleTimeline(a.id).map((t) => t.state), ['starting', 'ready']);
+});
+
+test('a full list removes the workspaces it no longer holds', () => {
+  const f = newFleet();
+  const a = workspace({ name: 'a' });
+  const b = workspace({ name: 'b' });
+  f.apply({ kind: 'workspaces', workspaces: [a, b], at: 1 });
+  assert.deepEqual(f.workspaces().map((w) => w.name), ['a', 'b']);
+  assert.deepEqual(f.apply({ kind: 'workspaces', workspaces: [b], at: 2 }), [{ kind: 'workspace-removed', workspaceId: a.id }]);
+  assert.equal(f.workspace(a.id), undefined);
+});
+
+test('a rebuild reports agent-id-changed by name and parent, sub-agents included', () => {
+  const f = newFleet();
+  const main = agent({ name: 'main' });
+  const child = agent({ name: 'devcontainer', parent_id: main.id });
+  const ws = workspace({ build: 2, agents: [main, child] });
+  f.apply({ kind: 'workspace', workspace: ws, at: 1 });
+  const main2 = agent({ name: 'main', lifecycle_state: 'created', status: 'connecting' });
+  const child2 = agent({ name: 'devcontainer', parent_id: main2.id });
+  const changes = f.apply({ kind: 'workspace', workspace: workspace({ id: ws.id, build: 4, agents: [main2, child2] }), at: 2 });
+  const idChanges = changes.filter((c) => c.kind === 'agent-id-changed');
+  assert.deepEqual(idChanges, [
+    { kind: 'agent-id-changed', workspaceId: ws.id, agentName: 'main', parentName: null, oldId: main.id, newId: main2.id, buildNumber: 4 },
+    { kind: 'agent-id-changed', workspaceId: ws.id, agentName: 'devcontainer', parentName: 'main', oldId: child.id, newId: child2.id, buildNumber: 4 },
+  ]);
+  assert.ok(changes.some((c) => c.kind === 'workspace-changed' && c.buildChanged));
+  assert.equal(f.findAgent(ws.id, 'devcontainer', 'main')?.id, child2.id);
+  assert.equal(f.agentById(main.id), undefined, 'old rows leave the index');
+  assert.equal(f.agentById(main2.id)?.agent.name, 'main');
+});
+
+test('an event of an older build is ignored', () => {
+  const f = newFleet();
+  const ws = workspace({ build: 5 });
+  f.apply({ kind: 'workspace', workspace: ws, at: 1 });
+  assert.deepEqual(f.apply({ kind: 'workspace', workspace: workspace({ id: ws.id, build: 4, status: 'stopped', transition: 'stop' }), at: 2 }), []);
+  assert.equal(f.workspace(ws.id)?.latest_build.build_number, 5);
+});
+
+test('connection-watch frames patch the lifecycle and detect a new agent id', () => {
+  const f = newFleet();
+  const a = agent({ lifecycle_state: 'starting' });
+  const ws = workspace({ agents: [a] });
+  f.apply({ kind: 'workspace', workspace: ws, at: 1 });
+  const ready = f.apply({ kind: 'connection-watch', workspaceId: ws.id, agentName: 'main', event: { agent_update: { lifecycle: 'ready', id: a.id } }, at: 2 });
+  assert.deepEqual(ready, [{ kind: 'agent-changed', workspaceId: ws.id, agentId: a.id }]);
+  assert.equal(f.findAgent(ws.id, 'main', null)?.lifecycle_state, 'ready');
+  assert.deepEqual(ws.latest_build.resources[0]?.agents[0]?.lifecycle_state, 'starting', 'the caller\'s object is not mutated');
+
+  const newId = uuid();
+  const moved = f.apply({ kind: 'connection-watch', workspaceId: ws.id, agentName: 'main', event: { agent_update: { lifecycle: 'created', id: newId } }, at: 3 });
+  assert.deepEqual(kinds(moved), ['agent-id-changed', 'agent-changed']);
+  assert.equal(f.findAgent(ws.id, 'main', null)?.id, newId);
+
+  const build = f.apply({ kind: 'connection-watch', workspaceId: ws.id, agentName: 'main', event: { build_update: { transition: 'stop', job_status: 'running' } }, at: 4 });
+  assert.deepEqual(build, [{ kind: 'workspace-changed', workspaceId: ws.id, buildChanged: true }]);
+  assert.equal(f.workspace(ws.id)?.latest_build.status, 'stopping');
+});
+
+test('an agent row replaces the latest build\'s row; an old build\'s row is ignored', () => {
+  const f = newFleet();
+  const a = agent({ lifecycle_state: 'starting' });
+  const ws = workspace({ agents: [a] });
+  f.apply({ kind: 'workspace', workspace: ws, at: 1 });
+  assert.deepEqual(kinds(f.apply({ kind: 'agent', workspaceId: ws.id, agent: { ...a, lifecycle_state: 'ready' }, at: 2 })), ['agent-changed']);
+  assert.deepEqual(f.apply({ kind: 'agent', workspaceId: ws.id, agent: agent(), at: 3 }), []);
+});
+
+test('stuckSince starts when connected+created is first seen and clears when it ends', () => {
+  const f = newFleet();
+  const a = agent({ lifecycle_state: 'created', status: 'connected' });
+  const ws = workspace({ agents: [a] });
+  f.apply({ kind: 'workspace', workspace: ws, at: 100 });
+  f.apply({ kind: 'workspace', workspace: structuredClone(ws), at: 200 });
+  assert.equal(f.stuckSince(a.id), 100);
+  f.apply({ kind: 'agent', workspaceId: ws.id, agent: { ...a, lifecycle_state: 'starting' }, at: 300 });
+  assert.equal(f.stuckSince(a.id), undefined);
+});
+
+test('connection state changes are reported once', () => {
+  const f = newFleet();
+  assert.deepEqual(kinds(f.apply({ kind: 'connection', state: { kind: 'live' }, at: 1 })), ['connection-changed']);
+  assert.deepEqual(f.apply({ kind: 'connection', state: { kind: 'live' }, at: 2 }), []);
+  assert.equal(f.apply({ kind: 'connection', state: { kind: 'offline', since: 3, error: 'ECONNREFUSED' }, at: 3 }).length, 1);
+});
+
+test('inputs the model cannot fold are dropped without throwing', () => {
+  const f = newFleet();
+  const broken = { ...workspace(), latest_build: null } as never;
+  assert.deepEqual(f.apply({ kind: 'workspace', workspace: broken, at: 1 }), []);
+  assert.deepEqual(f.apply({ kind: 'connection-watch', workspaceId: 'nope', agentName: 'x', event: {}, at: 1 }), []);
+  assert.deepEqual(f.apply({ kind: 'bogus' } as never), []);
+});
+
+test('top-level agents, children and parent names', () => {
+  const f = newFleet();
+  const main = agent({ name: 'main' });
+  const child = agent({ name: 'dc', parent_id: main.id });
+  const ws = workspace({ agents: [main, child] });
+  f.apply({ kind: 'workspace', workspace: ws, at: 1 });
+  assert.deepEqual(f.topLevelAgents(ws.id).map((a) => a.name), ['main']);
+  assert.deepEqual(f.childrenOf(ws.id, main.id).map((a) => a.name), ['dc']);
+  assert.equal(f.parentNameOf(ws.id, child), 'main');
+  assert.equal(f.isForeign(workspace({ owner: 'bob' })), true);
+});
+
+test('10,000 events over a 2,000 x 2 fleet stay cheap', () => {
+  const f = newFleet();
+  const all = Array.from({ length: 2000 }, (_, i) => workspace({ name: `ws${i}`, agents: [agent({ name: 'a' }), agent({ name: 'b' })] }));
+  f.apply({ kind: 'workspaces', workspaces: all, at: 0 });
+  const started = process.hrtime.bigint();
+  for (let i = 0; i < 10_000; i++) {
+    const ws = all[i % all.length]!;
+    const a = ws.latest_build.resources[0]!.agents[i % 2]!;
+    f.apply({ kind: 'agent', workspaceId: ws.id, agent: { ...a, lifecycle_state: i % 3 === 0 ? 'starting' : 'ready' }, at: i });
+  }
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  console.log(`# 10,000 agent events over 2,000 x 2: ${ms.toFixed(1)} ms`);
+  assert.ok(ms < 5_000, `hang bound: ${ms} ms`);
+});

@@ -1,7 +1,7 @@
 /**
  * Glue between the fleet's data flow and a DetailsPanel: a DetailsSource built from a resolver
- * (what the fleet knows about the agent now) and the fleet's change event, which records the
- * lifecycle transitions it sees while the panel is open; and a log follower that turns the
+ * (what the fleet knows about the agent now) and the fleet's change event, which uses the
+ * fleet's lifecycle timeline or records the transitions it sees while the panel is open; and a log follower that turns the
  * agent's `logs?follow` stream into panel log lines, resuming after the last line it got.
  */
 import type { Clock } from '../common/clock';
@@ -18,8 +18,12 @@ import type { DetailsSource, LogSink } from './detailsPanel';
 export interface DetailsSourceOptions {
   /** Stable across agent-ID changes, e.g. `${deploymentUrl}|${workspaceId}|${agentName}`. */
   key: string;
-  /** The agent as the fleet has it now (looked up by workspace + name, so it follows ID changes). */
-  resolve(): Omit<DetailsInput, 'observed'> | undefined;
+  /**
+   * The agent as the fleet has it now (looked up by workspace + name, so it follows ID changes).
+   * `observed`: the fleet's lifecycle timeline of this agent ID when it keeps one; without it,
+   * the source records the transitions it sees while the panel is open.
+   */
+  resolve(): DetailsInput | undefined;
   /** The fleet's change event (any change may touch the agent; the panel skips unchanged views). */
   onDidChange(listener: () => void): Disposable;
   followLogs(agentId: string, sink: LogSink): Disposable;
@@ -37,7 +41,7 @@ export function createDetailsSource(o: DetailsSourceOptions): DetailsSource {
         observed = [];
         observedFor = input.agent.id;
       }
-      observed = recordTransition(observed, input.agent.lifecycle_state, input.now);
+      observed = recordTransition(input.observed ?? observed, input.agent.lifecycle_state, input.now);
       return toAgentDetailsView({ ...input, observed });
     },
     onDidChange: (listener) => o.onDidChange(listener),

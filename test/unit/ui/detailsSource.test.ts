@@ -45,6 +45,17 @@ describe('createDetailsSource', () => {
     assert.ok(v2?.timeline.every((t) => t.state === 'created'), JSON.stringify(v2?.timeline));
   });
 
+  it('uses the fleet timeline when the resolver gives one', () => {
+    const source = createDetailsSource({
+      key: 'k',
+      resolve: () => ({ ...inputFor('a1', 'ready', 9_000), observed: [{ state: 'created', at: 1_000 }, { state: 'starting', at: 2_000 }, { state: 'ready', at: 3_000 }] }),
+      onDidChange: () => ({ dispose() {} }),
+      followLogs: () => ({ dispose() {} }),
+    });
+    const observed = source.getView()?.timeline.filter((t) => t.source === 'observed');
+    assert.deepEqual(observed?.map((t) => [t.state, t.at]), [['starting', 2_000], ['ready', 3_000]]);
+  });
+
   it('has no view when the agent is gone', () => {
     const source = createDetailsSource({ key: 'k', resolve: () => undefined, onDidChange: () => ({ dispose() {} }), followLogs: () => ({ dispose() {} }) });
     assert.equal(source.getView(), undefined);

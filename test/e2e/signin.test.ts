@@ -107,11 +107,13 @@ test('sign in through the input boxes, survive a reload, sign out', { timeout: 3
       await input.fill(TOKEN);
       await wb.page.keyboard.press('Enter');
       await wb.waitFor(() => wb.notifications(), (n) => n.some((s) => s.includes('Signed in to') && s.includes('as alice')), { what: 'the signed-in notification' });
-      assert.equal(dep.meCalls, 1);
+      assert.ok(dep.meCalls >= 1, 'the token was checked with users/me (the session that opens afterwards asks again)');
     });
 
     await step('signed in: Sign Out is offered, and the token survives a reload', async () => {
       await wb.waitFor(() => wb.paletteCommands('Coder Status: Sign'), (c) => c.includes('Coder Status: Sign Out'), { what: 'Sign Out in the palette' });
+      await wb.openView();
+      await wb.waitFor(() => wb.welcomeText(), (s) => !s.includes('not signed in'), { what: 'the signed-out welcome to go away' });
       await reload(wb);
       await wb.waitFor(async () => server.extensionLog(), (s) => s.includes(`signed in to 1 deployment(s): ${dep.url}`), { what: 'the stored deployment after the reload' });
       await wb.waitFor(() => wb.paletteCommands('Coder Status: Sign'), (c) => c.includes('Coder Status: Sign Out'), { what: 'Sign Out after the reload' });

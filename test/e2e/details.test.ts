@@ -1,7 +1,8 @@
 // The agent details panel in the packaged extension inside code-server: opened from the
 // agent's row in the tree, it renders in Chromium under its strict CSP, shows names and log
 // lines that carry HTML as plain text without running anything, updates live when the
-// deployment changes (lifecycle, new log lines) and its buttons run the extension's commands.
+// deployment changes (lifecycle, new log lines, a rebuild with a new agent ID) and its buttons
+// run the extension's commands.
 //
 // The deployment is a small local server (the shared FakeServer) offering REST only: the sync
 // falls down its ladder to polling, which is enough to show that updates arrive by themselves.
@@ -17,17 +18,23 @@ const WS_NAME = 'dev<script>window.__pwned=2</script>';
 const AGENT_NAME = 'main<img src=x onerror="window.__pwned=1">';
 const AGENT_ID = 'agent-0001-aaaa-bbbb-cccccccccccc';
 
+const NEW_AGENT_ID = 'agent-0002-dddd-eeee-ffffffffffff';
+
 interface Deployment {
   server: FakeServer;
   setLifecycle(state: string): void;
   pushLog(id: number, output: string): void;
+  /** A rebuild: build 4 with a new agent row (new ID, same name), lifecycle created. */
+  rebuild(): void;
 }
 
 async function deployment(t: TestContext): Promise<Deployment> {
   let lifecycle = 'created';
+  let agentId = AGENT_ID;
+  let build = 3;
   const logSockets = new Set<WebSocket>();
   const ws = () => {
-    const json = workspaceJson({ id: 'ws-1', name: WS_NAME, buildNumber: 3, agents: [{ id: AGENT_ID, name: AGENT_NAME, lifecycle }] });
+    const json = workspaceJson({ id: 'ws-1', name: WS_NAME, buildNumber: build, agents: [{ id: agentId, name: AGENT_NAME, lifecycle }] });
     const agent = (json.latest_build as { resources: Array<{ agents: Array<Record<string, unknown>> }> }).resources[0]!.agents[0]!;
     agent.scripts = [{ display_name: 'dotfiles <b>bold</b>', run_on_start: true, run_on_stop: false, start_blocks_login: true, timeout: 300 }];
     agent.first_connected_at = '2026-01-01T00:00:05Z';
@@ -42,6 +49,9 @@ async function deployment(t: TestContext): Promise<Deployment> {
     .json('GET /api/v2/users/me', USER_JSON)
     .json('GET /api/v2/workspaces', () => ({ workspaces: [ws()], count: 1 }))
     .json('GET /api/v2/workspaces/ws-1', () => ws())
+    .ws(`/api/v2/workspaceagents/${NEW_AGENT_ID}/logs`, () => (sock) => {
+      sock.send(JSON.stringify([{ id: 1, created_at: new Date().toISOString(), output: 'new agent says hello', level: 'info', source_id: 's1' }]));
+    })
     .ws(`/api/v2/workspaceagents/${AGENT_ID}/logs`, () => (sock) => {
       logSockets.add(sock);
       sock.on('close', () => logSockets.delete(sock));
@@ -54,6 +64,11 @@ async function deployment(t: TestContext): Promise<Deployment> {
   return {
     server,
     setLifecycle: (s) => (lifecycle = s),
+    rebuild: () => {
+      agentId = NEW_AGENT_ID;
+      build = 4;
+      lifecycle = 'created';
+    },
     pushLog: (id, output) => {
       for (const s of logSockets) s.send(JSON.stringify([{ id, created_at: new Date().toISOString(), output, level: 'info', source_id: 's1' }]));
     },
@@ -147,6 +162,20 @@ test('details panel: renders as text, updates live, buttons run commands', { tim
           { what: 'the replay call to the deployment' },
         );
         console.log(`replay button -> coderStatus.replayLifecycle: ${outcome}`);
+      });
+
+      await step('after a rebuild the open panel follows the agent to its new ID', async () => {
+        const f = frame!;
+        dep.rebuild();
+        await wb.waitFor(() => text(f, '#agent-id'), (s) => s === NEW_AGENT_ID, { what: 'the new agent ID in the panel', timeoutMs: 30_000 });
+        assert.match(await text(f, '#overview'), /#4 start/);
+        await wb.waitFor(
+          () => f.evaluate(() => Array.from(document.querySelectorAll('.log-output')).map((e) => e.textContent)),
+          (l) => l.length === 1 && l[0] === 'new agent says hello',
+          { what: "the new agent's logs in place of the old ones" },
+        );
+        assert.equal(await text(f, '#agent-title'), `${WS_NAME}.${AGENT_NAME}`);
+        await wb.screenshot('details-panel-after-rebuild');
         assert.deepEqual(csp.filter((c) => !/Applying inline style/.test(c)), [], 'no CSP report other than the webview bootstrap\'s inline styles');
         assert.ok(!server.extensionHostLog().includes(TOKEN));
       });

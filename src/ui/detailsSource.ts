@@ -11,7 +11,7 @@ import type { CoderClient } from '../api/client';
 import { ReconnectingStream, describeClose } from '../api/socket';
 import { followAgentLogs } from '../api/streams';
 import type { WorkspaceAgentLog } from '../api/schemas';
-import { recordTransition, toAgentDetailsView, type DetailsInput, type ObservedTransition } from '../model/detailsView';
+import { recordTransition, toAgentDetailsView, type AgentIdChangeRecord, type DetailsInput, type ObservedTransition } from '../model/detailsView';
 import type { LogLine } from '../webview/protocol';
 import type { DetailsSource, LogSink } from './detailsPanel';
 
@@ -29,20 +29,28 @@ export interface DetailsSourceOptions {
   followLogs(agentId: string, sink: LogSink): Disposable;
 }
 
+const MAX_SEEN_ID_CHANGES = 20;
+
 export function createDetailsSource(o: DetailsSourceOptions): DetailsSource {
   let observed: ObservedTransition[] = [];
   let observedFor: string | undefined;
+  // ID changes seen while the panel is open, for when the resolver has no binding history.
+  let seenChanges: AgentIdChangeRecord[] = [];
   return {
     key: o.key,
     getView() {
       const input = o.resolve();
       if (!input) return undefined;
       if (input.agent.id !== observedFor) {
+        if (observedFor !== undefined) {
+          const change = { oldId: observedFor, newId: input.agent.id, buildNumber: input.workspace.latest_build.build_number, at: input.now, cause: 'new build' };
+          seenChanges = [...seenChanges, change].slice(-MAX_SEEN_ID_CHANGES);
+        }
         observed = [];
         observedFor = input.agent.id;
       }
       observed = recordTransition(input.observed ?? observed, input.agent.lifecycle_state, input.now);
-      return toAgentDetailsView({ ...input, observed });
+      return toAgentDetailsView({ ...input, observed, idHistory: input.idHistory ?? seenChanges });
     },
     onDidChange: (listener) => o.onDidChange(listener),
     followLogs: (agentId, sink) => o.followLogs(agentId, sink),

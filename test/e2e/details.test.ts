@@ -75,15 +75,36 @@ async function deployment(t: TestContext): Promise<Deployment> {
   };
 }
 
-/** The frame of the details page (VS Code nests it in two iframes). */
-async function detailsFrame(wb: Workbench): Promise<Frame> {
-  const find = async (): Promise<Frame | undefined> => {
-    for (const f of wb.page.frames()) {
-      if (await f.evaluate(() => document.getElementById('agent-title') !== null).catch(() => false)) return f;
-    }
-    return undefined;
-  };
-  return (await wb.waitFor(find, (f) => f !== undefined, { what: 'the details page frame', timeoutMs: 30_000 })) as Frame;
+/** The frame of the details page (VS Code nests it in two iframes), if it is open. */
+async function findDetailsFrame(wb: Workbench): Promise<Frame | undefined> {
+  for (const f of wb.page.frames()) {
+    if (await f.evaluate(() => document.getElementById('agent-title') !== null).catch(() => false)) return f;
+  }
+  return undefined;
+}
+
+/**
+ * Clicks the row's inline "Show Agent Details" until the panel is there: a click that lands
+ * while the polled tree re-renders the row can reach the command without its node.
+ */
+async function openDetailsFromTree(wb: Workbench, row: string): Promise<Frame> {
+  let lastClick = 0;
+  const frame = await wb.waitFor(
+    async () => {
+      const f = await findDetailsFrame(wb);
+      if (!f && Date.now() - lastClick > 5_000) {
+        lastClick = Date.now();
+        const actions = await wb.treeItemActions(row);
+        assert.ok(actions.includes('Show Agent Details'), JSON.stringify(actions));
+        await wb.page.locator('.part.sidebar .monaco-list-row').filter({ has: wb.page.locator('.label-name', { hasText: row }) })
+          .locator('.actions .action-label[aria-label="Show Agent Details"]').first().click();
+      }
+      return f;
+    },
+    (f) => f !== undefined,
+    { what: 'the details page frame', timeoutMs: 45_000 },
+  );
+  return frame as Frame;
 }
 
 const text = (f: Frame, selector: string) => f.evaluate((s) => document.querySelector(s)?.textContent ?? '', selector);
@@ -103,10 +124,7 @@ test('details panel: renders as text, updates live, buttons run commands', { tim
       await step('the agent row opens the panel', async () => {
         await wb.openView();
         await wb.waitForTreeItem((i) => i.label === AGENT_NAME, 60_000);
-        const actions = await wb.treeItemActions(AGENT_NAME);
-        assert.ok(actions.includes('Show Agent Details'), JSON.stringify(actions));
-        await wb.page.locator('.part.sidebar .monaco-list-row .actions .action-label[aria-label="Show Agent Details"]').first().click();
-        frame = await detailsFrame(wb);
+        frame = await openDetailsFromTree(wb, AGENT_NAME);
       });
 
       await step('names, scripts and log lines with HTML show as text and run nothing', async () => {
@@ -175,6 +193,8 @@ test('details panel: renders as text, updates live, buttons run commands', { tim
           { what: "the new agent's logs in place of the old ones" },
         );
         assert.equal(await text(f, '#agent-title'), `${WS_NAME}.${AGENT_NAME}`);
+        const history = await text(f, '#id-history');
+        assert.ok(history.includes(AGENT_ID) && history.includes(NEW_AGENT_ID) && history.includes('#4'), history);
         await wb.screenshot('details-panel-after-rebuild');
         assert.deepEqual(csp.filter((c) => !/Applying inline style/.test(c)), [], 'no CSP report other than the webview bootstrap\'s inline styles');
         assert.ok(!server.extensionHostLog().includes(TOKEN));

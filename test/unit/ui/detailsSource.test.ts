@@ -42,6 +42,7 @@ describe('createDetailsSource', () => {
     current = inputFor('a2', 'created', 4_000);
     const v2 = source.getView();
     assert.equal(v2?.agentId, 'a2');
+    assert.deepEqual(v2?.idHistory, [{ oldId: 'a1', newId: 'a2', buildNumber: 1, at: 4_000, cause: 'new build' }]);
     assert.ok(v2?.timeline.every((t) => t.state === 'created'), JSON.stringify(v2?.timeline));
   });
 

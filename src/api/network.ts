@@ -13,7 +13,9 @@ import type { Agent as HttpAgent } from 'node:http';
 import { BlockList, isIP } from 'node:net';
 import * as os from 'node:os';
 import * as tls from 'node:tls';
-import { Agent as UndiciAgent, ProxyAgent, fetch as undiciFetch, type Dispatcher } from 'undici';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import type { Dispatcher } from 'undici';
 import { silentLogger, type Logger } from '../common/log';
 import { runHeaderCommand, type ExecFn } from './headerCommand';
 
@@ -216,6 +218,23 @@ export interface Network {
   dispose(): Promise<void>;
 }
 
+type Undici = typeof import('undici');
+let undici: Undici | undefined;
+
+/**
+ * undici is only needed with a proxy, an extra CA or insecure mode; the direct path uses Node's
+ * own fetch. The build puts it in its own file (dist/undici.js) so that most users never load
+ * it and activation stays cheap; run from sources, it is the package itself.
+ */
+function loadUndici(): Undici {
+  if (!undici) {
+    const bundled = path.join(__dirname, 'undici.js');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    undici = (existsSync(bundled) ? require(bundled) : require('undici')) as Undici;
+  }
+  return undici;
+}
+
 // Loaded on demand: https-proxy-agent is an ES module and this file is type-checked as CommonJS.
 const loadProxyModule = () => import('https-proxy-agent');
 type HttpsProxyAgentModule = Awaited<ReturnType<typeof loadProxyModule>>;
@@ -267,6 +286,7 @@ export async function createNetwork(o: NetworkOptions): Promise<Network> {
     let disp = dispatchers.get(key);
     if (!disp) {
       const { ca, rejectUnauthorized } = targetTls;
+      const { Agent: UndiciAgent, ProxyAgent } = loadUndici();
       disp = d.kind === 'proxy'
         ? new ProxyAgent({
             uri: d.url,
@@ -299,6 +319,9 @@ export async function createNetwork(o: NetworkOptions): Promise<Network> {
       return Promise.reject(new TypeError('network.fetch takes a URL (string or URL) and an init object'));
     }
     const url = input.toString();
+    const plain = decide(url).kind === 'direct' && targetTls.ca === undefined && targetTls.rejectUnauthorized;
+    if (plain) return fetch(url, init);
+    const undiciFetch = loadUndici().fetch;
     return undiciFetch(url, { ...(init as object), dispatcher: dispatcherFor(url) } as Parameters<typeof undiciFetch>[1]);
   }) as unknown as typeof fetch;
 

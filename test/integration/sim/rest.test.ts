@@ -11,7 +11,7 @@ test('buildinfo needs no auth; users/me needs the token in any of its four place
   const info = await fetch(`${sim.url}/api/v2/buildinfo`).then((r) => r.json());
   assert.match(info.version, /^v2\./);
   assert.equal(typeof info.deployment_id, 'string');
-  for (const headers of [
+  for (const headers of <Record<string, string>[]>[
     { 'Coder-Session-Token': sim.token },
     { Authorization: `Bearer ${sim.token}` },
     { Cookie: `coder_session_token=${sim.token}` },

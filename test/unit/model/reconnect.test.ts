@@ -1,0 +1,196 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ManualClock } from '../../../src/common/clock';
+import { ReconnectMachine, reloadSafety, type Decision, type ReconnectSettings } from '../../../src/model/reconnect';
+import type { WorkspaceAgent } from '../../../src/api/schemas';
+import { agent } from './fixtures';
+
+const WS = 'ws-1';
+const blocking = [{ display_name: 'deps', start_blocks_login: true, run_on_start: true, run_on_stop: false, timeout: 0, log_source_id: null }];
+
+function setup(settings: Partial<ReconnectSettings> = {}) {
+  const clock = new ManualClock();
+  const m = new ReconnectMachine({ clock, settings });
+  const decisions: Decision[] = [];
+  m.onDecision((d) => decisions.push(d));
+  const kinds = () => decisions.map((d) => d.kind);
+  const change = (newId: string, buildNumber = 2) => m.idChanged({ workspaceId: WS, oldId: 'old-agent-id', newId, buildNumber });
+  return { clock, m, decisions, kinds, change };
+}
+
+const row = (a: WorkspaceAgent, over: Partial<WorkspaceAgent>): WorkspaceAgent => ({ ...a, ...over });
+
+test('ID change -> connecting -> ready -> one reconnect', () => {
+  const { m, kinds, change, decisions } = setup();
+  const a = agent({ status: 'connecting', lifecycle_state: 'created', scripts: blocking });
+  change(a.id, 42);
+  m.agentUpdate(WS, a);
+  m.agentUpdate(WS, row(a, { status: 'connected', lifecycle_state: 'starting' }));
+  assert.deepEqual(kinds(), ['waiting'], 'blocking scripts: starting is not usable');
+  m.agentUpdate(WS, row(a, { status: 'connected', lifecycle_state: 'ready' }));
+  assert.deepEqual(kinds(), ['waiting', 'reconnect']);
+  const d = decisions[1]!;
+  assert.equal(d.kind === 'reconnect' && d.buildNumber, 42);
+  assert.equal(m.state, 'reconnecting');
+  m.agentUpdate(WS, row(a, { status: 'connected', lifecycle_state: 'ready' }));
+  assert.deepEqual(kinds(), ['waiting', 'reconnect'], 'no second decision');
+  m.reconnected();
+  assert.equal(m.state, 'idle');
+});
+
+test('non-blocking startup: connected and starting is already usable', () => {
+  const { m, kinds, change } = setup();
+  const a = agent({ status: 'connected', lifecycle_state: 'starting' });
+  change(a.id);
+  m.agentUpdate(WS, a);
+  assert.deepEqual(kinds(), ['waiting', 'reconnect']);
+});
+
+test('stuck (connected + created) with blocking scripts -> replay -> ready -> reconnect', () => {
+  const { m, kinds, change, clock, decisions } = setup({ stuckAction: 'replay', stuckThresholdMs: 20_000 });
+  const a = agent({ status: 'connected', lifecycle_state: 'created', scripts: blocking });
+  change(a.id);
+  m.agentUpdate(WS, a);
+  clock.advance(19_999);
+  assert.deepEqual(kinds(), ['waiting']);
+  clock.advance(1);
+  assert.deepEqual(kinds(), ['waiting', 'stuck', 'replay']);
+  assert.equal((decisions[1] as { sinceMs: number }).sinceMs, 20_000);
+  m.repairResult({ op: 'replay', outcome: 'started' });
+  m.agentUpdate(WS, row(a, { lifecycle_state: 'starting' }));
+  m.agentUpdate(WS, row(a, { lifecycle_state: 'ready' }));
+  assert.deepEqual(kinds(), ['waiting', 'stuck', 'replay', 'reconnect']);
+});
+
+test('replay that does not reach ready in time -> reinitialize -> restart offer', () => {
+  const { m, kinds, change, clock } = setup({ stuckAction: 'replay', stuckThresholdMs: 1000, timeoutMs: 30_000 });
+  const a = agent({ status: 'connected', lifecycle_state: 'created', scripts: blocking });
+  change(a.id);
+  m.agentUpdate(WS, a);
+  clock.advance(1000);
+  m.repairResult({ op: 'replay', outcome: 'started' });
+  clock.advance(30_000);
+  assert.deepEqual(kinds().slice(-1), ['reinitialize']);
+  m.repairResult({ op: 'reinitialize', outcome: 'started' });
+  clock.advance(30_000);
+  assert.deepEqual(kinds().slice(-1), ['offer-restart']);
+  assert.equal(m.state, 'awaiting-user');
+});
+
+test('operations the deployment lacks: replay unsupported -> reinitialize unsupported -> restart offer, remembered', () => {
+  const { m, kinds, change, clock } = setup({ stuckAction: 'replay', stuckThresholdMs: 1000 });
+  const a = agent({ status: 'connected', lifecycle_state: 'created', scripts: blocking });
+  change(a.id);
+  m.agentUpdate(WS, a);
+  clock.advance(1000);
+  m.repairResult({ op: 'replay', outcome: 'unsupported' });
+  m.repairResult({ op: 'reinitialize', outcome: 'unsupported' });
+  assert.deepEqual(kinds(), ['waiting', 'stuck', 'replay', 'reinitialize', 'offer-restart']);
+  assert.ok(m.isUnsupported('replay') && m.isUnsupported('reinitialize'));
+  const b = agent({ status: 'connected', lifecycle_state: 'created', scripts: blocking });
+  change(b.id, 3);
+  m.agentUpdate(WS, b);
+  clock.advance(1000);
+  assert.deepEqual(kinds().slice(-3), ['waiting', 'stuck', 'offer-restart'], 'straight to the restart offer next time');
+});
+
+test('stuckAction ask offers a repair; the user picks reinitialize', () => {
+  const { m, kinds, change, clock } = setup({ stuckThresholdMs: 500 });
+  const a = agent({ status: 'connected', lifecycle_state: 'created', scripts: blocking });
+  change(a.id);
+  m.agentUpdate(WS, a);
+  clock.advance(500);
+  assert.deepEqual(kinds(), ['waiting', 'stuck', 'offer-repair']);
+  m.userChoice('reinitialize');
+  assert.deepEqual(kinds().slice(-1), ['reinitialize']);
+});
+
+test('stuck detection also applies without an ID change, and recovery says ready', () => {
+  const { m, kinds, clock } = setup({ stuckAction: 'replay', stuckThresholdMs: 500 });
+  const a = agent({ status: 'connected', lifecycle_state: 'created' });
+  m.agentUpdate(WS, a);
+  clock.advance(500);
+  assert.deepEqual(kinds(), ['stuck', 'replay']);
+  m.repairResult({ op: 'replay', outcome: 'started' });
+  m.agentUpdate(WS, row(a, { lifecycle_state: 'ready' }));
+  assert.deepEqual(kinds(), ['stuck', 'replay', 'ready']);
+  assert.equal(m.state, 'idle');
+});
+
+test('no agents in the latest build fails fast; not usable in time gives up', () => {
+  const one = setup();
+  one.change('x');
+  one.m.noAgents(WS, 7);
+  assert.deepEqual(one.kinds(), ['waiting', 'give-up']);
+  assert.match(one.decisions[1]!.reason, /#7 has no agents/);
+  const two = setup({ timeoutMs: 30_000 });
+  const a = agent({ status: 'connecting', lifecycle_state: 'created' });
+  two.change(a.id);
+  two.m.agentUpdate(WS, a);
+  two.clock.advance(30_000);
+  assert.deepEqual(two.kinds(), ['waiting', 'give-up']);
+  assert.match(two.decisions[1]!.reason, /30s/);
+});
+
+test('loop cap: the 4th automatic reconnect within 10 minutes asks; after the window it is automatic again', () => {
+  const { m, kinds, change, clock } = setup();
+  for (let i = 0; i < 4; i++) {
+    const a = agent({ status: 'connected', lifecycle_state: 'ready' });
+    change(a.id, 10 + i);
+    m.agentUpdate(WS, a);
+    m.reconnected();
+    clock.advance(60_000);
+  }
+  assert.deepEqual(kinds().filter((k) => k !== 'waiting'), ['reconnect', 'reconnect', 'reconnect', 'ask-loop-cap']);
+  clock.advance(600_000);
+  const a = agent({ status: 'connected', lifecycle_state: 'ready' });
+  change(a.id, 20);
+  m.agentUpdate(WS, a);
+  assert.deepEqual(kinds().slice(-1), ['reconnect']);
+});
+
+test('autoReconnect ask and off', () => {
+  const ask = setup({ autoReconnect: 'ask' });
+  const a = agent();
+  ask.change(a.id);
+  ask.m.agentUpdate(WS, a);
+  assert.deepEqual(ask.kinds(), ['waiting', 'ask-reconnect']);
+  ask.m.userChoice('reconnect');
+  assert.deepEqual(ask.kinds().slice(-1), ['reconnect']);
+  const off = setup({ autoReconnect: 'off' });
+  off.change(a.id);
+  off.m.agentUpdate(WS, a);
+  assert.deepEqual(off.kinds(), ['waiting', 'hold']);
+  assert.match(off.decisions[1]!.reason, /autoReconnect is off/);
+});
+
+test('flapping IDs: only the newest agent decides', () => {
+  const { m, kinds, change, decisions } = setup();
+  const first = agent({ status: 'connecting', lifecycle_state: 'created' });
+  const second = agent({ status: 'connecting', lifecycle_state: 'created' });
+  change(first.id, 2);
+  m.agentUpdate(WS, first);
+  change(second.id, 3);
+  m.agentUpdate(WS, row(first, { status: 'connected', lifecycle_state: 'ready' }));
+  assert.deepEqual(kinds(), ['waiting', 'waiting'], 'a superseded agent becoming ready decides nothing');
+  m.agentUpdate(WS, row(second, { status: 'connected', lifecycle_state: 'ready' }));
+  const d = decisions[2]!;
+  assert.equal(d.kind, 'reconnect');
+  assert.equal(d.kind === 'reconnect' && d.agentId, second.id);
+});
+
+test('dispose leaves no timer behind', () => {
+  const { m, change, clock } = setup();
+  const a = agent({ status: 'connected', lifecycle_state: 'created', scripts: blocking });
+  change(a.id);
+  m.agentUpdate(WS, a);
+  assert.ok(clock.pendingTimers() > 0);
+  m.dispose();
+  assert.equal(clock.pendingTimers(), 0);
+});
+
+test('reload safety: dirty editors with hot exit off must ask', () => {
+  assert.equal(reloadSafety({ dirtyCount: 1, hotExit: 'off' }), 'ask');
+  assert.equal(reloadSafety({ dirtyCount: 1, hotExit: 'onExit' }), 'safe');
+  assert.equal(reloadSafety({ dirtyCount: 0, hotExit: 'off' }), 'safe');
+});

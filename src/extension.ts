@@ -1,17 +1,38 @@
 import * as vscode from 'vscode';
+import { systemClock } from './common/clock';
+import { AGENT_COMMANDS } from './ui/agentCommands';
+import { BoundAgent } from './ui/boundAgent';
+import { registerCommands } from './ui/commands';
+import { adoptConfiguredUrl } from './ui/configuredUrl';
+import { Ctx } from './ui/ctx';
+import { DetailsPanel } from './ui/detailsPanel';
+import { ReconnectDriver } from './ui/reconnectDriver';
+import { Sessions } from './ui/sessions';
 import { registerSignIn } from './ui/signIn';
+import { StatusBar } from './ui/statusBar';
+import { AgentTree } from './ui/tree';
+import { ViewStateKeys } from './ui/viewState';
 
 export function activate(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel('Coder Workspace Status', { log: true });
   context.subscriptions.push(log);
   log.info(`activating ${context.extension.id} ${context.extension.packageJSON.version as string}`);
-  void vscode.commands.executeCommand('setContext', 'coderStatus.state', 'signedOut');
-  context.subscriptions.push(
-    vscode.commands.registerCommand('coderStatus.showLogs', () => log.show(true)),
-    vscode.commands.registerCommand('coderStatus.refresh', () => log.info('refresh requested')),
-  );
-  // Sign-in/out commands; the returned store lists the deployments to open a session for.
-  registerSignIn(context, { log });
+  const ctx = new Ctx(context, log, systemClock);
+
+  // Sign-in/out commands and the deployments to open (stored logins, env and CLI logins found at start).
+  const store = registerSignIn(context, { log });
+  const sessions = ctx.pushCleanup(new Sessions(ctx, store));
+  const bound = ctx.pushCleanup(new BoundAgent(ctx, sessions));
+  ctx.pushCleanup(new ViewStateKeys(ctx, sessions, bound));
+  ctx.pushCleanup(new AgentTree(ctx, sessions, bound));
+  ctx.pushCleanup(new StatusBar(ctx, sessions, bound));
+  const driver = ctx.pushCleanup(new ReconnectDriver(ctx, sessions, bound));
+  const agentDeps = { ctx, sessions, bound, driver };
+  registerCommands({ ctx, sessions, bound }, Object.fromEntries(Object.entries(AGENT_COMMANDS).map(([id, f]) => [id, f(agentDeps)])));
+  ctx.pushCleanup({ dispose: () => DetailsPanel.disposeAll() });
+
+  void adoptConfiguredUrl(ctx, store).catch((e: unknown) => log.error(`coderStatus.url: ${String(e)}`));
+  void sessions.reconcile();
 }
 
 export function deactivate(): void {}

@@ -1,0 +1,128 @@
+/**
+ * The tree and palette commands, as factories `(ctx) => handler`. Every handler is wrapped:
+ * whatever it throws is logged and shown with a "Show Logs" button, never left unhandled.
+ */
+import * as vscode from 'vscode';
+import { errorText } from '../api/errors';
+import type { BoundAgent } from './boundAgent';
+import type { Ctx } from './ctx';
+import { refOfNode, showAgentDetails } from './detailsCommand';
+import type { DeploymentSession } from './session';
+import type { Sessions } from './sessions';
+import { VIEW_ID } from './tree';
+import { agentOf, type TreeNode } from './treeNodes';
+
+export interface CommandDeps {
+  ctx: Ctx;
+  sessions: Sessions;
+  bound: BoundAgent;
+}
+
+type Handler = (...args: unknown[]) => unknown;
+type Factory = (d: CommandDeps) => Handler;
+
+/** A message for the user that needs no stack trace in the log. */
+class UserError extends Error {}
+
+const refresh: Factory = (d) => () =>
+  vscode.window.withProgress({ location: { viewId: VIEW_ID } }, async () => {
+    const all = d.sessions.list();
+    d.ctx.log.info(`refresh requested (${all.length} deployment(s))`);
+    await Promise.all(all.map((s) => s.sync.refresh()));
+  });
+
+const showLogs: Factory = (d) => () => d.ctx.log.show(true);
+
+const copyAgentId: Factory = (d) => async (arg) => {
+  const target = agentTarget(d, arg);
+  await vscode.env.clipboard.writeText(target.id);
+  d.ctx.log.info(`copied agent ID ${target.id} (${target.label})`);
+  void vscode.window.showInformationMessage(`Copied the agent ID of ${target.label}: ${target.id}`);
+};
+
+const openInBrowser: Factory = (d) => async (arg) => {
+  const target = await workspaceTarget(d, arg);
+  if (!target) return;
+  const url = `${target.session.url}/@${encodeURIComponent(target.owner)}/${encodeURIComponent(target.name)}`;
+  d.ctx.log.info(`opening ${url}`);
+  await vscode.env.openExternal(vscode.Uri.parse(url));
+};
+
+function isNode(arg: unknown): arg is TreeNode {
+  return typeof arg === 'object' && arg !== null && 'kind' in arg && 'session' in arg;
+}
+
+function agentTarget(d: CommandDeps, arg: unknown): { id: string; label: string } {
+  if (isNode(arg) && arg.kind === 'agent') {
+    const a = agentOf(arg);
+    if (!a) throw new UserError(`The agent ${arg.name} is no longer in its workspace's latest build.`);
+    return { id: a.id, label: arg.name };
+  }
+  const b = d.bound.bound;
+  const a = b?.agentName ? b.session.fleet.findAgent(b.workspaceId, b.agentName, b.parentName) : undefined;
+  if (!b || !a) throw new UserError('Pick an agent in the Workspace Agents view: this window is not bound to an agent.');
+  return { id: a.id, label: `${b.session.fleet.workspace(b.workspaceId)?.name ?? '?'}.${a.name}` };
+}
+
+interface WorkspaceTarget {
+  session: DeploymentSession;
+  owner: string;
+  name: string;
+}
+
+async function workspaceTarget(d: CommandDeps, arg: unknown): Promise<WorkspaceTarget | undefined> {
+  const of = (session: DeploymentSession, id: string): WorkspaceTarget | undefined => {
+    const ws = session.fleet.workspace(id);
+    return ws && { session, owner: ws.owner_name, name: ws.name };
+  };
+  if (isNode(arg) && arg.kind !== 'deployment') {
+    const t = of(arg.session, arg.workspaceId);
+    if (!t) throw new UserError('This workspace is no longer listed.');
+    return t;
+  }
+  const b = d.bound.bound;
+  if (b) return of(b.session, b.workspaceId);
+  const items = d.sessions.list().flatMap((s) =>
+    s.fleet.workspaces().map((w) => ({ label: w.name, description: `${w.owner_name} · ${new URL(s.url).host}`, target: { session: s, owner: w.owner_name, name: w.name } })),
+  );
+  if (items.length === 0) throw new UserError('No workspaces are known yet: sign in, or check the workspace filter.');
+  const picked = await vscode.window.showQuickPick(items, { title: 'Open Workspace in Browser', matchOnDescription: true });
+  return picked?.target;
+}
+
+const showDetails: Factory = (d) => (arg) => {
+  if (isNode(arg) && arg.kind === 'agent') return showAgentDetails(d.ctx, d.bound, refOfNode(arg));
+  const b = d.bound.bound;
+  if (!b?.agentName) throw new UserError('Pick an agent in the Workspace Agents view: this window is not bound to an agent.');
+  return showAgentDetails(d.ctx, d.bound, { session: b.session, workspaceId: b.workspaceId, name: b.agentName, parentName: b.parentName });
+};
+
+const COMMANDS: Record<string, Factory> = {
+  'coderStatus.showDetails': showDetails,
+  'coderStatus.refresh': refresh,
+  'coderStatus.showLogs': showLogs,
+  'coderStatus.copyAgentId': copyAgentId,
+  'coderStatus.openInBrowser': openInBrowser,
+};
+
+/** Registers the view commands plus `extra` handlers (built elsewhere), all behind the same error wrapper. */
+export function registerCommands(d: CommandDeps, extra: Record<string, Handler> = {}): void {
+  const handlers: Record<string, Handler> = { ...Object.fromEntries(Object.entries(COMMANDS).map(([id, f]) => [id, f(d)])), ...extra };
+  for (const [id, handler] of Object.entries(handlers)) {
+    d.ctx.pushCleanup(vscode.commands.registerCommand(id, (...args: unknown[]) => run(d, id, handler, args)));
+  }
+}
+
+async function run(d: CommandDeps, id: string, handler: Handler, args: unknown[]): Promise<unknown> {
+  try {
+    return await handler(...args);
+  } catch (e) {
+    const text = errorText(e, d.sessions.list().flatMap((s) => s.client.secrets));
+    if (e instanceof UserError) d.ctx.log.warn(`${id}: ${text}`);
+    else d.ctx.log.error(`${id} failed: ${text}`);
+    void vscode.window.showErrorMessage(`Coder: ${text}`, 'Show Logs').then((a) => {
+      if (a) d.ctx.log.show(true);
+    });
+    return undefined;
+  }
+}

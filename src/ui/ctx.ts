@@ -1,0 +1,30 @@
+/**
+ * What every part of the UI shares: the log channel, the clock, the settings, and one owner of
+ * cleanups. The extension's subscriptions hold the Ctx, so deactivation disposes everything
+ * pushed here, in reverse order.
+ */
+import * as vscode from 'vscode';
+import type { Clock } from '../common/clock';
+import { DisposableStore, type Disposable } from '../common/disposable';
+import { Config } from './config';
+
+export class Ctx implements Disposable {
+  readonly config = new Config();
+  private readonly cleanups = new DisposableStore();
+
+  constructor(
+    readonly extension: vscode.ExtensionContext,
+    readonly log: vscode.LogOutputChannel,
+    readonly clock: Clock,
+  ) {
+    extension.subscriptions.push(this);
+  }
+
+  pushCleanup<T extends Disposable>(d: T): T {
+    return this.cleanups.add(d);
+  }
+
+  dispose(): void {
+    this.cleanups.dispose();
+  }
+}

@@ -1,0 +1,49 @@
+/** `coderStatus.showDetails`: the details panel of a tree agent, or of the bound agent. */
+import { DetailsPanel } from './detailsPanel';
+import { createDetailsSource, followLogsInto } from './detailsSource';
+import { classifyIn } from './classify';
+import type { Ctx } from './ctx';
+import type { BoundAgent } from './boundAgent';
+import type { AgentNode } from './treeNodes';
+import type { DeploymentSession } from './session';
+
+export interface AgentRef {
+  session: DeploymentSession;
+  workspaceId: string;
+  name: string;
+  parentName: string | null;
+}
+
+export function showAgentDetails(ctx: Ctx, bound: BoundAgent, ref: AgentRef): void {
+  const { session, workspaceId, name, parentName } = ref;
+  const isBound = () => {
+    const b = bound.bound;
+    return !!b && b.session === session && b.workspaceId === workspaceId && b.agentName === name && b.parentName === parentName;
+  };
+  const source = createDetailsSource({
+    key: `${session.url}|${workspaceId}|${parentName ?? ''}|${name}`,
+    resolve: () => {
+      const workspace = session.fleet.workspace(workspaceId);
+      const agent = session.fleet.findAgent(workspaceId, name, parentName);
+      if (!workspace || !agent) return undefined;
+      const now = ctx.clock.now();
+      return {
+        deploymentUrl: session.url,
+        workspace,
+        agent,
+        classification: classifyIn(session, agent, now, ctx.config.stuckThresholdMs),
+        connection: session.fleet.connection,
+        bound: isBound(),
+        now,
+      };
+    },
+    onDidChange: (listener) => session.onDidChange(() => listener()),
+    followLogs: (agentId, sink) => followLogsInto(session.client, agentId, sink, { clock: ctx.clock, log: ctx.log }),
+  });
+  ctx.log.info(`details panel for ${name} in workspace ${workspaceId}`);
+  DetailsPanel.show({ extensionUri: ctx.extension.extensionUri, log: ctx.log }, source);
+}
+
+export function refOfNode(node: AgentNode): AgentRef {
+  return { session: node.session, workspaceId: node.workspaceId, name: node.name, parentName: node.parentName };
+}

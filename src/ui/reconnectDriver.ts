@@ -1,0 +1,213 @@
+/**
+ * Drives the reconnect state machine with what the bound agent does, and acts on its decisions:
+ * reconnects the window (remote.ts), runs repairs (repair.ts), asks the user where the machine
+ * says so. Keeps the binding's ID history and the loop-cap history across reloads.
+ */
+import * as vscode from 'vscode';
+import { BindingTracker, type HistoryEntry } from '../model/binding';
+import { shortId } from '../model/lifecycle';
+import { ReconnectMachine, type Decision } from '../model/reconnect';
+import type { Change } from '../model/types';
+import type { TimerHandle } from '../common/clock';
+import type { BoundAgent } from './boundAgent';
+import type { Ctx } from './ctx';
+import { reconnectWindow } from './remote';
+import { labelOf, offerRestart, requestRepair, type AgentRef } from './repair';
+import type { Sessions } from './sessions';
+
+const LOOP_KEY = 'coderStatus.loopHistory';
+const HISTORY_KEY = 'coderStatus.bindingHistory';
+const NOTICE_KEY = 'coderStatus.reconnectNotice';
+
+export class ReconnectDriver implements vscode.Disposable {
+  private readonly machine: ReconnectMachine;
+  private readonly tracker: BindingTracker;
+  private ref: AgentRef | undefined;
+  private validation: TimerHandle | undefined;
+  private firstLookupDone = false;
+
+  constructor(
+    private readonly ctx: Ctx,
+    private readonly sessions: Sessions,
+    private readonly bound: BoundAgent,
+  ) {
+    const state = ctx.extension.globalState;
+    this.machine = new ReconnectMachine({ clock: ctx.clock, settings: ctx.config.reconnect, loopHistory: state.get(LOOP_KEY) ?? {} });
+    this.tracker = BindingTracker.fromJSON(ctx.extension.workspaceState.get(HISTORY_KEY), ctx.clock);
+    ctx.pushCleanup(this.machine.onDecision((d) => void this.act(d)));
+    ctx.pushCleanup(ctx.config.onDidChange(() => this.machine.updateSettings(ctx.config.reconnect)));
+    ctx.pushCleanup(bound.onDidChange(() => this.rebind()));
+    ctx.pushCleanup(sessions.onDidChange((e) => this.onChanges(e.session, e.changes)));
+    this.rebind();
+    void this.showPendingNotice();
+  }
+
+  /** Agent-ID changes of the bound agent, newest first (for the details panel). */
+  get history(): readonly HistoryEntry[] {
+    return this.tracker.history;
+  }
+
+  private rebind(): void {
+    const b = this.bound.bound;
+    this.ref = b?.agentName ? { session: b.session, workspaceId: b.workspaceId, name: b.agentName, parentName: b.parentName } : undefined;
+    const ref = this.ref;
+    const agent = ref && ref.session.fleet.findAgent(ref.workspaceId, ref.name, ref.parentName);
+    const ws = ref && ref.session.fleet.workspace(ref.workspaceId);
+    if (!ref || !agent || !ws) return;
+    const prev = this.tracker.bound;
+    if (prev?.workspaceId === ws.id && prev.agentName === agent.name && prev.parentName === ref.parentName) {
+      const u = this.tracker.onWorkspace(ws, this.firstLookupDone ? 'build change' : 'changed before this window connected');
+      if (u.kind === 'id-changed') {
+        this.persistHistory();
+        // At activation the remote session was just opened by name, so it is on the new agent already.
+        if (this.firstLookupDone) this.machine.idChanged({ workspaceId: ws.id, oldId: u.oldId, newId: u.newId, buildNumber: u.buildNumber });
+      }
+    } else {
+      this.tracker.bind({ workspaceId: ws.id, workspaceName: ws.name, owner: ws.owner_name, agentName: agent.name, parentName: ref.parentName, agentId: agent.id });
+      this.persistHistory();
+    }
+    this.firstLookupDone = true;
+    this.machine.agentUpdate(ref.workspaceId, agent);
+  }
+
+  private onChanges(session: AgentRef['session'], changes: Change[]): void {
+    const ref = this.ref;
+    if (!ref || ref.session !== session) {
+      if (!ref && this.bound.bound?.agentName) this.rebind();
+      return;
+    }
+    const touches = changes.some((c) => 'workspaceId' in c && c.workspaceId === ref.workspaceId);
+    if (!touches) return;
+    const ws = session.fleet.workspace(ref.workspaceId);
+    if (ws && !this.tracker.bound) this.rebind();
+    if (ws && this.tracker.bound) {
+      const u = this.tracker.onWorkspace(ws, changes.some((c) => c.kind === 'agent-id-changed') ? 'agent ID change' : 'build change');
+      if (u.kind === 'id-changed') {
+        this.persistHistory();
+        this.machine.idChanged({ workspaceId: ws.id, oldId: u.oldId, newId: u.newId, buildNumber: u.buildNumber });
+      } else if (u.kind === 'no-agents') {
+        this.machine.noAgents(ws.id, u.buildNumber);
+      }
+    }
+    const agent = session.fleet.findAgent(ref.workspaceId, ref.name, ref.parentName);
+    if (agent) {
+      this.machine.agentUpdate(ref.workspaceId, agent);
+      this.validate(agent.status);
+    }
+  }
+
+  /**
+   * A bound agent that is not connected is never declared dead: after the validation delay the
+   * workspace is read again, so a replacement in the latest build is found.
+   */
+  private validate(status: string): void {
+    if (status === 'connected' || status === 'connecting') {
+      this.validation?.cancel();
+      this.validation = undefined;
+      return;
+    }
+    if (this.validation) return;
+    this.validation = this.ctx.clock.setTimeout(() => {
+      this.validation = undefined;
+      const ref = this.ref;
+      if (!ref) return;
+      this.ctx.log.info(`${labelOf(ref)} is ${status}: looking it up again in the latest build`);
+      void ref.session.sync.refresh();
+    }, this.ctx.config.validationDelayMs);
+  }
+
+  private async act(d: Decision): Promise<void> {
+    const ref = this.ref;
+    const label = ref ? labelOf(ref) : 'the bound agent';
+    const log = d.kind === 'give-up' || d.kind === 'stuck' ? this.ctx.log.warn : this.ctx.log.info;
+    log.call(this.ctx.log, `reconnect: ${d.kind}: ${d.reason}`);
+    switch (d.kind) {
+      case 'reconnect': {
+        this.persistLoop();
+        const outcome = await reconnectWindow(this.ctx, label);
+        if (outcome === 'deferred') return this.machine.userChoice('later');
+        const text = vscode.l10n.t('Reconnected to {0}: agent changed after build {1}', label, d.buildNumber);
+        if (outcome === 'reloading') {
+          await this.ctx.extension.globalState.update(NOTICE_KEY, { text, at: this.ctx.clock.now() });
+          return;
+        }
+        this.machine.reconnected();
+        return this.notice(text);
+      }
+      case 'ask-reconnect':
+      case 'ask-loop-cap': {
+        const msg = d.kind === 'ask-loop-cap'
+          ? vscode.l10n.t('{0} changed its agent again. It was reconnected automatically several times in the last 10 minutes: reconnect now?', label)
+          : vscode.l10n.t('{0} has a new agent ({1}). Reconnect now?', label, shortId(d.agentId));
+        const yes = vscode.l10n.t('Reconnect');
+        const choice = await vscode.window.showInformationMessage(msg, yes, vscode.l10n.t('Later'));
+        return this.machine.userChoice(choice === yes ? 'reconnect' : 'later');
+      }
+      case 'offer-repair': {
+        const replay = vscode.l10n.t('Replay Lifecycle');
+        const reinit = vscode.l10n.t('Reinitialize Agent');
+        const choice = await vscode.window.showWarningMessage(
+          vscode.l10n.t('{0} is connected but its lifecycle is stuck at "created".', label), replay, reinit, vscode.l10n.t('Later'));
+        return this.machine.userChoice(choice === replay ? 'replay' : choice === reinit ? 'reinitialize' : 'later');
+      }
+      case 'replay':
+      case 'reinitialize': {
+        if (!ref) return;
+        const r = await requestRepair(this.ctx, ref, d.kind);
+        return this.machine.repairResult({ op: d.kind, ...r });
+      }
+      case 'offer-restart': {
+        if (!ref) return;
+        const restarted = await offerRestart(this.ctx, ref, d.reason);
+        return this.machine.userChoice(restarted ? 'restart' : 'later');
+      }
+      case 'ready':
+        void vscode.window.showInformationMessage(vscode.l10n.t('{0} is ready again.', label));
+        return;
+      case 'give-up':
+        void vscode.window.showWarningMessage(vscode.l10n.t('{0}: {1}', label, d.reason), vscode.l10n.t('Show Logs')).then((a) => {
+          if (a) this.ctx.log.show(true);
+        });
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Manual reconnect (command): reconnect the window to the agent as it is now. */
+  async reconnectNow(): Promise<void> {
+    const ref = this.ref;
+    if (!ref) throw new Error(vscode.l10n.t('This window is not bound to an agent.'));
+    const outcome = await reconnectWindow(this.ctx, labelOf(ref));
+    if (outcome === 'rebound') this.notice(vscode.l10n.t('Reconnected to {0}.', labelOf(ref)));
+  }
+
+  private notice(text: string): void {
+    void vscode.window.showInformationMessage(text, vscode.l10n.t('Show Details')).then((a) => {
+      if (a) void vscode.commands.executeCommand('coderStatus.showDetails');
+    });
+  }
+
+  private async showPendingNotice(): Promise<void> {
+    const n = this.ctx.extension.globalState.get<{ text?: unknown; at?: unknown }>(NOTICE_KEY);
+    if (!n) return;
+    await this.ctx.extension.globalState.update(NOTICE_KEY, undefined);
+    if (typeof n.text === 'string' && typeof n.at === 'number' && this.ctx.clock.now() - n.at < 5 * 60_000) {
+      this.ctx.log.info(n.text);
+      this.notice(n.text);
+    }
+  }
+
+  private persistLoop(): void {
+    void this.ctx.extension.globalState.update(LOOP_KEY, this.machine.loopHistory());
+  }
+
+  private persistHistory(): void {
+    void this.ctx.extension.workspaceState.update(HISTORY_KEY, this.tracker.toJSON());
+  }
+
+  dispose(): void {
+    this.validation?.cancel();
+    this.machine.dispose();
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * The repair operations on an agent (lifecycle replay, reinitialization) and the fallback the
+ * public API offers (restart: a stop build, then a start build), with progress, bounds and
+ * clear results. Replay and reinit are not part of Coder's stable API: a 404/405/501 answer is
+ * remembered per deployment, and the restart is offered instead.
+ */
+import * as vscode from 'vscode';
+import { errorText, isUnsupported } from '../api/errors';
+import type { WorkspaceAgent } from '../api/schemas';
+import { formatDuration } from '../model/lifecycle';
+import type { RepairOp } from '../model/reconnect';
+import type { Ctx } from './ctx';
+import type { DeploymentSession } from './session';
+
+export interface AgentRef {
+  session: DeploymentSession;
+  workspaceId: string;
+  name: string;
+  parentName: string | null;
+}
+
+const unsupportedOps = new WeakMap<DeploymentSession, Set<RepairOp>>();
+const OP_TITLE: Record<RepairOp, string> = { replay: 'lifecycle replay', reinitialize: 'reinitialization' };
+
+export function isOpUnsupported(session: DeploymentSession, op: RepairOp): boolean {
+  return unsupportedOps.get(session)?.has(op) ?? false;
+}
+
+export function agentOfRef(ref: AgentRef): WorkspaceAgent | undefined {
+  return ref.session.fleet.findAgent(ref.workspaceId, ref.name, ref.parentName);
+}
+
+export function labelOf(ref: AgentRef): string {
+  return `${ref.session.fleet.workspace(ref.workspaceId)?.name ?? '?'}.${ref.name}`;
+}
+
+/** Asks the deployment for the operation. */
+export async function requestRepair(ctx: Ctx, ref: AgentRef, op: RepairOp): Promise<{ outcome: 'started' | 'unsupported' | 'failed'; error?: string }> {
+  const agent = agentOfRef(ref);
+  if (!agent) return { outcome: 'failed', error: `agent ${ref.name} is not in the latest build` };
+  if (isOpUnsupported(ref.session, op)) return { outcome: 'unsupported' };
+  try {
+    if (op === 'replay') await ref.session.client.replayLifecycle(agent.id);
+    else await ref.session.client.reinitializeAgent(agent.id);
+    ctx.log.info(`${labelOf(ref)}: ${OP_TITLE[op]} requested for agent ${agent.id}`);
+    return { outcome: 'started' };
+  } catch (e) {
+    const error = errorText(e, ref.session.client.secrets);
+    if (isUnsupported(e)) {
+      const set = unsupportedOps.get(ref.session) ?? new Set<RepairOp>();
+      set.add(op);
+      unsupportedOps.set(ref.session, set);
+      ctx.log.warn(`${ref.session.url}: the deployment does not offer ${OP_TITLE[op]} (${error}); remembered`);
+      return { outcome: 'unsupported', error };
+    }
+    ctx.log.error(`${labelOf(ref)}: ${OP_TITLE[op]} failed: ${error}`);
+    return { outcome: 'failed', error };
+  }
+}
+
+/**
+ * Resolves with the time it took once the agent (followed by name, so across ID changes) is
+ * connected and ready after having left `ready`; rejects on timeout or cancellation.
+ */
+export function waitUntilReady(ctx: Ctx, ref: AgentRef, timeoutMs: number, token?: vscode.CancellationToken): Promise<number> {
+  const started = ctx.clock.now();
+  let left = agentOfRef(ref)?.lifecycle_state !== 'ready';
+  return new Promise<number>((resolve, reject) => {
+    const done = (fn: () => void) => {
+      sub.dispose();
+      timer.cancel();
+      cancel?.dispose();
+      fn();
+    };
+    const check = () => {
+      const a = agentOfRef(ref);
+      if (!a) return;
+      if (a.lifecycle_state !== 'ready') left = true;
+      else if (left && a.status === 'connected') done(() => resolve(ctx.clock.now() - started));
+    };
+    const sub = ref.session.onDidChange(check);
+    const timer = ctx.clock.setTimeout(() => done(() => reject(new Error(`${labelOf(ref)} was not ready within ${formatDuration(timeoutMs)}`))), timeoutMs);
+    const cancel = token?.onCancellationRequested(() => done(() => reject(new vscode.CancellationError())));
+    check();
+  });
+}
+
+/** The palette/tree command: request, wait with progress, report; offer a restart when unsupported. */
+export async function runRepairCommand(ctx: Ctx, ref: AgentRef, op: RepairOp): Promise<void> {
+  const label = labelOf(ref);
+  const title = op === 'replay' ? vscode.l10n.t('Replaying the lifecycle of {0}', label) : vscode.l10n.t('Reinitializing {0}', label);
+  const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
+    const r = await requestRepair(ctx, ref, op);
+    if (r.outcome !== 'started') return r;
+    progress.report({ message: vscode.l10n.t('waiting for the agent to be ready...') });
+    try {
+      const ms = await waitUntilReady(ctx, ref, ctx.config.reconnectTimeoutMs, token);
+      return { outcome: 'ready' as const, ms };
+    } catch (e) {
+      if (e instanceof vscode.CancellationError) return { outcome: 'cancelled' as const };
+      return { outcome: 'failed' as const, error: e instanceof Error ? e.message : String(e) };
+    }
+  });
+  switch (result.outcome) {
+    case 'ready':
+      ctx.log.info(`${label}: ready after ${(result.ms / 1000).toFixed(1)} s`);
+      void vscode.window.showInformationMessage(vscode.l10n.t('Agent {0} is ready after {1} s.', label, (result.ms / 1000).toFixed(1)));
+      return;
+    case 'unsupported':
+      await offerRestart(ctx, ref, vscode.l10n.t('This deployment does not offer {0}.', OP_TITLE[op]));
+      return;
+    case 'cancelled':
+      ctx.log.info(`${label}: stopped waiting (cancelled)`);
+      return;
+    default:
+      void vscode.window.showErrorMessage(vscode.l10n.t('{0}: {1}', label, result.error ?? 'failed'), vscode.l10n.t('Show Logs')).then((a) => {
+        if (a) ctx.log.show(true);
+      });
+  }
+}
+
+/** The public API's repair: restart the workspace, after a modal confirmation. */
+export async function offerRestart(ctx: Ctx, ref: Pick<AgentRef, 'session' | 'workspaceId'>, why: string): Promise<boolean> {
+  const ws = ref.session.fleet.workspace(ref.workspaceId);
+  if (!ws) return false;
+  const restart = vscode.l10n.t('Restart Workspace');
+  const choice = await vscode.window.showWarningMessage(
+    vscode.l10n.t('Restart workspace {0}?', ws.name),
+    { modal: true, detail: vscode.l10n.t('{0} A restart stops and starts the workspace: its agent gets a new ID, and this window reconnects to it.', why) },
+    restart,
+  );
+  if (choice !== restart) {
+    ctx.log.info(`restart of ${ws.name} declined`);
+    return false;
+  }
+  await restartWorkspace(ctx, ref.session, ref.workspaceId);
+  return true;
+}
+
+/** Stop build, wait for it to succeed (bounded), then start build. */
+export async function restartWorkspace(ctx: Ctx, session: DeploymentSession, workspaceId: string): Promise<void> {
+  const name = session.fleet.workspace(workspaceId)?.name ?? workspaceId;
+  await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Restarting {0}', name) }, async (progress) => {
+    progress.report({ message: vscode.l10n.t('stopping...') });
+    const stop = await session.client.createBuild(workspaceId, 'stop');
+    ctx.log.info(`${name}: stop build #${stop.build_number} requested`);
+    await waitForBuild(ctx, session, workspaceId, stop.build_number, 10 * 60_000);
+    progress.report({ message: vscode.l10n.t('starting...') });
+    const start = await session.client.createBuild(workspaceId, 'start');
+    ctx.log.info(`${name}: start build #${start.build_number} requested`);
+  });
+}
+
+function waitForBuild(ctx: Ctx, session: DeploymentSession, workspaceId: string, buildNumber: number, timeoutMs: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const check = () => {
+      const b = session.fleet.workspace(workspaceId)?.latest_build;
+      if (!b || b.build_number < buildNumber) return;
+      if (b.build_number > buildNumber || b.job.status === 'succeeded') finish(() => resolve());
+      else if (b.job.status === 'failed' || b.job.status === 'canceled') finish(() => reject(new Error(`build #${buildNumber} ${b.job.status}${b.job.error ? `: ${b.job.error}` : ''}`)));
+    };
+    const finish = (fn: () => void) => {
+      sub.dispose();
+      timer.cancel();
+      fn();
+    };
+    const sub = session.onDidChange(check);
+    const timer = ctx.clock.setTimeout(() => finish(() => reject(new Error(`build #${buildNumber} did not finish in time`))), timeoutMs);
+    check();
+  });
+}

@@ -1,0 +1,81 @@
+/** Markdown tooltips of the tree rows and the status bar. All server text goes through Tooltip (escaped). */
+import type * as vscode from 'vscode';
+import type { Workspace, WorkspaceAgent } from '../api/schemas';
+import { formatDuration } from '../model/lifecycle';
+import type { Classification, ConnectionState } from '../model/types';
+import { Tooltip } from './markdown';
+import type { DeploymentSession } from './session';
+
+export function deploymentTooltip(session: DeploymentSession): vscode.MarkdownString {
+  return new Tooltip()
+    .title(session.url, 'cloud')
+    .field('Signed in as', session.username)
+    .line(connectionText(session.fleet.connection, Date.now()))
+    .build();
+}
+
+export function workspaceTooltip(session: DeploymentSession, ws: Workspace, c: Classification): vscode.MarkdownString {
+  const b = ws.latest_build;
+  const t = new Tooltip()
+    .title(`${ws.owner_name}/${ws.name}`, c.icon)
+    .line(c.detail ? `${c.label}: ${c.detail}` : c.label)
+    .field('Template', ws.template_display_name || ws.template_name)
+    .field('Build', `#${b.build_number} ${b.transition}, job ${b.job.status}`)
+    .field('Template version', b.template_version_name)
+    .field('Job error', b.job.error);
+  if (ws.outdated) t.line('A newer template version is available.');
+  if (!ws.health.healthy) t.line('Unhealthy: an agent is failing its health checks.');
+  return t
+    .field('Fed by', session.sync.rungOf(ws.id))
+    .link('Open in the dashboard', `${session.url}/@${encodeURIComponent(ws.owner_name)}/${encodeURIComponent(ws.name)}`)
+    .build();
+}
+
+export function agentTooltip(
+  session: DeploymentSession,
+  ws: Workspace,
+  agent: WorkspaceAgent,
+  c: Classification,
+  now: number,
+  bound: boolean,
+): vscode.MarkdownString {
+  const t = new Tooltip()
+    .title(`${ws.name}.${agent.name}`, c.icon)
+    .line(c.detail ? `${c.label}: ${c.detail}` : c.label);
+  if (bound) t.line('This window is bound to this agent.');
+  t.field('Agent ID', agent.id)
+    .field('Lifecycle', agent.lifecycle_state)
+    .field('Connection', agent.status)
+    .field('Version', agent.version ? `${agent.version}${agent.api_version ? ` (API ${agent.api_version})` : ''}` : undefined)
+    .field('OS/arch', agent.operating_system ? `${agent.operating_system}/${agent.architecture}` : undefined)
+    .field('Started', timeText(agent.started_at, now))
+    .field('Ready', timeText(agent.ready_at, now))
+    .field('Last connected', timeText(agent.last_connected_at, now));
+  if (!agent.health.healthy) t.field('Health', agent.health.reason || 'unhealthy');
+  const heard = session.fleet.lastHeard(ws.id);
+  if (heard !== undefined) t.field('Last update', `${formatDuration(Math.max(0, now - heard))} ago`);
+  return t.link('Troubleshooting', agent.troubleshooting_url).build();
+}
+
+/** "live", "offline since 2m (connect ECONNREFUSED)", ... */
+export function connectionText(state: ConnectionState, now: number): string {
+  switch (state.kind) {
+    case 'live':
+      return 'Connected: updates arrive live.';
+    case 'connecting':
+      return 'Connecting…';
+    case 'idle':
+      return 'Not connected.';
+    case 'offline':
+      return `Offline for ${formatDuration(Math.max(0, now - state.since))}: ${state.error}. What is shown is from before.`;
+    case 'signed-out':
+      return `Signed out: ${state.error}`;
+  }
+}
+
+function timeText(iso: string | null | undefined, now: number): string | undefined {
+  if (!iso) return undefined;
+  const t = Date.parse(iso);
+  if (!Number.isFinite(t)) return undefined;
+  return `${new Date(t).toLocaleString()} (${formatDuration(Math.max(0, now - t))} ago)`;
+}

@@ -1,0 +1,92 @@
+/** Tree nodes -> vscode.TreeItem: labels, descriptions, icons, context values and tooltips. */
+import * as vscode from 'vscode';
+import type { Workspace, WorkspaceAgent } from '../api/schemas';
+import { classifyWorkspace, shortId } from '../model/lifecycle';
+import type { Classification } from '../model/types';
+import { classifyIn } from './classify';
+import { severityIcon } from './severity';
+import { agentTooltip, deploymentTooltip, workspaceTooltip } from './tooltips';
+import type { AgentNode, DeploymentNode, WorkspaceNode } from './treeNodes';
+
+export interface RenderContext {
+  now: number;
+  stuckThresholdMs: number;
+  /** True when this agent is the one the window is bound to. */
+  isBound(node: AgentNode): boolean;
+}
+
+const BUILDING = new Set(['pending', 'running', 'canceling']);
+const CAN_START = new Set(['stopped', 'failed', 'canceled']);
+const CAN_STOP = new Set(['running', 'starting']);
+
+export function deploymentItem(node: DeploymentNode): vscode.TreeItem {
+  const { session } = node;
+  const item = new vscode.TreeItem(hostOf(session.url), vscode.TreeItemCollapsibleState.Expanded);
+  item.id = session.url;
+  const conn = session.fleet.connection;
+  item.description = conn.kind === 'live' ? session.username ?? '' : conn.kind;
+  item.iconPath = new vscode.ThemeIcon(conn.kind === 'offline' ? 'cloud-offline' : conn.kind === 'signed-out' ? 'account' : 'cloud');
+  item.contextValue = `deployment.${conn.kind}`;
+  item.tooltip = deploymentTooltip(session);
+  return item;
+}
+
+export function workspaceItem(node: WorkspaceNode, ws: Workspace): vscode.TreeItem {
+  const { session } = node;
+  const c = classifyWorkspace(ws);
+  const hasAgents = session.fleet.topLevelAgents(ws.id).length > 0;
+  const item = new vscode.TreeItem(ws.name, hasAgents ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+  item.id = `${session.url}\n${ws.id}`;
+  const build = ws.latest_build;
+  const building = BUILDING.has(build.job.status);
+  const parts: string[] = [];
+  if (session.username && ws.owner_name !== session.username) parts.push(ws.owner_name);
+  parts.push(c.label);
+  if (building && !c.label.includes(build.job.status)) parts.push(`${build.transition} build ${build.job.status}`);
+  if (ws.outdated) parts.push('outdated');
+  item.description = parts.join(' · ');
+  item.iconPath = severityIcon(c);
+  item.contextValue = [
+    'workspace',
+    !building && CAN_STOP.has(build.status) ? 'canStop' : '',
+    !building && CAN_START.has(build.status) ? 'canStart' : '',
+    ws.outdated ? 'outdated' : '',
+    building ? 'building' : '',
+  ].filter(Boolean).join('.');
+  item.tooltip = workspaceTooltip(session, ws, c);
+  item.accessibilityInformation = { label: `workspace ${ws.name}, ${item.description}` };
+  return item;
+}
+
+export function agentItem(node: AgentNode, agent: WorkspaceAgent, r: RenderContext): vscode.TreeItem {
+  const { session } = node;
+  const c = classifyIn(session, agent, r.now, r.stuckThresholdMs);
+  const hasChildren = session.fleet.childrenOf(node.workspaceId, agent.id).length > 0;
+  const item = new vscode.TreeItem(agent.name, hasChildren ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+  item.id = `${session.url}\n${node.workspaceId}\n${node.parentName ?? ''}\n${node.name}`;
+  const bound = r.isBound(node);
+  item.description = agentDescription(agent, c, bound);
+  item.iconPath = severityIcon(c);
+  item.contextValue = ['agent', bound ? 'bound' : '', c.stuck ? 'stuck' : '', agent.parent_id ? 'sub' : '', c.severity].filter(Boolean).join('.');
+  const ws = session.fleet.workspace(node.workspaceId);
+  item.tooltip = ws ? agentTooltip(session, ws, agent, c, r.now, bound) : undefined;
+  item.accessibilityInformation = { label: `agent ${agent.name}, ${item.description}` };
+  return item;
+}
+
+/** "ready · connected · 3f2a9c1d", with the connection status left out when the label says it. */
+export function agentDescription(agent: WorkspaceAgent, c: Classification, bound: boolean): string {
+  const parts = [c.label];
+  if (!c.label.includes(agent.status)) parts.push(agent.status);
+  parts.push(shortId(agent.id));
+  if (bound) parts.push('bound');
+  return parts.join(' · ');
+}
+
+export function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}

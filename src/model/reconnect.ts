@@ -65,9 +65,27 @@ export class ReconnectMachine implements Disposable {
   private readonly unsupported = new Set<RepairOp>();
   private readonly autoReconnects = new Map<string, number[]>();
 
-  constructor(opts: { clock: Clock; settings?: Partial<ReconnectSettings> }) {
+  /**
+   * `loopHistory`: the automatic reconnects of earlier runs (a reload restarts the extension, so
+   * the loop cap only holds across reloads if the times are carried over).
+   */
+  constructor(opts: { clock: Clock; settings?: Partial<ReconnectSettings>; loopHistory?: Record<string, number[]> }) {
     this.clock = opts.clock;
     this.settings = { ...DEFAULT_RECONNECT_SETTINGS, ...opts.settings };
+    for (const [ws, times] of Object.entries(opts.loopHistory ?? {})) {
+      if (Array.isArray(times)) this.autoReconnects.set(ws, times.filter((t) => typeof t === 'number'));
+    }
+  }
+
+  /** The automatic reconnects still inside the loop window, to persist across reloads. */
+  loopHistory(): Record<string, number[]> {
+    const now = this.clock.now();
+    const out: Record<string, number[]> = {};
+    for (const [ws, times] of this.autoReconnects) {
+      const recent = times.filter((t) => now - t < this.settings.loopWindowMs);
+      if (recent.length) out[ws] = recent;
+    }
+    return out;
   }
 
   get state(): MachineState {

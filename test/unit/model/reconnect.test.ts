@@ -194,3 +194,21 @@ test('reload safety: dirty editors with hot exit off must ask', () => {
   assert.equal(reloadSafety({ dirtyCount: 1, hotExit: 'onExit' }), 'safe');
   assert.equal(reloadSafety({ dirtyCount: 0, hotExit: 'off' }), 'safe');
 });
+
+test('the loop cap holds across reloads through the persisted history', () => {
+  const clock = new ManualClock();
+  const history: Record<string, number[]> = {};
+  let decided: string[] = [];
+  for (let run = 0; run < 4; run++) {
+    const m = new ReconnectMachine({ clock, loopHistory: JSON.parse(JSON.stringify(history)) });
+    m.onDecision((d) => decided.push(d.kind));
+    const a = agent();
+    m.idChanged({ workspaceId: WS, oldId: 'x', newId: a.id, buildNumber: run });
+    m.agentUpdate(WS, a);
+    Object.assign(history, m.loopHistory());
+    m.dispose();
+    clock.advance(10_000);
+  }
+  decided = decided.filter((k) => k !== 'waiting');
+  assert.deepEqual(decided, ['reconnect', 'reconnect', 'reconnect', 'ask-loop-cap']);
+});

@@ -80,6 +80,8 @@ export class Fleet {
   private readonly rungs = new Map<string, StreamRung>();
   private readonly timelines = new Map<string, TimelineEntry[]>();
   private readonly stuck = new Map<string, number>();
+  /** Workspaces whose build was patched by a connection-watch frame and not yet re-read whole. */
+  private readonly partial = new Set<string>();
   private conn: ConnectionState = { kind: 'idle' };
 
   constructor(opts: FleetOptions) {
@@ -159,6 +161,14 @@ export class Fleet {
     return this.stuck.get(agentId);
   }
 
+  /**
+   * True while the latest build is only known from a connection-watch build_update: its
+   * transition and job status are current, its resources (agents) may not be yet.
+   */
+  isPartial(workspaceId: string): boolean {
+    return this.partial.has(workspaceId);
+  }
+
   /** True when the workspace belongs to someone else than the signed-in user. */
   isForeign(ws: Workspace): boolean {
     return this.myUsername !== undefined && ws.owner_name !== this.myUsername;
@@ -223,6 +233,7 @@ export class Fleet {
     const agents = agentsOf(ws);
     const agentPrints = new Map(agents.map((a) => [a.id, agentFingerprint(a)]));
     this.entries.set(ws.id, { ws, fingerprint, agentPrints });
+    this.partial.delete(ws.id);
 
     if (!old) {
       for (const a of agents) this.indexAgent(ws.id, a, at);
@@ -273,6 +284,7 @@ export class Fleet {
     this.entries.delete(id);
     this.heard.delete(id);
     this.rungs.delete(id);
+    this.partial.delete(id);
     return [{ kind: 'workspace-removed', workspaceId: id }];
   }
 
@@ -304,6 +316,7 @@ export class Fleet {
         latest_build: { ...b, transition, status: deriveWorkspaceStatus(transition, job_status), job: { ...b.job, status: job_status } },
       };
       entry.fingerprint = workspaceFingerprint(entry.ws);
+      this.partial.add(workspaceId);
       changes.push({ kind: 'workspace-changed', workspaceId, buildChanged: true });
     }
     const upd = ev.agent_update;

@@ -10,7 +10,7 @@
 import type { WorkspaceAgent } from '../api/schemas';
 import type { Clock, TimerHandle } from '../common/clock';
 import { Emitter, type Disposable } from '../common/disposable';
-import { formatDuration, isUsable, shortId } from './lifecycle';
+import { formatDuration, isUsable, parseTime, shortId } from './lifecycle';
 
 export interface ReconnectSettings {
   autoReconnect: 'auto' | 'ask' | 'off';
@@ -202,7 +202,9 @@ export class ReconnectMachine implements Disposable {
     const t = this.target!;
     const connectedCreated = agent.status === 'connected' && agent.lifecycle_state === 'created';
     if (connectedCreated) {
-      this.createdSince ??= this.clock.now();
+      // The signature starts when the agent connected (server time), not when this model heard of it.
+      const connected = parseTime(agent.first_connected_at);
+      this.createdSince ??= Math.min(this.clock.now(), connected ?? Infinity);
       if (!this.stuckTimer && (this.phase === 'idle' || this.phase === 'waiting-ready')) {
         const remaining = Math.max(0, this.settings.stuckThresholdMs - (this.clock.now() - this.createdSince));
         this.stuckTimer = this.clock.setTimeout(() => this.stuck(), remaining);

@@ -44,11 +44,11 @@ export interface DeploymentSyncOptions {
   support?: DeploymentSupport;
   /** Expected server ping interval of the streams (heartbeat = twice this). Default 15 s. */
   pingIntervalMs?: number;
-  /** Re-read period while an agent on a connection-watch is still connecting. Default 2 s. */
+  /** Re-read period while an agent on a connection-watch is still connecting. Default 0.5 s (at most 60 reads). */
   settleMs?: number;
 }
 
-const MAX_SETTLE_READS = 30;
+const MAX_SETTLE_READS = 60;
 /** A failing stream asks the REST side whether the deployment is down, at most this often. */
 const PROBE_MIN_INTERVAL_MS = 5000;
 
@@ -303,7 +303,7 @@ export class DeploymentSync implements Disposable {
     const reads = (prev?.reads ?? 0) + 1;
     if (reads > MAX_SETTLE_READS) return;
     prev?.timer.cancel();
-    const timer = this.o.clock.setTimeout(() => this.fetchWorkspace(id), this.o.settleMs ?? 2000);
+    const timer = this.o.clock.setTimeout(() => this.fetchWorkspace(id), this.o.settleMs ?? 500);
     this.settling.set(id, { timer, reads });
   }
 

@@ -5,6 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { BindingTracker, type HistoryEntry } from '../model/binding';
+import { BindingFollower } from '../sync/bindingFollower';
 import { shortId } from '../model/lifecycle';
 import { ReconnectMachine, type Decision } from '../model/reconnect';
 import type { Change } from '../model/types';
@@ -24,7 +25,7 @@ export class ReconnectDriver implements vscode.Disposable {
   private readonly tracker: BindingTracker;
   private ref: AgentRef | undefined;
   private validation: TimerHandle | undefined;
-  private firstLookupDone = false;
+  private follower: { session: AgentRef['session']; follower: BindingFollower } | undefined;
 
   constructor(
     private readonly ctx: Ctx,
@@ -50,50 +51,17 @@ export class ReconnectDriver implements vscode.Disposable {
   private rebind(): void {
     const b = this.bound.bound;
     this.ref = b?.agentName ? { session: b.session, workspaceId: b.workspaceId, name: b.agentName, parentName: b.parentName } : undefined;
-    const ref = this.ref;
-    const agent = ref && ref.session.fleet.findAgent(ref.workspaceId, ref.name, ref.parentName);
-    const ws = ref && ref.session.fleet.workspace(ref.workspaceId);
-    if (!ref || !agent || !ws) return;
-    const prev = this.tracker.bound;
-    if (prev?.workspaceId === ws.id && prev.agentName === agent.name && prev.parentName === ref.parentName) {
-      const u = this.tracker.onWorkspace(ws, this.firstLookupDone ? 'build change' : 'changed before this window connected');
-      if (u.kind === 'id-changed') {
-        this.persistHistory();
-        // At activation the remote session was just opened by name, so it is on the new agent already.
-        if (this.firstLookupDone) this.machine.idChanged({ workspaceId: ws.id, oldId: u.oldId, newId: u.newId, buildNumber: u.buildNumber });
-      }
-    } else {
-      this.tracker.bind({ workspaceId: ws.id, workspaceName: ws.name, owner: ws.owner_name, agentName: agent.name, parentName: ref.parentName, agentId: agent.id });
-      this.persistHistory();
+    if (this.ref && this.follower?.session !== this.ref.session) {
+      this.follower = { session: this.ref.session, follower: new BindingFollower(this.ref.session.fleet, this.tracker, this.machine, () => this.persistHistory()) };
     }
-    this.firstLookupDone = true;
-    this.machine.agentUpdate(ref.workspaceId, agent);
+    this.follower?.follower.follow(this.ref);
   }
 
   private onChanges(session: AgentRef['session'], changes: Change[]): void {
-    const ref = this.ref;
-    if (!ref || ref.session !== session) {
-      if (!ref && this.bound.bound?.agentName) this.rebind();
-      return;
-    }
-    const touches = changes.some((c) => 'workspaceId' in c && c.workspaceId === ref.workspaceId);
-    if (!touches) return;
-    const ws = session.fleet.workspace(ref.workspaceId);
-    if (ws && !this.tracker.bound) this.rebind();
-    if (ws && this.tracker.bound) {
-      const u = this.tracker.onWorkspace(ws, changes.some((c) => c.kind === 'agent-id-changed') ? 'agent ID change' : 'build change');
-      if (u.kind === 'id-changed') {
-        this.persistHistory();
-        this.machine.idChanged({ workspaceId: ws.id, oldId: u.oldId, newId: u.newId, buildNumber: u.buildNumber });
-      } else if (u.kind === 'no-agents') {
-        this.machine.noAgents(ws.id, u.buildNumber);
-      }
-    }
-    const agent = session.fleet.findAgent(ref.workspaceId, ref.name, ref.parentName);
-    if (agent) {
-      this.machine.agentUpdate(ref.workspaceId, agent);
-      this.validate(agent.status);
-    }
+    if (!this.ref && this.bound.bound?.agentName) this.rebind();
+    if (!this.ref || this.follower?.session !== session) return;
+    const status = this.follower.follower.onChanges(changes);
+    if (status) this.validate(status);
   }
 
   /**

@@ -81,6 +81,9 @@ test('connection-watch frames patch the lifecycle and detect a new agent id', ()
 
   const build = f.apply({ kind: 'connection-watch', workspaceId: ws.id, agentName: 'main', event: { build_update: { transition: 'stop', job_status: 'running' } }, at: 4 });
   assert.deepEqual(build, [{ kind: 'workspace-changed', workspaceId: ws.id, buildChanged: true }]);
+  assert.equal(f.isPartial(ws.id), true, 'agents unknown until the workspace is read whole');
+  f.apply({ kind: 'workspace', workspace: workspace({ id: ws.id, build: 2, transition: 'stop', status: 'stopping', job: 'running', agents: [] }), at: 5 });
+  assert.equal(f.isPartial(ws.id), false);
   assert.equal(f.workspace(ws.id)?.latest_build.status, 'stopping');
 });
 

@@ -1,0 +1,58 @@
+/** The extension's headless core (client + sync + model) against a simulator, for integration tests. */
+import { CoderClient } from '../../src/api/client';
+import { systemClock } from '../../src/common/clock';
+import { MemoryLogger } from '../../src/common/log';
+import { Fleet } from '../../src/model/fleet';
+import type { Change } from '../../src/model/types';
+import { DeploymentSync, type SyncSettings } from '../../src/sync/deployment';
+import type { Simulator } from '../sim';
+
+export interface Core {
+  client: CoderClient;
+  fleet: Fleet;
+  sync: DeploymentSync;
+  log: MemoryLogger;
+  /** Resolves when `pred` holds after some change (checked at once too); rejects after `timeoutMs`. */
+  until(pred: () => boolean, what: string, timeoutMs?: number): Promise<void>;
+  dispose(): void;
+}
+
+export function startCore(sim: Simulator, settings: Partial<SyncSettings> = {}): Core {
+  const log = new MemoryLogger();
+  const client = new CoderClient({ baseUrl: sim.url, token: sim.token });
+  const fleet = new Fleet({ deploymentUrl: sim.url, clock: systemClock, myUsername: 'alice' });
+  const sync = new DeploymentSync({
+    client, fleet, clock: systemClock, log,
+    settings: { workspaceFilter: 'owner:me', pollIntervalMs: 60_000, maxLiveWorkspaces: 20, ...settings },
+  });
+  const waiters = new Set<() => void>();
+  const sub = sync.onChanges((_c: Change[]) => waiters.forEach((w) => w()));
+  sync.setViewVisible(true);
+  sync.start();
+  return {
+    client, fleet, sync, log,
+    until(pred, what, timeoutMs = 10_000) {
+      return new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (!pred()) return;
+          cleanup();
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+        }, timeoutMs);
+        const cleanup = () => {
+          clearTimeout(timer);
+          waiters.delete(check);
+        };
+        waiters.add(check);
+        check();
+      });
+    },
+    dispose() {
+      sub.dispose();
+      sync.dispose();
+    },
+  };
+}

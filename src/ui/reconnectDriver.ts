@@ -91,14 +91,14 @@ export class ReconnectDriver implements vscode.Disposable {
     log.call(this.ctx.log, `reconnect: ${d.kind}: ${d.reason}`);
     switch (d.kind) {
       case 'reconnect': {
-        this.persistLoop();
-        const outcome = await reconnectWindow(this.ctx, label);
-        if (outcome === 'deferred') return this.machine.userChoice('later');
+        // Written before acting: a reload ends this extension host at once.
         const text = vscode.l10n.t('Reconnected to {0}: agent changed after build {1}', label, d.buildNumber);
-        if (outcome === 'reloading') {
-          await this.ctx.extension.globalState.update(NOTICE_KEY, { text, at: this.ctx.clock.now() });
-          return;
-        }
+        await this.ctx.extension.globalState.update(LOOP_KEY, this.machine.loopHistory());
+        await this.ctx.extension.globalState.update(NOTICE_KEY, { text, at: this.ctx.clock.now() });
+        const outcome = await reconnectWindow(this.ctx, label);
+        if (outcome === 'reloading') return;
+        await this.ctx.extension.globalState.update(NOTICE_KEY, undefined);
+        if (outcome === 'deferred') return this.machine.userChoice('later');
         this.machine.reconnected();
         return this.notice(text);
       }
@@ -164,10 +164,6 @@ export class ReconnectDriver implements vscode.Disposable {
       this.ctx.log.info(n.text);
       this.notice(n.text);
     }
-  }
-
-  private persistLoop(): void {
-    void this.ctx.extension.globalState.update(LOOP_KEY, this.machine.loopHistory());
   }
 
   private persistHistory(): void {

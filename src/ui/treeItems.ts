@@ -36,7 +36,9 @@ export function workspaceItem(node: WorkspaceNode, ws: Workspace): vscode.TreeIt
   const c = classifyWorkspace(ws);
   const hasAgents = session.fleet.topLevelAgents(ws.id).length > 0;
   const item = new vscode.TreeItem(ws.name, hasAgents ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
-  item.id = `${session.url}\n${ws.id}`;
+  // A workspace without agents (stopped, or mid-rebuild) gets another id: VS Code would otherwise
+  // remember it as collapsed, and the agents would stay hidden when the rebuild brings them back.
+  item.id = `${session.url}\n${ws.id}${hasAgents ? '' : '\nno-agents'}`;
   const build = ws.latest_build;
   const building = BUILDING.has(build.job.status);
   const parts: string[] = [];

@@ -186,7 +186,12 @@ export class Workbench {
       await this.page.keyboard.press('Escape');
     } else {
       if (!labels.includes(run)) throw new Error(`no "${run}" in the context menu of "${label}": ${JSON.stringify(labels)}`);
-      await this.page.locator(`.monaco-menu .action-item:not(.disabled) .action-label[aria-label="${run}"]`).first().click();
+      // The keyboard is what reliably runs a menu entry in the web workbench (a pointer click can
+      // land while the menu is still laying out): Down focuses the first entry.
+      const all = await this.page.locator('.monaco-menu .action-item .action-label').evaluateAll((els) =>
+        els.filter((e) => !e.closest('.action-item')?.classList.contains('disabled') && e.getAttribute('aria-label')).map((e) => e.getAttribute('aria-label')));
+      for (let i = 0; i <= all.indexOf(run); i++) await this.page.keyboard.press('ArrowDown');
+      await this.page.keyboard.press('Enter');
     }
     await this.page.locator('.monaco-menu').first().waitFor({ state: 'detached', timeout: timeoutMs }).catch(() => undefined);
     return labels;

@@ -1,0 +1,116 @@
+// The bound agent across rebuilds, in the packaged extension inside code-server: bound through
+// the workspace environment, a rebuild ends with the new agent shown ready and no user action;
+// replay and reinitialize run from the palette and the tree; with reconnect.action = reload the
+// window reloads once and comes back on the new agent, and with an unsaved untitled editor and
+// hot exit off it asks instead of reloading.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { startSimulator, type Simulator } from '../sim';
+import { withE2E, type Workbench } from './harness';
+
+const timings = { agentTimings: { connectMs: 300, startingMs: 300, readyMs: 1500 }, buildTimings: { pendingMs: 300, runningMs: 600 } };
+const env = (sim: Simulator) => ({ CODER_URL: sim.url, CODER_SESSION_TOKEN: sim.token, CODER_WORKSPACE_NAME: 'dev', CODER_WORKSPACE_AGENT_NAME: 'main' });
+const short = (id: string) => id.slice(0, 8);
+const activations = (log: string) => (log.match(/activating coderstatus\.coder-workspace-status/g) ?? []).length;
+
+/** Expands the workspace row when VS Code shows it collapsed (it may after its agents came and went). */
+async function expandWorkspace(wb: Workbench, name: string): Promise<void> {
+  const ws = await wb.waitForTreeItem((i) => i.label === name && i.level === 1, 30_000);
+  if (ws.expanded === false) await wb.clickTreeItem(name);
+  await wb.waitForTreeItem((i) => i.level === 2, 30_000);
+}
+
+async function waitNotification(wb: Workbench, re: RegExp, timeoutMs = 60_000): Promise<string> {
+  const all = await wb.waitFor(() => wb.notifications(), (n) => n.some((m) => re.test(m)), { what: `a notification matching ${re}`, timeoutMs });
+  return all.find((m) => re.test(m))!;
+}
+
+test('a rebuild rebinds by itself; replay and reinitialize run from the palette and the tree', { timeout: 300_000 }, async (t) => {
+  const sim = await startSimulator({ clock: 'real', ...timings });
+  t.after(() => sim.close());
+  const dev = sim.createWorkspace({ name: 'dev', agents: [{ name: 'main', scripts: [{ display_name: 'deps', start_blocks_login: true }] }] });
+  await withE2E(t, { env: env(sim), settings: { 'coderStatus.stuckAction': 'none', 'coderStatus.stuckThreshold': 2 } }, async ({ wb, server, step }) => {
+    await step('the status bar shows the bound agent', async () => {
+      await wb.openView();
+      await wb.waitForStatusBar((i) => i.text.includes('dev.main: ready'), 60_000);
+    });
+
+    await step('a rebuild ends on the new agent, ready, with no user action', async () => {
+      const oldId = sim.findAgent(dev, 'main').id;
+      const started = Date.now();
+      sim.scenario('rebuild', dev);
+      const notice = await waitNotification(wb, /Reconnected to dev\.main: agent changed after build \d+/);
+      const newId = sim.findAgent(dev, 'main').id;
+      assert.notEqual(newId, oldId);
+      await wb.waitForStatusBar((i) => i.text.includes('dev.main: ready'), 30_000);
+      await expandWorkspace(wb, 'dev');
+      await wb.waitForTreeItem((i) => i.label === 'main' && i.description.includes(short(newId)), 30_000);
+      console.log(`rebuild -> reconnected notice: ${Date.now() - started} ms (${notice})`);
+      assert.match(server.extensionLog(), /reconnect: reconnect: agent main/);
+      assert.equal(activations(server.extensionLog()), 1, 'no reload in a window that is not a Coder SSH window');
+    });
+
+    await step('replay from the palette brings a stuck agent to ready', async () => {
+      sim.scenario('surviving-agent', dev);
+      await wb.waitForStatusBar((i) => /lifecycle not reported/.test(i.text), 60_000);
+      await expandWorkspace(wb, 'dev');
+      await wb.waitForTreeItem((i) => i.label === 'main' && /lifecycle not reported/.test(i.description), 60_000);
+      await wb.runCommand('Coder Status: Replay Agent Lifecycle');
+      await wb.waitForQuickInput((q) => q.items.some((i) => i.includes('dev.main')));
+      await wb.pickQuickInputItem('dev.main');
+      await waitNotification(wb, /Agent dev\.main is ready after [\d.]+ s/);
+      assert.match(server.extensionLog(), /lifecycle replay requested/);
+    });
+
+    await step('reinitialize from the tree context menu', async () => {
+      await wb.runCommand('Notifications: Clear All Notifications');
+      await expandWorkspace(wb, 'dev');
+      const labels = await wb.contextMenu('main');
+      assert.ok(labels.includes('Reinitialize Agent'), JSON.stringify(labels));
+      await wb.contextMenu('main', 'Reinitialize Agent');
+      await waitNotification(wb, /Agent dev\.main is ready after [\d.]+ s/);
+      assert.match(server.extensionLog(), /reinitialization requested/);
+      await wb.screenshot('reconnect-after-reinit');
+    });
+  });
+});
+
+test('reload action: unsaved editors with hot exit off are never lost; otherwise one reload lands on the new agent', { timeout: 300_000 }, async (t) => {
+  const sim = await startSimulator({ clock: 'real', ...timings });
+  t.after(() => sim.close());
+  const dev = sim.createWorkspace({ name: 'dev' });
+  const settings = { 'coderStatus.reconnect.action': 'reload', 'files.hotExit': 'off' };
+  await withE2E(t, { env: env(sim), settings }, async ({ wb, server, step }) => {
+    await step('bound and ready', async () => {
+      await wb.openView();
+      await wb.waitForStatusBar((i) => i.text.includes('dev.main: ready'), 60_000);
+    });
+
+    await step('with an unsaved untitled editor, the rebuild asks instead of reloading', async () => {
+      await wb.runCommand('File: New Untitled Text File');
+      await wb.page.keyboard.type('an edit that must survive');
+      sim.scenario('rebuild', dev);
+      await waitNotification(wb, /would lose 1 unsaved editor/);
+      assert.equal(activations(server.extensionLog()), 1, 'no reload happened');
+      await wb.clickNotificationButton('would lose 1 unsaved editor', 'Later');
+      const text = (await wb.page.locator('.monaco-editor .view-lines').first().innerText()).replace(/\u00a0/g, ' ');
+      assert.match(text, /an edit that must survive/);
+    });
+
+    await step('without unsaved editors, a rebuild reloads once and comes back on the new agent', async () => {
+      await wb.runCommand('View: Revert and Close Editor');
+      const oldId = sim.findAgent(dev, 'main').id;
+      sim.scenario('rebuild', dev);
+      await wb.waitFor(async () => activations(server.extensionLog()), (n) => n === 2, { what: 'the reload', timeoutMs: 60_000 });
+      await wb.page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+      const newId = sim.findAgent(dev, 'main').id;
+      assert.notEqual(newId, oldId);
+      await waitNotification(wb, /Reconnected to dev\.main: agent changed after build \d+/);
+      await wb.openView();
+      await expandWorkspace(wb, 'dev');
+      await wb.waitForTreeItem((i) => i.label === 'main' && i.description.includes(short(newId)), 30_000);
+      await wb.waitForStatusBar((i) => i.text.includes('dev.main: ready'), 30_000);
+      assert.equal(activations(server.extensionLog()), 2, 'exactly one reload');
+    });
+  });
+});

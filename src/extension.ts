@@ -14,6 +14,7 @@ import { AgentTree } from './ui/tree';
 import { ViewStateKeys } from './ui/viewState';
 
 export function activate(context: vscode.ExtensionContext): void {
+  const started = performance.now();
   const log = vscode.window.createOutputChannel('Coder Workspace Status', { log: true });
   context.subscriptions.push(log);
   log.info(`activating ${context.extension.id} ${context.extension.packageJSON.version as string}`);
@@ -33,6 +34,7 @@ export function activate(context: vscode.ExtensionContext): void {
 
   void adoptConfiguredUrl(ctx, store).catch((e: unknown) => log.error(`coderStatus.url: ${String(e)}`));
   void sessions.reconcile();
+  log.info(`activated in ${(performance.now() - started).toFixed(1)} ms`);
 }
 
 export function deactivate(): void {}

@@ -49,6 +49,18 @@ export async function handleAdmin(sim: Simulator, req: IncomingMessage, res: Ser
       case 'POST operations':
         sim.setOperations(body as never);
         return sendJson(res, 200, { ok: true });
+      case 'POST fleet':
+        return sendJson(res, 200, { ids: sim.createFleet(Number(body['count'] ?? 1), { agentsPerWorkspace: Number(body['agentsPerWorkspace'] ?? 1) }) });
+      case 'POST churn':
+        sim.stopChurn();
+        sim.startChurn(Number(body['eventsPerSecond'] ?? 100));
+        return sendJson(res, 200, { ok: true });
+      case 'POST churn/stop':
+        sim.stopChurn();
+        return sendJson(res, 200, { ok: true });
+      case 'POST restart':
+        setTimeout(() => void sim.restart(), 10);
+        return sendJson(res, 200, { ok: true });
       case 'POST clock/advance':
         await sim.clock.advance(Number(body['ms'] ?? 0));
         return sendJson(res, 200, { now: sim.clock.now() });

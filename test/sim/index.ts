@@ -120,6 +120,7 @@ export class Simulator {
   }
 
   async close(): Promise<void> {
+    this.stopChurn();
     await this.stop();
     this.hub.dispose();
     this.world.dispose();
@@ -240,6 +241,18 @@ export class Simulator {
     }, 10);
     const refresh = setInterval(() => (agents = running()), 1000);
     return { stop: () => { clearInterval(timer); clearInterval(refresh); } };
+  }
+
+  private activeChurn: { stop(): void } | undefined;
+
+  /** churn() for the admin surface: one at a time. */
+  startChurn(eventsPerSecond: number): void {
+    this.activeChurn = this.churn({ eventsPerSecond });
+  }
+
+  stopChurn(): void {
+    this.activeChurn?.stop();
+    this.activeChurn = undefined;
   }
 
   stats(): SimStats {

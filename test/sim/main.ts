@@ -4,6 +4,8 @@
  *   --scenario <name>        trigger a scenario after start (with --workspace <name>, default dev)
  *   --rebuild-every <s>      restart the 'dev' workspace every s seconds (the demo of npm start)
  *   --json                   print {"url","token","adminToken"} as the first line
+ *   --empty                  start without the demo fleet
+ *   --quiet                  print nothing else (for scripts)
  */
 import { parseArgs } from 'node:util';
 import { startSimulator, type ScenarioName } from './index';
@@ -15,12 +17,15 @@ const { values } = parseArgs({
     workspace: { type: 'string', default: 'dev' },
     'rebuild-every': { type: 'string' },
     json: { type: 'boolean', default: false },
+    empty: { type: 'boolean', default: false },
+    quiet: { type: 'boolean', default: false },
   },
 });
 
 async function main(): Promise<void> {
-const sim = await startSimulator({ fleet: 'demo', port: values.port ? Number(values.port) : 0 });
+const sim = await startSimulator({ fleet: values.empty ? 'empty' : 'demo', port: values.port ? Number(values.port) : 0 });
 if (values.json) console.log(JSON.stringify({ url: sim.url, token: sim.token, adminToken: sim.adminToken }));
+if (values.quiet) return;
 const dev = sim.world.findWorkspace(values.workspace ?? 'dev');
 const admin = (path: string, body: string) =>
   `curl -s -X POST -H 'X-Sim-Admin-Token: ${sim.adminToken}' -d '${body}' ${sim.url}/__sim/${path}`;

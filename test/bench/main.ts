@@ -1,0 +1,39 @@
+/**
+ * `npm run bench`: every figure of this extension next to the polling baseline, as a table and,
+ * last, one JSON line. `--quick` runs short variants (a smoke run, not figures to publish).
+ */
+import { execFileSync } from 'node:child_process';
+import { eventToModel, idChangeToDecision } from './latency';
+import { fleetScale, reconnectStorm } from './scale';
+import { inVsCode } from './vscode';
+import { print, type Figure } from './report';
+
+async function main(): Promise<void> {
+  const quick = process.argv.includes('--quick');
+  const figures: Figure[] = [];
+  const phase = async (name: string, run: () => Promise<Figure[]>) => {
+    const t0 = Date.now();
+    process.stderr.write(`bench: ${name}...\n`);
+    try {
+      figures.push(...(await run()));
+    } catch (e) {
+      process.stderr.write(`bench: ${name} failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+      figures.push({ name: `${name}_failed`, value: 1, target: '<= 0' });
+    }
+    process.stderr.write(`bench: ${name} took ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+  };
+  await phase('event_to_model', () => eventToModel(quick ? 200 : 1000, quick ? 4 : 12));
+  await phase('id_change', () => idChangeToDecision(quick ? 20 : 100));
+  for (const size of [500, 1000]) await phase(`fleet_${size}`, () => fleetScale(size, quick ? 5 : 20, 1000, false));
+  await phase('fleet_2000', () => fleetScale(2000, quick ? 10 : 60, 1000, true));
+  await phase('storm', () => reconnectStorm(quick ? 100 : 500));
+  await phase('vscode', async () => {
+    execFileSync(process.execPath, ['scripts/package.mjs'], { stdio: 'ignore' });
+    execFileSync(process.execPath, ['test/e2e/scripts/setup.mjs'], { stdio: 'ignore' });
+    return inVsCode(quick ? 10 : 50);
+  });
+  print(figures);
+  process.exit(0);
+}
+
+void main();

@@ -12,18 +12,22 @@ export interface Core {
   fleet: Fleet;
   sync: DeploymentSync;
   log: MemoryLogger;
-  /** Resolves when `pred` holds after some change (checked at once too); rejects after `timeoutMs`. */
+  /**
+   * Resolves when `pred` holds: checked at once, after every model change, and every 20 ms for
+   * conditions on the simulator's side (its counters change without a model change).
+   */
   until(pred: () => boolean, what: string, timeoutMs?: number): Promise<void>;
   dispose(): void;
 }
 
-export function startCore(sim: Simulator, settings: Partial<SyncSettings> = {}): Core {
+export function startCore(sim: Simulator, settings: Partial<SyncSettings> = {}, opts: { pingIntervalMs?: number } = {}): Core {
   const log = new MemoryLogger();
   const client = new CoderClient({ baseUrl: sim.url, token: sim.token });
   const fleet = new Fleet({ deploymentUrl: sim.url, clock: systemClock, myUsername: 'alice' });
   const sync = new DeploymentSync({
     client, fleet, clock: systemClock, log,
     settings: { workspaceFilter: 'owner:me', pollIntervalMs: 60_000, maxLiveWorkspaces: 20, ...settings },
+    ...(opts.pingIntervalMs ? { pingIntervalMs: opts.pingIntervalMs } : {}),
   });
   const waiters = new Set<() => void>();
   const sub = sync.onChanges((_c: Change[]) => waiters.forEach((w) => w()));
@@ -42,8 +46,10 @@ export function startCore(sim: Simulator, settings: Partial<SyncSettings> = {}):
           cleanup();
           reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
         }, timeoutMs);
+        const poll = setInterval(check, 20);
         const cleanup = () => {
           clearTimeout(timer);
+          clearInterval(poll);
           waiters.delete(check);
         };
         waiters.add(check);

@@ -213,7 +213,8 @@ export class Fleet {
         return [{ kind: 'connection-changed', state: e.state }];
       }
       case 'rung':
-        if (this.entries.has(e.workspaceId)) this.rungs.set(e.workspaceId, e.rung);
+        // Kept even before the workspace itself arrives: the stream may open first.
+        this.rungs.set(e.workspaceId, e.rung);
         return [];
       default:
         return [];

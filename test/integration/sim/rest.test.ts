@@ -189,3 +189,21 @@ test('admin surface needs its token and drives scenarios', async (t) => {
   assert.equal(sc.status, 200);
   assert.equal((sim.getWorkspace(state.workspaces[0].id) as any).latest_build.transition, 'stop');
 });
+
+test('agent logs without follow honour after=; the latency fault delays answers', async (t) => {
+  const sim = await startSimulator({ clock: 'manual', agentTimings: { connectMs: 10, startingMs: 10, readyMs: 10 } });
+  t.after(() => sim.close());
+  const id = sim.createWorkspace({ name: 'dev' });
+  const agentId = sim.findAgent(id, 'main').id;
+  sim.world.reinit(agentId);
+  await sim.clock.advance(100);
+  const all = await get(sim, `/workspaceagents/${agentId}/logs`);
+  assert.equal(all.status, 200);
+  assert.ok(all.body.length >= 3);
+  const after = await get(sim, `/workspaceagents/${agentId}/logs?after=${all.body[0].id}`);
+  assert.equal(after.body.length, all.body.length - 1);
+  sim.fault('latency', { ms: 150 });
+  const t0 = Date.now();
+  await get(sim, '/users/me');
+  assert.ok(Date.now() - t0 >= 140, 'the answer waited for the injected latency');
+});

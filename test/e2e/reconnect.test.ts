@@ -71,6 +71,8 @@ test('a rebuild rebinds by itself; replay and reinitialize run from the palette 
       await waitNotification(wb, /Agent dev\.main is ready after [\d.]+ s/);
       assert.match(server.extensionLog(), /reinitialization requested/);
       await wb.screenshot('reconnect-after-reinit');
+      assert.ok(!server.extensionHostLog().includes(sim.token), 'the session token is in no extension-host log');
+      assert.ok(!(await wb.page.content()).includes(sim.token), 'nor in the page');
     });
   });
 });
@@ -111,6 +113,7 @@ test('reload action: unsaved editors with hot exit off are never lost; otherwise
       await wb.waitForTreeItem((i) => i.label === 'main' && i.description.includes(short(newId)), 30_000);
       await wb.waitForStatusBar((i) => i.text.includes('dev.main: ready'), 30_000);
       assert.equal(activations(server.extensionLog()), 2, 'exactly one reload');
+      assert.ok(!server.extensionHostLog().includes(sim.token), 'the session token is in no extension-host log');
     });
   });
 });

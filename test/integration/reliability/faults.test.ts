@@ -108,3 +108,29 @@ test('a 503 storm: requests stay under the backoff bound, and the model recovers
   console.log(`# 503 storm: ${perMinute.toFixed(0)} requests/min during the outage`);
   assert.ok(perMinute < 300, `${perMinute} requests/min`);
 });
+
+test('garbage on a live stream: each kind logged once, the model untouched, the stream goes on', async (t) => {
+  const sim = await startSimulator({ clock: 'real', streams: { connectionWatch: false } });
+  t.after(() => sim.close());
+  const id = sim.createWorkspace({ name: 'dev' });
+  const core = startCore(sim);
+  t.after(() => core.dispose());
+  core.sync.setBoundWorkspace(id);
+  await core.until(() => core.fleet.rung(id) === 'watch-ws' && !!core.fleet.findAgent(id, 'main', null), 'the watch-ws stream');
+  const agentId = sim.findAgent(id, 'main').id;
+  const view = () => {
+    const a = core.fleet.findAgent(id, 'main', null);
+    return JSON.stringify([a?.id, a?.lifecycle_state, a?.status, a?.started_at, a?.ready_at, core.fleet.workspace(id)?.latest_build.id]);
+  };
+  const before = view();
+  sim.fault('malformed-frames', { count: 300 });
+  // 300 publishes (agent heartbeats), every one replaced by garbage on the wire.
+  for (let i = 0; i < 300; i++) sim.setAgentConnected(agentId, true);
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(view(), before, 'garbage changed nothing');
+  sim.setLifecycle(agentId, 'start_error');
+  await core.until(() => core.fleet.findAgent(id, 'main', null)?.lifecycle_state === 'start_error', 'a good frame after the garbage');
+  const logged = core.log.lines.filter((l) => l.includes('invalid frame skipped')).length;
+  console.log(`# stream garbage: 300 bad frames, ${logged} log line(s), the next good frame applied`);
+  assert.ok(logged >= 1 && logged <= 2, `${logged} lines`);
+});

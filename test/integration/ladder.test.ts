@@ -21,15 +21,15 @@ for (const c of cases) {
     t.after(() => core.dispose());
     core.sync.setBoundWorkspace(bound);
     core.sync.setBoundAgentName(bound, 'main');
-    await core.until(() => core.fleet.rung(bound) === c.bound, `${c.bound} for the bound workspace`).catch((e: Error) => {
+    await core.until(() => core.fleet.rung(bound) === c.bound, `${c.bound} for the bound workspace`, 30_000).catch((e: Error) => {
       throw new Error(`${e.message}; rung is ${core.fleet.rung(bound)}`);
     });
-    await core.until(() => core.fleet.rung(other) !== undefined, 'a rung for the other workspace');
+    await core.until(() => core.fleet.rung(other) === c.bound, 'the same rung for the other workspace', 30_000);
     // A lifecycle change reaches the model by push (the list poll is a minute away), or by the poll on the last rung.
     const agentId = sim.findAgent(bound, 'main').id;
     const started = Date.now();
     sim.setLifecycle(agentId, 'start_error');
-    await core.until(() => core.fleet.findAgent(bound, 'main', null)?.lifecycle_state === 'start_error', 'the change');
+    await core.until(() => core.fleet.findAgent(bound, 'main', null)?.lifecycle_state === 'start_error', 'the change', 30_000);
     console.log(`# ${c.bound}: bound=${core.fleet.rung(bound)} other=${core.fleet.rung(other)}, change reached the model in ${Date.now() - started} ms`);
     assert.equal(core.fleet.rung(bound), c.bound);
     assert.equal(core.fleet.rung(other), c.bound, 'what the deployment lacks is remembered for its other workspaces');

@@ -1,29 +1,11 @@
-/** A headless extension core (client + sync + fleet) pointed at a deployment URL. */
-import { CoderClient } from '../../src/api/client';
-import { systemClock } from '../../src/common/clock';
+/** The extension's headless core as the bench runs it, the polling baseline, and a wait helper. */
 import { silentLogger } from '../../src/common/log';
-import { Fleet } from '../../src/model/fleet';
-import type { Change } from '../../src/model/types';
-import { DeploymentSync, type SyncSettings } from '../../src/sync/deployment';
+import type { SyncSettings } from '../../src/sync/settings';
+import { startCore, type Core } from '../integration/core';
 
-export interface BenchCore {
-  client: CoderClient;
-  fleet: Fleet;
-  sync: DeploymentSync;
-  onChanges(fn: (c: Change[]) => void): { dispose(): void };
-  dispose(): void;
-}
-
-export function core(url: string, token: string, settings: Partial<SyncSettings> = {}): BenchCore {
-  const client = new CoderClient({ baseUrl: url, token });
-  const fleet = new Fleet({ deploymentUrl: url, clock: systemClock, myUsername: 'alice' });
-  const sync = new DeploymentSync({
-    client, fleet, clock: systemClock, log: silentLogger,
-    settings: { workspaceFilter: 'owner:me', pollIntervalMs: 15_000, maxLiveWorkspaces: 20, ...settings },
-  });
-  sync.setViewVisible(true);
-  sync.start();
-  return { client, fleet, sync, onChanges: (fn) => sync.onChanges(fn), dispose: () => sync.dispose() };
+/** The core as the extension runs it: the default poll interval, no log kept in memory. */
+export function core(target: { url: string; token: string }, settings: Partial<SyncSettings> = {}): Core {
+  return startCore(target, { pollIntervalMs: 15_000, ...settings }, { logger: silentLogger });
 }
 
 /** The baseline: GET /workspaces every `intervalMs`, the way a polling sidebar stays fresh. */

@@ -7,10 +7,11 @@ import { startSimulator } from '../sim';
 import { baselinePoller, core, until } from './core';
 import { percentile, type Figure } from './report';
 
+
 export async function eventToModel(samples: number, baselineSamples: number): Promise<Figure[]> {
   const sim = await startSimulator({ clock: 'real' });
   const id = sim.createWorkspace({ name: 'dev' });
-  const c = core(sim.url, sim.token);
+  const c = core(sim);
   c.sync.setBoundWorkspace(id);
   c.sync.setBoundAgentName(id, 'main');
   await until(() => !!c.fleet.findAgent(id, 'main', null), 10_000, 'the workspace');
@@ -20,7 +21,7 @@ export async function eventToModel(samples: number, baselineSamples: number): Pr
     const state = i % 2 === 0 ? 'starting' : 'ready';
     const t0 = performance.now();
     await new Promise<void>((resolve) => {
-      const sub = c.onChanges(() => {
+      const sub = c.sync.onChanges(() => {
         if (c.fleet.findAgent(id, 'main', null)?.lifecycle_state !== state) return;
         sub.dispose();
         resolve();
@@ -60,13 +61,13 @@ export async function eventToModel(samples: number, baselineSamples: number): Pr
 export async function idChangeToDecision(rebuilds: number): Promise<Figure[]> {
   const sim = await startSimulator({ clock: 'real', agentTimings: { connectMs: 5, startingMs: 5, readyMs: 20 }, buildTimings: { pendingMs: 5, runningMs: 10 } });
   const id = sim.createWorkspace({ name: 'dev', agents: [{ name: 'main', scripts: [{ display_name: 'deps', start_blocks_login: true }] }] });
-  const c = core(sim.url, sim.token);
+  const c = core(sim);
   c.sync.setBoundWorkspace(id);
   c.sync.setBoundAgentName(id, 'main');
   await until(() => !!c.fleet.findAgent(id, 'main', null), 10_000, 'the workspace');
   const machine = new ReconnectMachine({ clock: systemClock, settings: { maxAutoReconnects: Number.MAX_SAFE_INTEGER } });
   const follower = new BindingFollower(c.fleet, new BindingTracker(systemClock), machine);
-  c.onChanges((ch) => follower.onChanges(ch));
+  c.sync.onChanges((ch) => follower.onChanges(ch));
   follower.follow({ workspaceId: id, name: 'main', parentName: null });
   const lat: number[] = [];
   for (let i = 0; i < rebuilds; i++) {

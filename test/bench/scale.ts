@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import { baselinePoller, core, until } from './core';
 import type { Figure } from './report';
 
+
 interface SimProcess {
   url: string;
   token: string;
@@ -49,7 +50,7 @@ export async function fleetScale(workspaces: number, seconds: number, eventsPerS
   try {
     await sim.admin('fleet', { count: workspaces, agentsPerWorkspace: 2 });
     const gcRss = () => process.memoryUsage().rss / 2 ** 20;
-    const c = core(sim.url, sim.token);
+    const c = core(sim);
     await until(() => c.fleet.size === workspaces, 120_000, 'the fleet');
     const before = (await sim.admin('stats')).requests as number;
     const cpu0 = process.cpuUsage();
@@ -107,7 +108,7 @@ export async function reconnectStorm(clients: number): Promise<Figure[]> {
     const ids: string[] = [];
     for (let i = 0; i < clients; i++) ids.push((await sim.admin('workspaces', { spec: { name: `storm${i}x` } })).id);
     const cores = ids.map((id, i) => {
-      const c = core(sim.url, sim.token, { workspaceFilter: `name:storm${i}x`, pollIntervalMs: 600_000, maxLiveWorkspaces: 1 });
+      const c = core(sim, { workspaceFilter: `name:storm${i}x`, pollIntervalMs: 600_000, maxLiveWorkspaces: 1 });
       c.sync.setBoundWorkspace(id);
       c.sync.setBoundAgentName(id, 'main');
       return { c, id };

@@ -1,16 +1,16 @@
-/** The extension's headless core (client + sync + model) against a simulator, for integration tests. */
+/** The extension's headless core (client + sync + model) against a deployment, for integration tests and the bench. */
 import { CoderClient } from '../../src/api/client';
 import { systemClock } from '../../src/common/clock';
-import { MemoryLogger } from '../../src/common/log';
+import { MemoryLogger, type Logger } from '../../src/common/log';
 import { Fleet } from '../../src/model/fleet';
 import type { Change } from '../../src/model/types';
 import { DeploymentSync, type SyncSettings } from '../../src/sync/deployment';
-import type { Simulator } from '../sim';
 
 export interface Core {
   client: CoderClient;
   fleet: Fleet;
   sync: DeploymentSync;
+  /** What the core logged (empty when another logger was given). */
   log: MemoryLogger;
   /**
    * Resolves when `pred` holds: checked at once, after every model change, and every 20 ms for
@@ -20,12 +20,13 @@ export interface Core {
   dispose(): void;
 }
 
-export function startCore(sim: Simulator, settings: Partial<SyncSettings> = {}, opts: { pingIntervalMs?: number } = {}): Core {
+/** `target`: a simulator, or any deployment URL and session token. */
+export function startCore(target: { url: string; token: string }, settings: Partial<SyncSettings> = {}, opts: { pingIntervalMs?: number; logger?: Logger } = {}): Core {
   const log = new MemoryLogger();
-  const client = new CoderClient({ baseUrl: sim.url, token: sim.token });
-  const fleet = new Fleet({ deploymentUrl: sim.url, clock: systemClock, myUsername: 'alice' });
+  const client = new CoderClient({ baseUrl: target.url, token: target.token });
+  const fleet = new Fleet({ deploymentUrl: target.url, clock: systemClock, myUsername: 'alice' });
   const sync = new DeploymentSync({
-    client, fleet, clock: systemClock, log,
+    client, fleet, clock: systemClock, log: opts.logger ?? log,
     settings: { workspaceFilter: 'owner:me', pollIntervalMs: 60_000, maxLiveWorkspaces: 20, ...settings },
     ...(opts.pingIntervalMs ? { pingIntervalMs: opts.pingIntervalMs } : {}),
   });

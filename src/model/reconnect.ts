@@ -165,9 +165,26 @@ export class ReconnectMachine implements Disposable {
     if (this.last) this.evaluate(this.last); // keep watching for the stuck signature
   }
 
-  userChoice(c: 'reconnect' | 'later' | 'replay' | 'reinitialize' | 'restart'): void {
+  /**
+   * The UI could not reconnect without the user's consent (unsaved editors) and the user said
+   * later: that reconnect never happened, so it leaves the loop history, and the target waits.
+   */
+  deferred(agentId: string): void {
+    const t = this.target;
+    if (!t || t.agentId !== agentId) return;
+    const times = this.autoReconnects.get(t.workspaceId);
+    if (times?.length) this.autoReconnects.set(t.workspaceId, times.slice(0, -1));
+    this.userChoice('later', agentId);
+  }
+
+  /**
+   * The user's answer to a question. `about`: the agent the question was about; an answer that
+   * comes after the target moved on (a newer agent, a dismissed stale notification) is ignored.
+   */
+  userChoice(c: 'reconnect' | 'later' | 'replay' | 'reinitialize' | 'restart', about?: string): void {
     const t = this.target;
     if (!t) return;
+    if (about !== undefined && about !== t.agentId) return;
     switch (c) {
       case 'reconnect':
         this.phase = 'reconnecting';

@@ -4,16 +4,17 @@
  * and the deployment's connection state. Everything goes through `fleet.apply()`.
  *
  * Which stream feeds what. Per live workspace, the ladder connection-watch -> watch-ws -> SSE ->
- * poll. connection-watch is the most precise primitive (immediate lifecycle and agent-id
- * changes) but it covers one agent and carries neither status nor full rows. So it is used only
- * where that one agent is what matters: the bound agent's workspace, or a workspace with a
- * single agent. Its frames go to the model at once (the fast path for the agent-id change and
- * the reconnect), and each frame also triggers a coalesced GET of the whole workspace so the
- * model gets full rows (statuses, sibling agents, times). While an agent is still `connecting`
- * the workspace is re-read every few seconds, because connection-watch says nothing when it
- * becomes `connected` and the stuck signature needs exactly that. Other workspaces use watch-ws
- * (or SSE), which pushes the whole workspace on every change. The list poll keeps running
- * underneath: it finds added and removed workspaces and catches status-only drifts.
+ * poll. connection-watch is the most precise primitive for the bound agent (its lifecycle and
+ * agent-ID changes, at once) but it covers one agent and carries neither connection status nor
+ * full rows, so it is used for the bound workspace only, with a watch-ws companion beside it
+ * that pushes the whole workspace (statuses, sibling agents, times; see workspaceFeed.ts). Its
+ * frames go to the model at once (the fast path for the agent-ID change and the reconnect).
+ * Where the companion is not open (a deployment without watch-ws, or while it reconnects),
+ * each connection-watch frame triggers a coalesced GET of the workspace instead, and while an
+ * agent is still `connecting` the workspace is re-read every 0.5 s, because connection-watch
+ * says nothing when it becomes `connected` and the stuck signature needs exactly that. Other
+ * workspaces use watch-ws (or SSE), which pushes the whole workspace on every change. The list
+ * poll keeps running underneath: it finds added and removed workspaces and catches drifts.
  */
 import type { CoderClient } from '../api/client';
 import { errorText, isAuthError, isNotFound, isUnreachable, CoderApiError } from '../api/errors';
@@ -120,8 +121,11 @@ export class DeploymentSync implements Disposable {
 
   setBoundWorkspace(id: string | undefined): void {
     if (this.bound === id) return;
+    const before = this.bound;
     this.bound = id;
     this.updateLiveSet();
+    // connection-watch follows the binding: off the old workspace, onto the new one.
+    for (const w of [before, id]) if (w !== undefined) this.feeds.get(w)?.agentChanged();
   }
 
   setBoundAgentName(workspaceId: string, agentName: string | undefined): void {
@@ -226,17 +230,11 @@ export class DeploymentSync implements Disposable {
       support: this.support,
       random: this.o.random,
       pingIntervalMs: this.o.pingIntervalMs,
-      connectionWatchAgent: (id) => {
-        const bound = this.boundAgents.get(id);
-        if (bound) return bound;
-        const row = this.rows.get(id);
-        const agents = row ? agentsOf(row) : [];
-        return agents.length === 1 ? agents[0]?.name : undefined;
-      },
+      connectionWatchAgent: (id) => (id === this.bound ? this.boundAgents.get(id) : undefined),
       onConnectionWatch: (id, agentName, event) => {
         this.markLive();
         this.apply({ kind: 'connection-watch', workspaceId: id, agentName, event, at: this.o.clock.now() });
-        this.fetchWorkspace(id);
+        if (!this.feeds.get(id)?.pushesStatus) this.fetchWorkspace(id);
       },
       onWatchEvent: (id, event) => {
         this.markLive();
@@ -252,6 +250,9 @@ export class DeploymentSync implements Disposable {
         this.markLive();
         // Events missed while down must not be lost; connection-watch never sends full rows.
         if (reconnect || rung === 'connection-watch') this.fetchWorkspace(id);
+        // A stream that opens proves the deployment takes streams again (after a restart):
+        // the others waiting out their backoff try now instead of at their own, later times.
+        if (reconnect) for (const [other, feed] of this.feeds) if (other !== id) feed.reconnectNow();
       },
       onFailure: (_id, _rung, reason) => {
         // One stream failing is not the deployment being down (a proxy may block WebSockets
@@ -291,10 +292,11 @@ export class DeploymentSync implements Disposable {
     else this.failed(e, `workspace ${id}`);
   }
 
-  /** On connection-watch, re-read a workspace while an agent has not connected yet. */
+  /** On connection-watch without its companion, re-read a workspace while an agent has not connected yet. */
   private settle(id: string, ws: Workspace): void {
     const connecting = agentsOf(ws).some((a) => a.status === 'connecting');
-    const onWatch = this.feeds.get(id)?.rung === 'connection-watch';
+    const feed = this.feeds.get(id);
+    const onWatch = feed?.rung === 'connection-watch' && !feed.pushesStatus;
     const prev = this.settling.get(id);
     if (!connecting || !onWatch) {
       this.stopSettling(id);

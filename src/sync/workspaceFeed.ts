@@ -1,6 +1,11 @@
 /**
  * The live feed of one workspace: a ReconnectingStream on the best rung of the ladder that the
  * deployment offers, moving down a rung when a rung turns out to be unavailable.
+ *
+ * On connection-watch the feed also keeps a watch-ws "status" stream open when the deployment
+ * has it: connection-watch tells lifecycle and agent-ID changes at once but never the agent's
+ * connection status, so without a companion a ready agent that disconnects would show as
+ * connected until the next REST read. The companion's frames are whole workspaces.
  */
 import type { CoderClient } from '../api/client';
 import type { ConnectionWatchEvent } from '../api/schemas';
@@ -40,6 +45,7 @@ export interface FeedHost {
 
 export class WorkspaceFeed implements Disposable {
   private stream: ReconnectingStream<unknown> | undefined;
+  private status: ReconnectingStream<unknown> | undefined;
   private current: StreamRung = 'poll';
   private reported: StreamRung | undefined;
   private agentName: string | undefined;
@@ -57,10 +63,17 @@ export class WorkspaceFeed implements Disposable {
     return this.stream?.state;
   }
 
+  /** Whether whole workspaces with connection status are being pushed (any rung but poll, or the companion open). */
+  get pushesStatus(): boolean {
+    if (this.current === 'watch-ws' || this.current === 'sse') return this.stream?.state.kind === 'open';
+    return this.current === 'connection-watch' && this.status?.state.kind === 'open';
+  }
+
   start(from: StreamRung = 'connection-watch'): void {
     if (this.disposed) return;
     this.stream?.dispose();
     this.stream = undefined;
+    this.stopStatus();
     let rung = pickRung(this.host.support, this.excluded, from);
     if (rung === 'connection-watch') {
       this.agentName = this.host.connectionWatchAgent(this.workspaceId);
@@ -82,24 +95,59 @@ export class WorkspaceFeed implements Disposable {
     });
     this.stream = stream;
     stream.start();
+    if (rung === 'connection-watch') this.startStatus();
   }
 
-  /** The followed agent changed (binding): reopen from the top of the ladder. */
+  /** The watch-ws companion of a connection-watch (see the top of this file). */
+  private startStatus(): void {
+    if (this.excluded.has('watch-ws') || this.host.support.get('watch-ws') === 'unsupported') return;
+    const status = new ReconnectingStream<unknown>({
+      connect: this.connectFor('watch-ws'),
+      clock: this.host.clock,
+      random: this.host.random,
+      pingIntervalMs: this.host.pingIntervalMs,
+      onFrame: (frame) => this.host.onWatchEvent(this.workspaceId, frame as WatchEvent),
+      onOpen: () => this.host.support.markSupported('watch-ws'),
+      onState: (s) => {
+        if (this.disposed || s.kind !== 'closed-permanently' || s.reason === 'disposed') return;
+        // Without the companion the host re-reads the workspace instead; the main stream goes on.
+        this.host.log.info(`watch-ws (status) ${this.workspaceId}: ${s.detail}`);
+        if (s.reason === 'signed-out') this.host.onSignedOut(`watch-ws: ${s.detail}`);
+        else if (s.reason === 'unsupported') this.host.support.markUnsupported('watch-ws');
+        queueMicrotask(() => {
+          if (this.status === status) this.status = undefined;
+        });
+      },
+    });
+    this.status = status;
+    status.start();
+  }
+
+  private stopStatus(): void {
+    this.status?.dispose();
+    this.status = undefined;
+  }
+
+  /** The binding changed: move onto connection-watch for the newly followed agent, or off it. */
   agentChanged(): void {
-    if (this.host.connectionWatchAgent(this.workspaceId) !== this.agentName || this.current !== 'connection-watch') {
-      this.start();
-    }
+    const wanted = this.host.connectionWatchAgent(this.workspaceId);
+    const move = this.current === 'connection-watch'
+      ? wanted !== this.agentName
+      : wanted !== undefined && pickRung(this.host.support, this.excluded) === 'connection-watch';
+    if (move) this.start();
   }
 
   reconnectNow(): void {
-    const s = this.stream?.state;
-    if (s?.kind === 'backoff') this.stream?.reconnectNow();
+    for (const stream of [this.stream, this.status]) {
+      if (stream?.state.kind === 'backoff') stream.reconnectNow();
+    }
   }
 
   dispose(): void {
     this.disposed = true;
     this.stream?.dispose();
     this.stream = undefined;
+    this.stopStatus();
   }
 
   private connectFor(rung: StreamRung): Connect<unknown> {

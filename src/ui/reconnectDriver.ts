@@ -98,7 +98,7 @@ export class ReconnectDriver implements vscode.Disposable {
         const outcome = await reconnectWindow(this.ctx, label);
         if (outcome === 'reloading') return;
         await this.ctx.extension.globalState.update(NOTICE_KEY, undefined);
-        if (outcome === 'deferred') return this.machine.userChoice('later');
+        if (outcome === 'deferred') return this.machine.deferred(d.agentId);
         this.machine.reconnected();
         return this.notice(text);
       }
@@ -109,14 +109,14 @@ export class ReconnectDriver implements vscode.Disposable {
           : vscode.l10n.t('{0} has a new agent ({1}). Reconnect now?', label, shortId(d.agentId));
         const yes = vscode.l10n.t('Reconnect');
         const choice = await vscode.window.showInformationMessage(msg, yes, vscode.l10n.t('Later'));
-        return this.machine.userChoice(choice === yes ? 'reconnect' : 'later');
+        return this.machine.userChoice(choice === yes ? 'reconnect' : 'later', d.agentId);
       }
       case 'offer-repair': {
         const replay = vscode.l10n.t('Replay Lifecycle');
         const reinit = vscode.l10n.t('Reinitialize Agent');
         const choice = await vscode.window.showWarningMessage(
           vscode.l10n.t('{0} is connected but its lifecycle is stuck at "created".', label), replay, reinit, vscode.l10n.t('Later'));
-        return this.machine.userChoice(choice === replay ? 'replay' : choice === reinit ? 'reinitialize' : 'later');
+        return this.machine.userChoice(choice === replay ? 'replay' : choice === reinit ? 'reinitialize' : 'later', d.agentId);
       }
       case 'replay':
       case 'reinitialize': {
@@ -127,7 +127,7 @@ export class ReconnectDriver implements vscode.Disposable {
       case 'offer-restart': {
         if (!ref) return;
         const restarted = await offerRestart(this.ctx, ref, d.reason);
-        return this.machine.userChoice(restarted ? 'restart' : 'later');
+        return this.machine.userChoice(restarted ? 'restart' : 'later', d.agentId);
       }
       case 'ready':
         void vscode.window.showInformationMessage(vscode.l10n.t('{0} is ready again.', label));

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { removeDir, spawnGroup, stopGroup, trackDir } from './processes';
+import { filesUnder } from './secrets';
 
 export const projectRoot = resolve(__dirname, '..', '..');
 export const codeServerBin = join(projectRoot, '.cache', 'code-server', 'node_modules', '.bin', 'code-server');
@@ -58,6 +59,8 @@ export interface CodeServer {
   folder: string;
   userDataDir: string;
   extensionsDir: string;
+  /** The HOME of code-server and its extension host. */
+  home: string;
   /** `<user-data-dir>/logs`: one timestamped folder per server session, `exthost1/` inside. */
   logsDir: string;
   /** code-server's own stdout and stderr so far. */
@@ -71,17 +74,6 @@ export interface CodeServer {
 }
 
 const run = promisify(execFile);
-
-function filesUnder(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...filesUnder(p));
-    else out.push(p);
-  }
-  return out;
-}
 
 /** The extension-host log files of every server session under `logsDir`, oldest first. */
 export function extensionHostLogFiles(logsDir: string): string[] {
@@ -195,6 +187,7 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
     folder,
     userDataDir,
     extensionsDir,
+    home,
     logsDir,
     serverOutput: () => outputText,
     extensionHostLog: () => readLogs(extensionHostLogFiles(logsDir)),

@@ -148,6 +148,9 @@ test('details panel: renders as text, updates live, buttons run commands', { tim
         assert.ok(page.body.includes('dotfiles <b>bold</b>'), 'the script name is shown as typed');
         assert.ok(page.body.includes(AGENT_ID));
         assert.ok(!(await f.content()).includes(TOKEN), 'the token never reaches the page');
+        await wb.waitFor(async () => wb.shown.some((s) => s.where.startsWith('frame') && s.content.includes('agent-title')), (v) => v, {
+          what: 'the details page among the frame states the secrets sweep will read',
+        });
         assert.match(await text(f, '#lifecycle-label'), /created/);
         await wb.screenshot('details-panel');
       });

@@ -2,7 +2,7 @@
 // the workspace environment, a rebuild ends with the new agent shown ready and no user action;
 // replay and reinitialize run from the palette and the tree; with reconnect.action = reload the
 // window reloads once and comes back on the new agent, and with an unsaved untitled editor and
-// hot exit off it asks instead of reloading.
+// hot exit off it asks instead of reloading, also while the agent ID flips every 2 s.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startSimulator, type Simulator } from '../sim';
@@ -95,6 +95,20 @@ test('reload action: unsaved editors with hot exit off are never lost; otherwise
       await waitNotification(wb, /would lose 1 unsaved editor/);
       assert.equal(activations(server.extensionLog()), 1, 'no reload happened');
       await wb.clickNotificationButton('would lose 1 unsaved editor', 'Later');
+      const text = (await wb.page.locator('.monaco-editor .view-lines').first().innerText()).replace(/\u00a0/g, ' ');
+      assert.match(text, /an edit that must survive/);
+    });
+
+    await step('an agent ID flipping every 2 s with the editor still unsaved: asked every time, never reloaded', async () => {
+      const asks = () => (server.extensionLog().match(/unsaved editor\(s\) and files\.hotExit is off: asking before reloading/g) ?? []).length;
+      const before = asks();
+      sim.scenario('flapping', dev, { intervalMs: 2000 });
+      for (let i = 1; i <= 3; i++) {
+        await wb.waitFor(async () => asks(), (n) => n >= before + i, { what: `ask ${i} while flapping`, timeoutMs: 30_000 });
+        await wb.clickNotificationButton('would lose 1 unsaved editor', 'Later');
+      }
+      sim.scenario('stop-flapping', dev);
+      assert.equal(activations(server.extensionLog()), 1, 'no reload happened');
       const text = (await wb.page.locator('.monaco-editor .view-lines').first().innerText()).replace(/\u00a0/g, ' ');
       assert.match(text, /an edit that must survive/);
     });

@@ -6,13 +6,14 @@
 // The deployments are small local servers answering the two sign-in calls (buildinfo,
 // users/me) and an empty workspace list, so that this test does not depend on the fleet.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { withE2E, type Workbench } from './harness';
+import { fileSources, sweep } from './secrets';
 
 const TOKEN = 'k3yid12345-s3cretS3cretS3cretS3cret';
 
@@ -64,20 +65,9 @@ async function reload(wb: Workbench): Promise<void> {
   await wb.page.locator('.activitybar .action-item').first().waitFor({ state: 'visible', timeout: 90_000 });
 }
 
-function filesContaining(dir: string, needle: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    const st = statSync(p);
-    if (st.isDirectory()) out.push(...filesContaining(p, needle));
-    else if (st.isFile() && st.size < 50_000_000 && readFileSync(p).includes(needle)) out.push(p);
-  }
-  return out;
-}
-
 test('sign in through the input boxes, survive a reload, sign out', { timeout: 300_000 }, async (t) => {
   const dep = await deployment(t, TOKEN, 'alice');
-  await withE2E(t, {}, async ({ wb, server, step }) => {
+  await withE2E(t, { secrets: [TOKEN] }, async ({ wb, server, step }) => {
     await step('the URL box checks the deployment before going on', async () => {
       // The palette lists the extension's commands once the workbench has registered them.
       await wb.waitFor(() => wb.paletteCommands('Coder Status: Sign'), (c) => c.includes('Coder Status: Sign In...'), { what: 'Sign In in the palette' });
@@ -120,7 +110,7 @@ test('sign in through the input boxes, survive a reload, sign out', { timeout: 3
     });
 
     await step('the token is nowhere in settings, logs or other files of the user data', async () => {
-      assert.deepEqual(filesContaining(server.userDataDir, TOKEN), []);
+      assert.deepEqual(sweep(fileSources([server.userDataDir, server.home]), [TOKEN]).hits, []);
       assert.ok(!server.extensionHostLog().includes(TOKEN));
       assert.ok(!server.serverOutput().includes(TOKEN));
       assert.ok(!(await wb.page.content()).includes(TOKEN));

@@ -68,9 +68,46 @@ const QUICK_INPUT = '.quick-input-widget';
 const QUICK_INPUT_BOX = `${QUICK_INPUT} .quick-input-box input`;
 const QUICK_INPUT_ROWS = `${QUICK_INPUT} .quick-input-list .monaco-list-row`;
 
+/**
+ * Runs in the workbench page before its own scripts: reports the texts a user is shown and may
+ * copy (notifications, dialogs, quick-input messages, hovers), each time one appears, for the
+ * secrets sweep. Plain JavaScript in a string: a compiled function would carry the test
+ * loader's helpers along.
+ */
+const REPORT_SHOWN_TEXTS = `(() => {
+  const report = globalThis.__e2eShown;
+  if (typeof report !== 'function' || window !== window.top) return;
+  const shown = new Set();
+  const selectors = '.notification-list-item-message, .notification-list-item-details-row, .monaco-dialog-box, .quick-input-message, .monaco-inputbox-message, .monaco-hover-content';
+  let pending = false;
+  const collect = () => {
+    pending = false;
+    for (const el of document.querySelectorAll(selectors)) {
+      const text = el.innerText;
+      if (text && !shown.has(text)) {
+        shown.add(text);
+        report(el.className.split(' ')[0] || 'text', text);
+      }
+    }
+  };
+  const observer = new MutationObserver(() => {
+    if (!pending) {
+      pending = true;
+      setTimeout(collect, 50);
+    }
+  });
+  observer.observe(document, { subtree: true, childList: true, characterData: true });
+  collect();
+})();`;
+
 export class Workbench {
   /** Uncaught page errors seen so far. */
   readonly pageErrors: string[] = [];
+  /** What the page showed during the run (`REPORT_SHOWN_TEXTS`, `recordFrames`), for the secrets sweep. */
+  readonly shown: { where: string; content: string }[] = [];
+
+  private readonly frameStates = new Set<string>();
+  private frameWatch: ReturnType<typeof setInterval> | undefined;
 
   constructor(
     readonly browser: Browser,
@@ -78,6 +115,25 @@ export class Workbench {
     private readonly options: WorkbenchOptions,
   ) {
     page.on('pageerror', (err) => this.pageErrors.push(err.message));
+    // Webview documents are written into their frames by script, where init scripts do not
+    // run: their HTML is read every second instead (a record, not a wait).
+    let reading = false;
+    this.frameWatch = setInterval(() => {
+      if (reading) return;
+      reading = true;
+      void this.recordFrames().finally(() => (reading = false));
+    }, 1000);
+  }
+
+  /** Records the HTML of every frame but the workbench's own, when it changed. */
+  async recordFrames(): Promise<void> {
+    for (const f of this.page.frames()) {
+      if (f === this.page.mainFrame()) continue;
+      const html = await f.content().catch(() => undefined);
+      if (html === undefined || this.frameStates.has(html)) continue;
+      this.frameStates.add(html);
+      this.shown.push({ where: `frame ${f.url()}`, content: html });
+    }
   }
 
   /**
@@ -370,6 +426,7 @@ export class Workbench {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.frameWatch);
     await this.browser.close().catch(() => undefined);
   }
 }
@@ -390,6 +447,8 @@ export async function openWorkbench(url: string, options: WorkbenchOptions = {})
   try {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     const wb = new Workbench(browser, page, options);
+    await page.exposeFunction('__e2eShown', (where: string, content: string) => void wb.shown.push({ where, content }));
+    await page.addInitScript(REPORT_SHOWN_TEXTS);
     await page.goto(url, { timeout });
     await page.locator('.monaco-workbench').waitFor({ state: 'attached', timeout });
     // The activity bar is drawn once the workbench has restored its parts.

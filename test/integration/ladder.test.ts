@@ -4,15 +4,16 @@ import assert from 'node:assert/strict';
 import { startSimulator, type SimOptions } from '../sim';
 import { startCore } from './core';
 
-const cases: { streams: SimOptions['streams']; bound: string }[] = [
-  { streams: {}, bound: 'connection-watch' },
-  { streams: { connectionWatch: false }, bound: 'watch-ws' },
-  { streams: { connectionWatch: false, watchWs: false }, bound: 'sse' },
-  { streams: { connectionWatch: false, watchWs: false, sse: false }, bound: 'poll' },
+// connection-watch serves the bound workspace only (the others need connection statuses).
+const cases: { streams: SimOptions['streams']; bound: string; other: string }[] = [
+  { streams: {}, bound: 'connection-watch', other: 'watch-ws' },
+  { streams: { connectionWatch: false }, bound: 'watch-ws', other: 'watch-ws' },
+  { streams: { connectionWatch: false, watchWs: false }, bound: 'sse', other: 'sse' },
+  { streams: { connectionWatch: false, watchWs: false, sse: false }, bound: 'poll', other: 'poll' },
 ];
 
 for (const c of cases) {
-  test(`with ${JSON.stringify(c.streams)} switched off, the workspaces are fed by ${c.bound}`, async (t) => {
+  test(`with ${JSON.stringify(c.streams)} switched off, the bound workspace is fed by ${c.bound}, the other by ${c.other}`, async (t) => {
     const sim = await startSimulator({ clock: 'real', streams: c.streams });
     t.after(() => sim.close());
     const bound = sim.createWorkspace({ name: 'dev' });
@@ -24,7 +25,7 @@ for (const c of cases) {
     await core.until(() => core.fleet.rung(bound) === c.bound, `${c.bound} for the bound workspace`, 30_000).catch((e: Error) => {
       throw new Error(`${e.message}; rung is ${core.fleet.rung(bound)}`);
     });
-    await core.until(() => core.fleet.rung(other) === c.bound, 'the same rung for the other workspace', 30_000);
+    await core.until(() => core.fleet.rung(other) === c.other, `${c.other} for the other workspace`, 30_000);
     // A lifecycle change reaches the model by push (the list poll is a minute away), or by the poll on the last rung.
     const agentId = sim.findAgent(bound, 'main').id;
     const started = Date.now();
@@ -32,6 +33,28 @@ for (const c of cases) {
     await core.until(() => core.fleet.findAgent(bound, 'main', null)?.lifecycle_state === 'start_error', 'the change', 30_000);
     console.log(`# ${c.bound}: bound=${core.fleet.rung(bound)} other=${core.fleet.rung(other)}, change reached the model in ${Date.now() - started} ms`);
     assert.equal(core.fleet.rung(bound), c.bound);
-    assert.equal(core.fleet.rung(other), c.bound, 'what the deployment lacks is remembered for its other workspaces');
+    assert.equal(core.fleet.rung(other), c.other, 'what the deployment lacks is remembered for its other workspaces');
   });
 }
+
+test('a ready bound agent that disconnects and comes back: both reach the model by push, with no REST read', async (t) => {
+  const sim = await startSimulator({ clock: 'real' });
+  t.after(() => sim.close());
+  const bound = sim.createWorkspace({ name: 'dev' });
+  const core = startCore(sim); // the list poll is a minute away
+  t.after(() => core.dispose());
+  core.sync.setBoundWorkspace(bound);
+  core.sync.setBoundAgentName(bound, 'main');
+  const agent = () => core.fleet.findAgent(bound, 'main', null);
+  await core.until(() => core.fleet.rung(bound) === 'connection-watch' && agent()?.status === 'connected' && agent()?.lifecycle_state === 'ready', 'the bound agent ready');
+  const reads = () => sim.stats().requestsByRoute['GET /workspaces/{}'] ?? 0;
+  const before = reads();
+  for (const connected of [false, true]) {
+    const started = Date.now();
+    sim.setAgentConnected(sim.findAgent(bound, 'main').id, connected);
+    const want = connected ? 'connected' : 'disconnected';
+    await core.until(() => agent()?.status === want, want, 5000);
+    console.log(`# companion: ${want} reached the model in ${Date.now() - started} ms`);
+  }
+  assert.equal(reads(), before, 'pushed by the watch-ws companion, not read');
+});

@@ -19,6 +19,7 @@ test('control-plane restarts during churn: the model converges to the server aft
   t.after(() => churn.stop());
   let worst = 0;
   let divergences = 0;
+  let duplicates = 0;
   for (let i = 0; i < cycles; i++) {
     await sim.restart();
     const restartedAt = Date.now();
@@ -29,6 +30,8 @@ test('control-plane restarts during churn: the model converges to the server aft
     // the server, agent by agent.
     await new Promise((r) => setTimeout(r, 200));
     await core.sync.refresh();
+    // One stream per live workspace on the server, never two (no workspace is bound here).
+    duplicates += Math.max(0, sim.stats().openStreams - core.sync.liveWorkspaces.length);
     for (const id of ids) {
       const server = sim.getWorkspace(id) as { latest_build: { resources: { agents: { id: string; lifecycle_state: string }[] }[] } };
       for (const a of server.latest_build.resources[0]!.agents) {
@@ -37,8 +40,9 @@ test('control-plane restarts during churn: the model converges to the server aft
     }
     Object.assign(churn, sim.churn({ eventsPerSecond: 50 }));
   }
-  console.log(`# restarts: ${cycles} cycles, ${divergences} divergences, worst recovery ${worst} ms, open streams ${sim.stats().openStreams}`);
+  console.log(`# restarts: ${cycles} cycles, ${divergences} divergences, ${duplicates} duplicate streams, worst recovery ${worst} ms, open streams ${sim.stats().openStreams}`);
   assert.equal(divergences, 0);
+  assert.equal(duplicates, 0);
   assert.ok(worst <= 31_000, `recovery within the backoff cap + 1 s: ${worst} ms`);
 });
 

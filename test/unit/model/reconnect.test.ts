@@ -212,3 +212,32 @@ test('the loop cap holds across reloads through the persisted history', () => {
   decided = decided.filter((k) => k !== 'waiting');
   assert.deepEqual(decided, ['reconnect', 'reconnect', 'reconnect', 'ask-loop-cap']);
 });
+
+test('a reconnect the user deferred (unsaved editors) does not count toward the loop cap', () => {
+  const { m, kinds, change } = setup();
+  for (let i = 1; i <= 5; i++) {
+    const a = agent({ id: `agent-${i}`, status: 'connected', lifecycle_state: 'ready' });
+    change(a.id, i);
+    m.agentUpdate(WS, a);
+    assert.equal(kinds().at(-1), 'reconnect', `reconnect ${i} is automatic`);
+    m.deferred(a.id);
+    assert.equal(kinds().at(-1), 'hold');
+  }
+  assert.deepEqual(m.loopHistory(), {});
+});
+
+test('an answer about an agent that is no longer the target is ignored', () => {
+  const { m, kinds, change } = setup({ autoReconnect: 'ask' });
+  const first = agent({ id: 'agent-1', status: 'connected', lifecycle_state: 'ready' });
+  change(first.id, 1);
+  m.agentUpdate(WS, first);
+  const second = agent({ id: 'agent-2', status: 'connected', lifecycle_state: 'ready' });
+  change(second.id, 2);
+  m.agentUpdate(WS, second);
+  assert.deepEqual(kinds(), ['waiting', 'ask-reconnect', 'waiting', 'ask-reconnect']);
+  m.userChoice('later', first.id); // the first question's notification, closed by the second
+  m.deferred(first.id);
+  assert.equal(m.state, 'awaiting-user', 'the question about the new agent is still open');
+  m.userChoice('reconnect', second.id);
+  assert.deepEqual(kinds().slice(-1), ['reconnect']);
+});

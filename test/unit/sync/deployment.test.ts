@@ -60,44 +60,78 @@ function serveWatchWs(env: Env, id: string) {
 
 const upgrades = (env: Env, fragment: string) => env.server.requests.filter((r) => r.upgrade && r.path.includes(fragment)).length;
 
-test('start: token check, list, live set; connection-watch for a single-agent workspace, watch-ws for a multi-agent one', async () => {
-  const env = await setup([single('w1'), multi('w2'), stopped('w3')]);
+test('start: token check, list, live set; connection-watch plus a watch-ws companion for the bound workspace, watch-ws for the others', async () => {
+  const env = await setup([single('w1'), multi('w2'), stopped('w3'), single('w4')]);
   env.server.ws('/api/v2/workspaces/w1/agent-connection-watch', () => (ws) => {
     ws.send(JSON.stringify({ error: null, build_update: { transition: 'start', job_status: 'succeeded' } }));
     ws.send(JSON.stringify({ error: null, agent_update: { lifecycle: 'ready', id: 'w1-a1' } }));
   });
-  serveWatchWs(env, 'w2');
+  for (const id of ['w1', 'w2', 'w4']) serveWatchWs(env, id);
   const changes: unknown[] = [];
   env.sync.onChanges((c) => changes.push(...c));
+  env.sync.setBoundWorkspace('w1');
+  env.sync.setBoundAgentName('w1', 'main');
   env.sync.start();
-  await env.fleet.until(() => env.fleet.of('connection-watch').length === 2 && env.fleet.of('workspace').some((e) => e.workspace.id === 'w2')
-    && env.fleet.of('workspace').some((e) => e.workspace.id === 'w1'), 'stream events');
+  const pushed = (id: string) => env.fleet.of('workspace').some((e) => e.workspace.id === id);
+  await env.fleet.until(() => env.fleet.of('connection-watch').length === 2 && pushed('w1') && pushed('w2') && pushed('w4'), 'stream events');
   assert.deepEqual(env.fleet.connectionKinds(), ['connecting', 'live']);
   assert.deepEqual(env.fleet.rungs('w1'), ['connection-watch']);
   assert.deepEqual(env.fleet.rungs('w2'), ['watch-ws']);
+  assert.deepEqual(env.fleet.rungs('w4'), ['watch-ws'], 'a single-agent workspace that is not bound gets the stream with statuses');
   assert.equal(env.sync.rungOf('w3'), 'poll');
   assert.equal(env.sync.rungOf('nope'), undefined);
-  assert.deepEqual(env.sync.liveWorkspaces.sort(), ['w1', 'w2']);
+  assert.deepEqual(env.sync.liveWorkspaces.sort(), ['w1', 'w2', 'w4']);
   const cw = env.fleet.of('connection-watch')[1]!;
   assert.equal(cw.agentName, 'main');
   assert.equal(cw.event.agent_update?.lifecycle, 'ready');
-  assert.equal(env.fleet.of('workspaces')[0]?.workspaces.length, 3);
+  assert.equal(env.fleet.of('workspaces')[0]?.workspaces.length, 4);
   assert.ok(changes.length > 0, 'changes are emitted');
   const upgrade = env.server.requests.find((r) => r.upgrade && r.path.includes('w1/agent-connection-watch'));
   assert.match(upgrade?.path ?? '', /agent_name=main/);
   assert.equal(upgrade?.headers['coder-session-token'], TOKEN);
+  assert.equal(upgrades(env, 'w1/watch-ws'), 1, 'the companion of the bound workspace');
+  assert.equal(upgrades(env, 'agent-connection-watch'), 1, 'connection-watch for the bound workspace only');
 });
 
-test('a 404 on connection-watch is remembered for the deployment; later workspaces start at watch-ws', async () => {
+test('the companion pushes what connection-watch cannot tell: a ready agent disconnecting; no re-reads while it pushes', async () => {
+  const env = await setup([{ id: 'w1', agents: [{ id: 'a1', name: 'main', status: 'connecting', lifecycle: 'created' }] }]);
+  env.server.ws('/api/v2/workspaces/w1/agent-connection-watch', () => (ws) => {
+    ws.send(JSON.stringify({ agent_update: { lifecycle: 'created', id: 'a1' } }));
+  });
+  const sockets: { send(s: string): void }[] = [];
+  env.server.ws('/api/v2/workspaces/w1/watch-ws', () => (ws) => {
+    sockets.push(ws);
+    ws.send(JSON.stringify({ type: 'data', data: env.rows.get('w1') }));
+  });
+  env.sync.setBoundWorkspace('w1');
+  env.sync.setBoundAgentName('w1', 'main');
+  env.sync.start();
+  const agentStatus = () => env.fleet.of('workspace').at(-1)?.workspace.latest_build.resources[0]?.agents?.[0]?.status;
+  await env.fleet.until(() => env.fleet.of('connection-watch').length === 1 && sockets.length === 1 && agentStatus() === 'connecting', 'both streams');
+  const reads = env.server.count('GET /api/v2/workspaces/w1');
+  env.clock.advance(10_000);
+  for (const [status, lifecycle] of [['connected', 'ready'], ['disconnected', 'ready']] as const) {
+    env.rows.set('w1', workspaceJson({ id: 'w1', agents: [{ id: 'a1', name: 'main', status, lifecycle }] }));
+    sockets[0]!.send(JSON.stringify({ type: 'data', data: env.rows.get('w1') }));
+    await env.fleet.until(() => agentStatus() === status, `${status} pushed`);
+  }
+  assert.equal(env.server.count('GET /api/v2/workspaces/w1'), reads, 'no re-read of a connecting agent while the companion pushes');
+});
+
+test('a 404 on connection-watch is remembered for the deployment; a workspace bound later starts at watch-ws', async () => {
   const env = await setup([single('w1'), single('w2'), stopped('w3')]);
   for (const id of ['w1', 'w2', 'w3']) serveWatchWs(env, id);
+  env.sync.setBoundWorkspace('w1');
+  env.sync.setBoundAgentName('w1', 'main');
   env.sync.start();
   await env.fleet.until(() => env.fleet.rungs('w1').includes('watch-ws') && env.fleet.rungs('w2').includes('watch-ws'), 'fallback');
-  const before = upgrades(env, 'agent-connection-watch');
-  assert.ok(before <= 2);
+  assert.equal(upgrades(env, 'agent-connection-watch'), 1);
+  env.sync.setBoundWorkspace('w2');
+  env.sync.setBoundAgentName('w2', 'main');
   env.sync.setVisibleWorkspaces(['w3']);
   await env.fleet.until(() => env.fleet.rungs('w3').includes('watch-ws'), 'w3 on watch-ws');
-  assert.equal(upgrades(env, 'agent-connection-watch'), before, 'no new connection-watch attempt');
+  assert.equal(upgrades(env, 'agent-connection-watch'), 1, 'no new connection-watch attempt');
+  assert.deepEqual(env.fleet.rungs('w2'), ['watch-ws'], 'the newly bound workspace stays on watch-ws');
   assert.deepEqual(env.fleet.rungs('w3'), ['watch-ws']);
 });
 
@@ -216,11 +250,13 @@ test('after a stream reconnects, the workspace is read again by REST', async () 
   assert.deepEqual(env.fleet.rungs('w1'), ['watch-ws']);
 });
 
-test('connection-watch: while the agent is connecting the workspace is re-read until it connects', async () => {
+test('connection-watch without a companion (no watch-ws): while the agent is connecting the workspace is re-read until it connects', async () => {
   const env = await setup([{ id: 'w1', agents: [{ id: 'a1', name: 'main', status: 'connecting', lifecycle: 'created' }] }]);
   env.server.ws('/api/v2/workspaces/w1/agent-connection-watch', () => (ws) => {
     ws.send(JSON.stringify({ agent_update: { lifecycle: 'created', id: 'a1' } }));
   });
+  env.sync.setBoundWorkspace('w1');
+  env.sync.setBoundAgentName('w1', 'main');
   env.sync.start();
   const reads = () => env.fleet.of('workspace').length;
   // One read on open, one for the frame (coalesced reads may merge them).
@@ -238,7 +274,7 @@ test('connection-watch: while the agent is connecting the workspace is re-read u
   assert.equal(env.server.count('GET /api/v2/workspaces/w1'), n + 2);
 });
 
-test('binding an agent of a multi-agent workspace moves it to connection-watch for that agent', async () => {
+test('binding an agent of a multi-agent workspace moves it to connection-watch for that agent, unbinding moves it back', async () => {
   const env = await setup([multi('w1')]);
   serveWatchWs(env, 'w1');
   env.server.ws('/api/v2/workspaces/w1/agent-connection-watch', () => (ws) => {
@@ -252,6 +288,9 @@ test('binding an agent of a multi-agent workspace moves it to connection-watch f
   assert.equal(env.fleet.of('connection-watch')[0]?.agentName, 'dev');
   assert.equal(env.sync.rungOf('w1'), 'connection-watch');
   assert.ok(env.server.requests.some((r) => r.path.endsWith('agent-connection-watch?agent_name=dev')));
+  env.sync.setBoundWorkspace(undefined);
+  await env.fleet.until(() => env.fleet.rungs('w1').at(-1) === 'watch-ws', 'back to watch-ws once unbound');
+  assert.deepEqual(env.fleet.rungs('w1'), ['watch-ws', 'connection-watch', 'watch-ws']);
 });
 
 test('bad frames are skipped and logged once per kind; the stream goes on', async () => {

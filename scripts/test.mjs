@@ -10,7 +10,7 @@ const args = process.argv.slice(2);
 const onlyIdx = args.indexOf('--only');
 const only = onlyIdx >= 0 ? args[onlyIdx + 1] : undefined;
 const layers = only ? [only] : ['unit', 'integration', 'e2e'];
-// --soak: the long variants of the reliability tests (e.g. 50 restart cycles instead of 8).
+// --soak: the long variants of the reliability tests (e.g. 200 restart cycles instead of 50).
 if (args.includes('--soak')) process.env.SOAK = '1';
 
 function step(title, cmd, cmdArgs) {

@@ -50,6 +50,12 @@ export interface DeploymentSyncOptions {
 }
 
 const MAX_SETTLE_READS = 60;
+/**
+ * While the deployment is unreachable the list poll doubles as its probe: first after 1 s, then
+ * 2, 4, 8 s... up to the poll interval, so that a short outage (a control-plane restart, a
+ * network switch) ends within about its own length instead of at the next poll.
+ */
+const OFFLINE_PROBE_FIRST_MS = 1000;
 /** A failing stream asks the REST side whether the deployment is down, at most this often. */
 const PROBE_MIN_INTERVAL_MS = 5000;
 
@@ -80,6 +86,8 @@ export class DeploymentSync implements Disposable {
   private readonly reads: Coalescer;
   private readonly host: FeedHost;
   private readonly settling = new Map<string, { timer: TimerHandle; reads: number }>();
+  /** Failed list polls since the deployment went offline (the probe backoff). */
+  private offlineProbes = 0;
 
   constructor(private readonly o: DeploymentSyncOptions) {
     this.support = o.support ?? new DeploymentSupport();
@@ -89,7 +97,11 @@ export class DeploymentSync implements Disposable {
     this.poller = new Poller({
       clock: o.clock,
       run: () => this.pollOnce(),
-      period: () => this.settings.pollIntervalMs * (this.viewVisible ? 1 : this.settings.hiddenPollFactor),
+      period: () => {
+        const normal = this.settings.pollIntervalMs * (this.viewVisible ? 1 : this.settings.hiddenPollFactor);
+        if (this.connection !== 'offline') return normal;
+        return Math.min(normal, OFFLINE_PROBE_FIRST_MS * 2 ** Math.min(this.offlineProbes, 20));
+      },
     });
     this.reads = new Coalescer((id) => this.readWorkspace(id), (id, e) => this.readFailed(id, e));
   }
@@ -192,7 +204,12 @@ export class DeploymentSync implements Disposable {
       this.apply({ kind: 'workspaces', workspaces: [...next.values()], at: this.o.clock.now() });
       this.updateLiveSet();
     } catch (e) {
-      if (epoch === this.epoch) this.failed(e, 'workspace list');
+      if (epoch !== this.epoch) return;
+      this.failed(e, 'workspace list');
+      if (this.connection === 'offline') {
+        this.poller.reschedule(); // the probe backoff: the period depends on the failures so far
+        this.offlineProbes++;
+      }
     }
   }
 
@@ -379,6 +396,7 @@ export class DeploymentSync implements Disposable {
 
   private setConnection(state: ConnectionState): void {
     this.connection = state.kind;
+    if (state.kind !== 'offline') this.offlineProbes = 0;
     this.apply({ kind: 'connection', state, at: this.o.clock.now() });
   }
 

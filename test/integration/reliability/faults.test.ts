@@ -8,7 +8,7 @@ import { startSimulator } from '../../sim';
 import { startCore } from '../core';
 
 test('control-plane restarts during churn: the model converges to the server after every recovery', async (t) => {
-  const cycles = Number(process.env['SOAK'] ? 50 : 8);
+  const cycles = process.env['SOAK'] ? 200 : 50;
   const sim = await startSimulator({ clock: 'real' });
   t.after(() => sim.close());
   const ids = sim.createFleet(10, { agentsPerWorkspace: 2 });

@@ -181,15 +181,21 @@ test('401 on a stream upgrade stops every stream and poll of the deployment', as
   void refused;
 });
 
-test('network down: offline with the time it started, live again after the first success', async () => {
+test('network down: offline with the time it started, probed with a backoff up to the poll interval, live again after the first success', async () => {
   const env = await setup([stopped('w1')]);
   env.net.down = true;
   const t0 = env.clock.now();
   env.sync.start();
   await env.fleet.until(() => env.fleet.connectionKinds().includes('offline'), 'offline');
-  env.clock.advance(15_000);
-  await new Promise((r) => setTimeout(r, 20));
-  assert.equal(env.net.calls, 2, 'retried at the poll interval');
+  // Probed after 1, 2, 4, 8 s, then at the poll interval (15 s).
+  for (const step of [1000, 2000, 4000, 8000, 15_000, 15_000]) {
+    const calls = env.net.calls;
+    env.clock.advance(step - 1);
+    await new Promise((r) => setTimeout(r, 10));
+    assert.equal(env.net.calls, calls, `no probe before ${step} ms`);
+    env.clock.advance(1);
+    await eventually(() => env.net.calls === calls + 1, `the probe after ${step} ms`);
+  }
   assert.deepEqual(env.fleet.connectionKinds(), ['connecting', 'offline'], 'one offline event, since kept');
   env.net.down = false;
   env.clock.advance(15_000);

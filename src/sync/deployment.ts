@@ -283,6 +283,7 @@ export class DeploymentSync implements Disposable {
       },
       onMaybeGone: (id) => this.fetchWorkspace(id),
       onInvalid: (reason) => this.invalid.warn(reasonKind(reason), `invalid frame skipped: ${reason}`),
+      restWorks: (id) => this.readWorkspace(id).then(() => true, () => false),
     };
   }
 

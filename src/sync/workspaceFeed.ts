@@ -41,7 +41,16 @@ export interface FeedHost {
   /** A rung answered 404 after having worked: the workspace itself may be gone. */
   onMaybeGone(workspaceId: string): void;
   onInvalid(reason: string): void;
+  /** Reads the workspace over REST now: whether the API answers (a stream failing while it does is blocked, not down). */
+  restWorks(workspaceId: string): Promise<boolean>;
 }
+
+/**
+ * A rung that has never opened on this deployment and failed this many times in a row while the
+ * REST API answers is taken as blocked on the way (a proxy that drops WebSocket upgrades): the
+ * feed moves down the ladder instead of retrying it forever.
+ */
+export const BLOCKED_AFTER_ATTEMPTS = 3;
 
 export class WorkspaceFeed implements Disposable {
   private stream: ReconnectingStream<unknown> | undefined;
@@ -109,7 +118,12 @@ export class WorkspaceFeed implements Disposable {
       onFrame: (frame) => this.host.onWatchEvent(this.workspaceId, frame as WatchEvent),
       onOpen: () => this.host.support.markSupported('watch-ws'),
       onState: (s) => {
-        if (this.disposed || s.kind !== 'closed-permanently' || s.reason === 'disposed') return;
+        if (this.disposed) return;
+        this.checkBlocked('watch-ws', status, s, () => {
+          this.host.log.warn(`watch-ws (status) never connected in ${BLOCKED_AFTER_ATTEMPTS} attempts while the REST API answers; the workspace is re-read instead`);
+          this.stopStatus();
+        });
+        if (s.kind !== 'closed-permanently' || s.reason === 'disposed') return;
         // Without the companion the host re-reads the workspace instead; the main stream goes on.
         this.host.log.info(`watch-ws (status) ${this.workspaceId}: ${s.detail}`);
         if (s.reason === 'signed-out') this.host.onSignedOut(`watch-ws: ${s.detail}`);
@@ -171,11 +185,31 @@ export class WorkspaceFeed implements Disposable {
     }
   }
 
+  /**
+   * See BLOCKED_AFTER_ATTEMPTS: calls `moveOff` when `stream` (on `rung`) has never opened,
+   * failed that many times on the way (network, 5xx), and the REST API answers right now.
+   */
+  private checkBlocked(rung: StreamRung, stream: ReconnectingStream<unknown> | undefined, s: StreamState, moveOff: () => void): void {
+    if (s.kind !== 'backoff' || s.opens > 0 || s.attempt !== BLOCKED_AFTER_ATTEMPTS) return;
+    const onTheWay = s.reason.kind === 'network' || (s.reason.kind === 'http' && s.reason.status >= 500);
+    if (!onTheWay || this.host.support.get(rung) === 'supported') return;
+    void this.host.restWorks(this.workspaceId).then((ok) => {
+      if (!ok || this.disposed || !stream || stream.state.kind === 'open' || stream.state.kind === 'closed-permanently') return;
+      if (stream !== this.stream && stream !== this.status) return;
+      this.host.support.markUnsupported(rung);
+      moveOff();
+    });
+  }
+
   private stateChanged(rung: StreamRung, s: StreamState): void {
     if (this.disposed) return;
     if (s.kind === 'backoff') {
       this.host.log.debug(`${rung} ${this.workspaceId}: ${describeClose(s.reason)}; retry in ${s.delayMs} ms`);
       this.host.onFailure(this.workspaceId, rung, s.reason);
+      this.checkBlocked(rung, this.stream, s, () => {
+        this.host.log.warn(`${rung} never connected in ${BLOCKED_AFTER_ATTEMPTS} attempts while the REST API answers (${describeClose(s.reason)}); a proxy may block it: moving down the ladder`);
+        this.start(nextRung(rung));
+      });
       return;
     }
     if (s.kind !== 'closed-permanently' || s.reason === 'disposed') return;

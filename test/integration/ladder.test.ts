@@ -58,3 +58,42 @@ test('a ready bound agent that disconnects and comes back: both reach the model 
   }
   assert.equal(reads(), before, 'pushed by the watch-ws companion, not read');
 });
+
+test('WebSocket upgrades dropped on the way while REST answers (a proxy): every workspace moves down to SSE', async (t) => {
+  const sim = await startSimulator({ clock: 'real' });
+  t.after(() => sim.close());
+  sim.fault('block-websockets');
+  const bound = sim.createWorkspace({ name: 'dev' });
+  const other = sim.createWorkspace({ name: 'api' });
+  const core = startCore(sim);
+  t.after(() => core.dispose());
+  core.sync.setBoundWorkspace(bound);
+  core.sync.setBoundAgentName(bound, 'main');
+  const started = Date.now();
+  await core.until(() => core.fleet.rung(bound) === 'sse' && core.fleet.rung(other) === 'sse', 'SSE for both workspaces', 30_000);
+  const upgrades = (sim.stats().requestsByRoute['WS connection-watch'] ?? 0) + (sim.stats().requestsByRoute['WS watch-ws'] ?? 0);
+  console.log(`# blocked WebSockets: on SSE after ${Date.now() - started} ms and ${upgrades} dropped upgrades`);
+  assert.equal(core.fleet.connection.kind, 'live', 'the deployment stays live: only its WebSockets are blocked');
+  sim.setLifecycle(sim.findAgent(bound, 'main').id, 'start_error');
+  await core.until(() => core.fleet.findAgent(bound, 'main', null)?.lifecycle_state === 'start_error', 'a change pushed over SSE');
+  const later = (sim.stats().requestsByRoute['WS connection-watch'] ?? 0) + (sim.stats().requestsByRoute['WS watch-ws'] ?? 0);
+  assert.equal(later, upgrades, 'no WebSocket retried once on SSE');
+});
+
+test('WebSockets that worked and then fail are retried, not abandoned (an outage, not a proxy)', async (t) => {
+  const sim = await startSimulator({ clock: 'real' });
+  t.after(() => sim.close());
+  const bound = sim.createWorkspace({ name: 'dev' });
+  const core = startCore(sim);
+  t.after(() => core.dispose());
+  core.sync.setBoundWorkspace(bound);
+  core.sync.setBoundAgentName(bound, 'main');
+  await core.until(() => core.fleet.rung(bound) === 'connection-watch' && sim.stats().openStreams === 2, 'connection-watch and its companion');
+  const upgrades = () => sim.stats().requestsByRoute['WS connection-watch'] ?? 0;
+  const before = upgrades();
+  sim.fault('block-websockets');
+  await core.until(() => upgrades() >= before + 4, 'four retries', 30_000);
+  assert.equal(core.fleet.rung(bound), 'connection-watch');
+  sim.fault('clear');
+  await core.until(() => sim.stats().openStreams === 2, 'both streams back', 30_000);
+});

@@ -16,7 +16,7 @@ import { demoFleet } from './demo';
 
 export type { AgentSpec, WorkspaceSpec };
 export type ScenarioName = 'rebuild' | 'surviving-agent' | 'never-connects' | 'start-error' | 'start-timeout' | 'stop' | 'delete' | 'build-failed' | 'flapping' | 'stop-flapping';
-export type FaultKind = 'drop-streams' | 'half-open' | 'malformed-frames' | 'extra-fields' | 'http-5xx' | 'latency' | 'expire-token' | 'server-shutdown' | 'clear';
+export type FaultKind = 'drop-streams' | 'half-open' | 'malformed-frames' | 'extra-fields' | 'http-5xx' | 'latency' | 'expire-token' | 'server-shutdown' | 'block-websockets' | 'clear';
 
 export interface SimOptions {
   host?: string;
@@ -52,7 +52,7 @@ export class Simulator {
   readonly clock: SimClock;
   readonly world: World;
   private readonly hub: StreamHub;
-  private readonly faults: Faults = { halfOpen: false, malformed: 0, extraFields: false };
+  private readonly faults: Faults = { halfOpen: false, malformed: 0, extraFields: false, blockWebSockets: false };
   private http5xx: { status: number; until: number } | undefined;
   private latencyMs = 0;
   private streamsOn: Required<NonNullable<SimOptions['streams']>>;
@@ -201,8 +201,9 @@ export class Simulator {
         return;
       }
       case 'server-shutdown': return this.hub.shutdown();
+      case 'block-websockets': this.faults.blockWebSockets = true; return this.hub.dropAll();
       case 'clear':
-        Object.assign(this.faults, { halfOpen: false, malformed: 0, extraFields: false });
+        Object.assign(this.faults, { halfOpen: false, malformed: 0, extraFields: false, blockWebSockets: false });
         this.http5xx = undefined;
         this.latencyMs = 0;
         for (const t of this.world.tokens.values()) t.expired = false;
@@ -394,6 +395,7 @@ export class Simulator {
       : r[0] === 'workspaces' && r[2] === 'watch-ws' ? 'watch-ws'
       : r[0] === 'workspaceagents' && r[2] === 'logs' && url.searchParams.has('follow') ? 'logs' : undefined;
     this.count(`WS ${kind ?? url.pathname}`);
+    if (this.faults.blockWebSockets) return void socket.destroy();
     if (!kind || r.length !== 3) return refuse(404, 'Route not found.');
     if (this.latencyMs > 0) await new Promise((res) => setTimeout(res, this.latencyMs));
     const g = this.gate(req, url);

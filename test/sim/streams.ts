@@ -12,6 +12,8 @@ export interface Faults {
   halfOpen: boolean;
   malformed: number;
   extraFields: boolean;
+  /** Every WebSocket upgrade is dropped (a middlebox that lets only plain HTTP through). */
+  blockWebSockets: boolean;
 }
 
 interface Stream {

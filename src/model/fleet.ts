@@ -8,7 +8,7 @@
  */
 import { agentsOf, type ConnectionWatchEvent, type Workspace, type WorkspaceAgent } from '../api/schemas';
 import type { Clock } from '../common/clock';
-import { deriveWorkspaceStatus } from './lifecycle';
+import { deriveWorkspaceStatus, parseTime } from './lifecycle';
 import type { Change, ConnectionState, FleetEvent, StreamRung } from './types';
 
 const TIMELINE_CAP = 50;
@@ -68,6 +68,21 @@ function withAgent(ws: Workspace, oldId: string, agent: WorkspaceAgent): Workspa
     }),
   }));
   return { ...ws, latest_build: { ...ws.latest_build, resources } };
+}
+
+/**
+ * Stream frames and REST answers carry no common sequence number, so a REST answer produced
+ * before a frame can land after it. An agent row's `updated_at` only grows on the server: an
+ * incoming row older than the one held is such a late answer, and the held row stays.
+ */
+function keepNewerAgents(held: Workspace, incoming: Workspace): Workspace {
+  const heldById = new Map(agentsOf(held).map((a) => [a.id, a] as const));
+  let out = incoming;
+  for (const a of agentsOf(incoming)) {
+    const h = heldById.get(a.id);
+    if (h && h !== a && (parseTime(h.updated_at) ?? 0) > (parseTime(a.updated_at) ?? 0)) out = withAgent(out, a.id, h);
+  }
+  return out;
 }
 
 export class Fleet {
@@ -226,9 +241,10 @@ export class Fleet {
     return agents.find((p) => p.id === a.parent_id)?.name ?? null;
   }
 
-  private upsert(ws: Workspace, at: number): Change[] {
-    const old = this.entries.get(ws.id);
-    if (old && ws.latest_build.build_number < old.ws.latest_build.build_number) return []; // stale
+  private upsert(incoming: Workspace, at: number): Change[] {
+    const old = this.entries.get(incoming.id);
+    if (old && incoming.latest_build.build_number < old.ws.latest_build.build_number) return []; // stale
+    const ws = old ? keepNewerAgents(old.ws, incoming) : incoming;
     const fingerprint = workspaceFingerprint(ws);
     this.heard.set(ws.id, at);
     const agents = agentsOf(ws);

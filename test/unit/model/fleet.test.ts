@@ -26,6 +26,22 @@ test('a lifecycle change is one agent-changed for that agent', () => {
   assert.deepEqual(f.lifecycleTimeline(a.id).map((t) => t.state), ['starting', 'ready']);
 });
 
+test('a REST answer overtaken by a stream frame does not take an agent back; a newer row does apply', () => {
+  const f = newFleet();
+  const a = agent({ lifecycle_state: 'starting', status: 'connected', updated_at: '2026-01-01T00:00:02Z' });
+  const ws = workspace({ agents: [a] });
+  f.apply({ kind: 'workspace', workspace: ws, at: 1 });
+  const pushed = workspace({ id: ws.id, agents: [{ ...a, lifecycle_state: 'ready', updated_at: '2026-01-01T00:00:05Z' }] });
+  assert.deepEqual(kinds(f.apply({ kind: 'workspace', workspace: pushed, at: 2 })), ['agent-changed']);
+  // The list poll's answer was produced at 00:00:03, before the frame, and lands after it.
+  const late = workspace({ id: ws.id, agents: [{ ...a, lifecycle_state: 'starting', updated_at: '2026-01-01T00:00:03Z' }] });
+  assert.deepEqual(f.apply({ kind: 'workspaces', workspaces: [late], at: 3 }), []);
+  assert.equal(f.agentById(a.id)?.agent.lifecycle_state, 'ready');
+  const newer = workspace({ id: ws.id, agents: [{ ...a, status: 'disconnected', updated_at: '2026-01-01T00:00:09Z' }] });
+  assert.deepEqual(kinds(f.apply({ kind: 'workspace', workspace: newer, at: 4 })), ['agent-changed']);
+  assert.equal(f.agentById(a.id)?.agent.status, 'disconnected');
+});
+
 test('a full list removes the workspaces it no longer holds', () => {
   const f = newFleet();
   const a = workspace({ name: 'a' });

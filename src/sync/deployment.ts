@@ -16,6 +16,7 @@
  * workspaces use watch-ws (or SSE), which pushes the whole workspace on every change. The list
  * poll keeps running underneath: it finds added and removed workspaces and catches drifts.
  */
+import { setMaxListeners } from 'node:events';
 import type { CoderClient } from '../api/client';
 import { errorText, isAuthError, isNotFound, isUnreachable, CoderApiError } from '../api/errors';
 import { agentsOf, type Workspace } from '../api/schemas';
@@ -81,7 +82,7 @@ export class DeploymentSync implements Disposable {
   private signedOut = false;
   /** Bumped on sign-out and dispose: answers of requests started before are dropped. */
   private epoch = 0;
-  private abort = new AbortController();
+  private abort = sharedAbort();
   private readonly poller: Poller;
   private readonly reads: Coalescer;
   private readonly host: FeedHost;
@@ -119,7 +120,7 @@ export class DeploymentSync implements Disposable {
     if (this.disposed) return;
     if (this.signedOut) {
       this.signedOut = false;
-      this.abort = new AbortController();
+      this.abort = sharedAbort();
       this.setConnection({ kind: 'connecting' });
     }
     this.started = true;
@@ -415,6 +416,17 @@ export class DeploymentSync implements Disposable {
     }
     if (changes.length) this.changes.fire(changes);
   }
+}
+
+/**
+ * One controller cancels every request of a session (sign-out, dispose). Each request in flight
+ * listens on its signal, so a busy deployment legitimately has more than Node's default of 10
+ * listeners there; without this Node would print a leak warning into the extension host log.
+ */
+function sharedAbort(): AbortController {
+  const ctrl = new AbortController();
+  setMaxListeners(0, ctrl.signal);
+  return ctrl;
 }
 
 function isUnreachableClose(r: CloseReason): boolean {

@@ -45,6 +45,10 @@ const mb = (n: number) => (n / 2 ** 20).toFixed(2);
 
 test('subscribe/unsubscribe and start/dispose cycles leave no handle, timer or socket behind, and memory flat', async (t) => {
   const cycles = { subs: 1000, cores: 200, warmup: 10 };
+  const warnings: string[] = [];
+  const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+  process.on('warning', onWarning);
+  t.after(() => process.off('warning', onWarning));
   const sim = await startSimulator({ clock: 'real' });
   t.after(() => sim.close());
   const ids = sim.createFleet(30);
@@ -62,6 +66,11 @@ test('subscribe/unsubscribe and start/dispose cycles leave no handle, timer or s
 
   const core = startCore(sim, { maxLiveWorkspaces: 5 });
   await core.until(() => core.fleet.size === 30, 'the fleet');
+  // A resync of 20 live workspaces: 20 reads in flight at once on the session's abort signal.
+  core.sync.updateSettings({ maxLiveWorkspaces: 20 });
+  await core.until(() => sim.stats().openStreams === 20, 'twenty live streams');
+  await core.sync.refresh();
+  core.sync.updateSettings({ maxLiveWorkspaces: 5 });
   for (let i = 0; i < cycles.subs; i++) core.sync.setVisibleWorkspaces(i % 2 ? [ids[i % 30]!, ids[(i + 7) % 30]!] : []);
   core.sync.setVisibleWorkspaces([]);
   await core.until(() => sim.stats().openStreams <= 5, 'the live set back to its cap', 20_000);
@@ -82,6 +91,7 @@ test('subscribe/unsubscribe and start/dispose cycles leave no handle, timer or s
       `heap after full GC ${mb(heapBefore)} -> ${mb(heapMid[0]!)} (half-way) -> ${mb(heapAfter)} MB; second half grew ${mb(half)} MB`,
   );
   for (const kind of KINDS) assert.ok((after[kind] ?? 0) <= (baseline[kind] ?? 0), `${kind}: ${after[kind]} > ${baseline[kind]}`);
+  assert.deepEqual(warnings, [], 'no process warning (e.g. a listener leak warning)');
   // Flat: the second half stays within noise (-0.5 to +0.1 MB here); a leak of 12 KB per core
   // cycle would show as more than +1 MB over its 100 cycles.
   assert.ok(half < 2 ** 20, `the heap grew ${mb(half)} MB over the last ${cycles.cores / 2} cycles`);

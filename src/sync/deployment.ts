@@ -21,7 +21,7 @@ import type { CoderClient } from '../api/client';
 import { errorText, isAuthError, isNotFound, isUnreachable, CoderApiError } from '../api/errors';
 import { agentsOf, type Workspace } from '../api/schemas';
 import { describeClose, type CloseReason } from '../api/socket';
-import type { Clock, TimerHandle } from '../common/clock';
+import type { Clock } from '../common/clock';
 import { Emitter, type Disposable } from '../common/disposable';
 import type { Logger } from '../common/log';
 import type { Change, ConnectionState, FleetEvent, StreamRung } from '../model/types';
@@ -30,6 +30,7 @@ import { DeploymentSupport } from './ladder';
 import { chooseLiveSet } from './liveSet';
 import { Poller } from './poller';
 import { RateLimitedLog, reasonKind } from './rateLimitedLog';
+import { Settler } from './settler';
 import { mergeSettings, type SyncSettings } from './settings';
 import { WorkspaceFeed, type FeedHost } from './workspaceFeed';
 
@@ -50,7 +51,6 @@ export interface DeploymentSyncOptions {
   settleMs?: number;
 }
 
-const MAX_SETTLE_READS = 60;
 /**
  * While the deployment is unreachable the list poll doubles as its probe: first after 1 s, then
  * 2, 4, 8 s... up to the poll interval, so that a short outage (a control-plane restart, a
@@ -86,7 +86,7 @@ export class DeploymentSync implements Disposable {
   private readonly poller: Poller;
   private readonly reads: Coalescer;
   private readonly host: FeedHost;
-  private readonly settling = new Map<string, { timer: TimerHandle; reads: number }>();
+  private readonly settler: Settler;
   /** Failed list polls since the deployment went offline (the probe backoff). */
   private offlineProbes = 0;
 
@@ -105,6 +105,7 @@ export class DeploymentSync implements Disposable {
       },
     });
     this.reads = new Coalescer((id) => this.readWorkspace(id), (id, e) => this.readFailed(id, e));
+    this.settler = new Settler(o.clock, (id) => this.fetchWorkspace(id), o.settleMs);
   }
 
   start(): void {
@@ -229,7 +230,7 @@ export class DeploymentSync implements Disposable {
       if (ids.includes(id)) continue;
       feed.dispose();
       this.feeds.delete(id);
-      this.stopSettling(id);
+      this.settler.stop(id);
       if (this.rows.has(id)) this.apply({ kind: 'rung', workspaceId: id, rung: 'poll', at: this.o.clock.now() });
     }
     for (const id of ids) {
@@ -311,31 +312,16 @@ export class DeploymentSync implements Disposable {
     else this.failed(e, `workspace ${id}`);
   }
 
-  /** On connection-watch without its companion, re-read a workspace while an agent has not connected yet. */
+  /** See settler.ts: on connection-watch without its companion, re-read while an agent connects. */
   private settle(id: string, ws: Workspace): void {
-    const connecting = agentsOf(ws).some((a) => a.status === 'connecting');
     const feed = this.feeds.get(id);
-    const onWatch = feed?.rung === 'connection-watch' && !feed.pushesStatus;
-    const prev = this.settling.get(id);
-    if (!connecting || !onWatch) {
-      this.stopSettling(id);
-      return;
-    }
-    const reads = (prev?.reads ?? 0) + 1;
-    if (reads > MAX_SETTLE_READS) return;
-    prev?.timer.cancel();
-    const timer = this.o.clock.setTimeout(() => this.fetchWorkspace(id), this.o.settleMs ?? 500);
-    this.settling.set(id, { timer, reads });
-  }
-
-  private stopSettling(id: string): void {
-    this.settling.get(id)?.timer.cancel();
-    this.settling.delete(id);
+    const unseen = feed?.rung === 'connection-watch' && !feed.pushesStatus;
+    this.settler.update(id, unseen && agentsOf(ws).some((a) => a.status === 'connecting'));
   }
 
   private removed(id: string): void {
     this.rows.delete(id);
-    this.stopSettling(id);
+    this.settler.stop(id);
     this.apply({ kind: 'workspace-removed', workspaceId: id, at: this.o.clock.now() });
     const feed = this.feeds.get(id);
     if (feed && id !== this.bound) {
@@ -393,7 +379,7 @@ export class DeploymentSync implements Disposable {
     this.reads.clear();
     for (const feed of this.feeds.values()) feed.dispose();
     this.feeds.clear();
-    for (const id of [...this.settling.keys()]) this.stopSettling(id);
+    this.settler.dispose();
   }
 
   private setConnection(state: ConnectionState): void {

@@ -29,7 +29,7 @@ export class ReconnectDriver implements vscode.Disposable {
 
   constructor(
     private readonly ctx: Ctx,
-    private readonly sessions: Sessions,
+    sessions: Sessions,
     private readonly bound: BoundAgent,
   ) {
     const state = ctx.extension.globalState;

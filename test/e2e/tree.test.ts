@@ -19,7 +19,7 @@ test('tree and status bar follow the deployment live', { timeout: 300_000 }, asy
   const sim = await startSimulator({ fleet: 'empty', clock: 'real' });
   t.after(() => sim.close());
   const dev = await sim.createWorkspace({ name: 'dev', agents: [{ name: 'main' }] });
-  const box = await sim.createWorkspace({ name: 'box', agents: [{ name: 'build' }, { name: 'gpu' }] });
+  await sim.createWorkspace({ name: 'box', agents: [{ name: 'build' }, { name: 'gpu' }] });
   const devMain = sim.findAgent(dev, 'main');
   assert.ok(devMain, 'the simulator created dev.main');
 

@@ -63,3 +63,21 @@ export function startCore(target: { url: string; token: string }, settings: Part
     },
   };
 }
+
+/**
+ * A core bound to the agent `agentName` of `workspaceId`, as the extension binds a window, and
+ * disposed when the test ends.
+ */
+export function startBoundCore(
+  t: { after(fn: () => void): void },
+  target: { url: string; token: string },
+  workspaceId: string,
+  settings: Partial<SyncSettings> = {},
+  opts: { pingIntervalMs?: number; logger?: Logger; agentName?: string } = {},
+): Core {
+  const core = startCore(target, settings, opts);
+  t.after(() => core.dispose());
+  core.sync.setBoundWorkspace(workspaceId);
+  core.sync.setBoundAgentName(workspaceId, opts.agentName ?? 'main');
+  return core;
+}

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSimulator, type SimOptions } from '../sim';
-import { startCore } from './core';
+import { startBoundCore } from './core';
 
 // connection-watch serves the bound workspace only (the others need connection statuses).
 const cases: { streams: SimOptions['streams']; bound: string; other: string }[] = [
@@ -18,10 +18,7 @@ for (const c of cases) {
     t.after(() => sim.close());
     const bound = sim.createWorkspace({ name: 'dev' });
     const other = sim.createWorkspace({ name: 'api' });
-    const core = startCore(sim, { pollIntervalMs: c.bound === 'poll' ? 500 : 60_000 });
-    t.after(() => core.dispose());
-    core.sync.setBoundWorkspace(bound);
-    core.sync.setBoundAgentName(bound, 'main');
+    const core = startBoundCore(t, sim, bound, { pollIntervalMs: c.bound === 'poll' ? 500 : 60_000 });
     await core.until(() => core.fleet.rung(bound) === c.bound, `${c.bound} for the bound workspace`, 30_000).catch((e: Error) => {
       throw new Error(`${e.message}; rung is ${core.fleet.rung(bound)}`);
     });
@@ -41,10 +38,7 @@ test('a ready bound agent that disconnects and comes back: both reach the model 
   const sim = await startSimulator({ clock: 'real' });
   t.after(() => sim.close());
   const bound = sim.createWorkspace({ name: 'dev' });
-  const core = startCore(sim); // the list poll is a minute away
-  t.after(() => core.dispose());
-  core.sync.setBoundWorkspace(bound);
-  core.sync.setBoundAgentName(bound, 'main');
+  const core = startBoundCore(t, sim, bound); // the list poll is a minute away
   const agent = () => core.fleet.findAgent(bound, 'main', null);
   await core.until(() => core.fleet.rung(bound) === 'connection-watch' && agent()?.status === 'connected' && agent()?.lifecycle_state === 'ready', 'the bound agent ready');
   const reads = () => sim.stats().requestsByRoute['GET /workspaces/{}'] ?? 0;
@@ -65,10 +59,7 @@ test('WebSocket upgrades dropped on the way while REST answers (a proxy): every 
   sim.fault('block-websockets');
   const bound = sim.createWorkspace({ name: 'dev' });
   const other = sim.createWorkspace({ name: 'api' });
-  const core = startCore(sim);
-  t.after(() => core.dispose());
-  core.sync.setBoundWorkspace(bound);
-  core.sync.setBoundAgentName(bound, 'main');
+  const core = startBoundCore(t, sim, bound);
   const started = Date.now();
   await core.until(() => core.fleet.rung(bound) === 'sse' && core.fleet.rung(other) === 'sse', 'SSE for both workspaces', 30_000);
   const upgrades = (sim.stats().requestsByRoute['WS connection-watch'] ?? 0) + (sim.stats().requestsByRoute['WS watch-ws'] ?? 0);
@@ -84,10 +75,7 @@ test('WebSockets that worked and then fail are retried, not abandoned (an outage
   const sim = await startSimulator({ clock: 'real' });
   t.after(() => sim.close());
   const bound = sim.createWorkspace({ name: 'dev' });
-  const core = startCore(sim);
-  t.after(() => core.dispose());
-  core.sync.setBoundWorkspace(bound);
-  core.sync.setBoundAgentName(bound, 'main');
+  const core = startBoundCore(t, sim, bound);
   await core.until(() => core.fleet.rung(bound) === 'connection-watch' && sim.stats().openStreams === 2, 'connection-watch and its companion');
   const upgrades = () => sim.stats().requestsByRoute['WS connection-watch'] ?? 0;
   const before = upgrades();

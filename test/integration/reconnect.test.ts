@@ -10,7 +10,7 @@ import { BindingTracker } from '../../src/model/binding';
 import { ReconnectMachine, type Decision, type ReconnectSettings } from '../../src/model/reconnect';
 import { BindingFollower } from '../../src/sync/bindingFollower';
 import { startSimulator, type SimOptions } from '../sim';
-import { startCore } from './core';
+import { startBoundCore } from './core';
 
 const fast: SimOptions = { agentTimings: { connectMs: 30, startingMs: 30, readyMs: 150 }, buildTimings: { pendingMs: 30, runningMs: 60 } };
 
@@ -18,10 +18,7 @@ async function setup(t: import('node:test').TestContext, settings: Partial<Recon
   const sim = await startSimulator({ ...fast, ...simOpts });
   t.after(() => sim.close());
   const id = sim.createWorkspace({ name: 'dev', agents: [{ name: 'main', scripts: [{ display_name: 'deps', start_blocks_login: true }] }] });
-  const core = startCore(sim);
-  t.after(() => core.dispose());
-  core.sync.setBoundWorkspace(id);
-  core.sync.setBoundAgentName(id, 'main');
+  const core = startBoundCore(t, sim, id);
   const machine = new ReconnectMachine({ clock: systemClock, settings });
   t.after(() => machine.dispose());
   const decisions: { d: Decision; simLifecycle: string | undefined; at: number }[] = [];

@@ -11,7 +11,7 @@ import { BindingTracker } from '../../../src/model/binding';
 import { ReconnectMachine } from '../../../src/model/reconnect';
 import { BindingFollower } from '../../../src/sync/bindingFollower';
 import { startSimulator } from '../../sim';
-import { startCore } from '../core';
+import { startBoundCore, startCore } from '../core';
 
 /** Active handles by kind, without the ones node:test itself holds. */
 function handles(): Record<string, number> {
@@ -103,10 +103,7 @@ for (const intervalMs of [2000, 300]) {
     const sim = await startSimulator({ clock: 'real', agentTimings: { connectMs: 5, startingMs: 5, readyMs: 5 } });
     t.after(() => sim.close());
     const id = sim.createWorkspace({ name: 'dev' });
-    const core = startCore(sim);
-    t.after(() => core.dispose());
-    core.sync.setBoundWorkspace(id);
-    core.sync.setBoundAgentName(id, 'main');
+    const core = startBoundCore(t, sim, id);
     await core.until(() => !!core.fleet.findAgent(id, 'main', null), 'the workspace');
     const machine = new ReconnectMachine({ clock: systemClock });
     t.after(() => machine.dispose());

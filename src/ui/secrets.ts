@@ -79,9 +79,11 @@ export class DeploymentStore implements vscode.Disposable {
 
   /** Stores a verified token (sign-in). */
   async add(url: string, token: string): Promise<void> {
-    await this.secrets.store(secretKey(url), token);
+    // The list first: storing the secret fires onDidChange at once, and whoever reads the token
+    // then must get the new one, not a found login the URL also has (an expired CODER_SESSION_TOKEN).
     const stored = this.stored();
     if (!stored.includes(url)) await this.state.update(LIST_KEY, [...stored, url]);
+    await this.secrets.store(secretKey(url), token);
     await this.undismiss(url);
     this.log.info(`signed in to ${url} (token in the secret store)`);
     this.fire([url]);

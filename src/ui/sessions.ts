@@ -59,6 +59,21 @@ export class Sessions implements Disposable {
     return this.queue;
   }
 
+  /**
+   * The deployment refused the session token (expired, revoked): say so once, with a way to sign
+   * in again. The sync sends nothing more to that deployment until then (one prompt, no loop).
+   */
+  private askToSignIn(url: string, reason: string): void {
+    const host = new URL(url).host;
+    this.ctx.log.info(`${url}: asking to sign in again`);
+    const signIn = vscode.l10n.t('Sign In');
+    void vscode.window
+      .showWarningMessage(vscode.l10n.t('Coder: {0} no longer accepts the session token ({1}). Sign in again to see its workspaces.', host, reason), signIn)
+      .then((choice) => {
+        if (choice === signIn) void vscode.commands.executeCommand('coderStatus.signIn', url);
+      });
+  }
+
   private async reconcileNow(reopen: readonly string[]): Promise<void> {
     if (this.disposed) return;
     const wanted = this.store.list().map((d) => d.url);
@@ -82,6 +97,7 @@ export class Sessions implements Disposable {
         if (this.disposed) return session.dispose();
         const sub = session.onDidChange((changes) => {
           logChanges(this.ctx, session, changes, seen);
+          for (const c of changes) if (c.kind === 'connection-changed' && c.state.kind === 'signed-out') this.askToSignIn(url, c.state.error);
           this.modelChanged.fire({ session, changes });
         });
         this.open.set(url, { session, sub });

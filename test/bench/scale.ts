@@ -52,7 +52,8 @@ export async function fleetScale(workspaces: number, seconds: number, eventsPerS
     const gcRss = () => process.memoryUsage().rss / 2 ** 20;
     const c = core(sim);
     await until(() => c.fleet.size === workspaces, 120_000, 'the fleet');
-    const before = (await sim.admin('stats')).requests as number;
+    const stats0 = await sim.admin('stats');
+    const before = stats0.requests as number;
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     let peakRss = gcRss();
@@ -63,7 +64,9 @@ export async function fleetScale(workspaces: number, seconds: number, eventsPerS
     const cpu = process.cpuUsage(cpu0);
     const elapsed = (performance.now() - t0) / 1000;
     clearInterval(rssTimer);
-    const requests = ((await sim.admin('stats')).requests as number) - before; // the admin surface is not counted
+    const stats1 = await sim.admin('stats');
+    const requests = (stats1.requests as number) - before; // the admin surface is not counted
+    const bytes = (stats1.bytesSent as number) - (stats0.bytesSent as number); // it is here, but small: a few stats answers
     // Lost events: after a resync the model must equal the server, agent by agent.
     await c.sync.refresh();
     const server = lifecycles(await sim.admin('state'));
@@ -76,9 +79,11 @@ export async function fleetScale(workspaces: number, seconds: number, eventsPerS
       { name: `${prefix}_peak_rss_mb`, value: peakRss, ...(workspaces === 2000 ? { target: '< 150' } : {}) },
       { name: `${prefix}_events_lost`, value: lost, ...(workspaces === 2000 ? { target: '<= 0' } : {}) },
       { name: `${prefix}_requests_per_s`, value: requests / elapsed },
+      { name: `${prefix}_kb_per_s`, value: bytes / 1024 / elapsed },
     ];
     if (withBaseline) {
-      const b0 = (await sim.admin('stats')).requests as number;
+      const bstats0 = await sim.admin('stats');
+      const b0 = bstats0.requests as number;
       const bcpu0 = process.cpuUsage();
       const bt0 = performance.now();
       await sim.admin('churn', { eventsPerSecond });
@@ -88,12 +93,16 @@ export async function fleetScale(workspaces: number, seconds: number, eventsPerS
       await sim.admin('churn/stop', {});
       const bcpu = process.cpuUsage(bcpu0);
       const belapsed = (performance.now() - bt0) / 1000;
-      const breq = ((await sim.admin('stats')).requests as number) - b0;
+      const bstats1 = await sim.admin('stats');
+      const breq = (bstats1.requests as number) - b0;
+      const bkb = ((bstats1.bytesSent as number) - (bstats0.bytesSent as number)) / 1024 / belapsed;
       const ours = requests / elapsed;
       figures.push(
         { name: `baseline_${prefix}_cpu_pct_of_core`, value: ((bcpu.user + bcpu.system) / 1000 / (belapsed * 1000)) * 100 },
         { name: `baseline_${prefix}_requests_per_s`, value: breq / belapsed },
         { name: 'requests_fewer_than_baseline_factor', value: ours > 0 ? breq / belapsed / ours : Infinity, target: '>= 10' },
+        { name: `baseline_${prefix}_kb_per_s`, value: bkb },
+        { name: 'bytes_fewer_than_baseline_factor', value: bytes > 0 ? bkb / (bytes / 1024 / elapsed) : Infinity },
       );
     }
     return figures;

@@ -37,6 +37,8 @@ export interface SimStats {
   requestsByRoute: Record<string, number>;
   openStreams: number;
   connectionsAccepted: number;
+  /** Bytes written to clients on every socket (headers, bodies, frames), the admin surface included. */
+  bytesSent: number;
 }
 
 export interface SimEvent {
@@ -61,7 +63,7 @@ export class Simulator {
   private readonly wss = new WebSocketServer({ noServer: true });
   private readonly sockets = new Set<Socket>();
   private readonly listeners = new Set<(e: SimEvent) => void>();
-  private counters = { requests: 0, connectionsAccepted: 0, byRoute: {} as Record<string, number> };
+  private counters = { requests: 0, connectionsAccepted: 0, closedBytes: 0, byRoute: {} as Record<string, number> };
   private port: number;
 
   constructor(private readonly opts: SimOptions = {}) {
@@ -92,7 +94,10 @@ export class Simulator {
     server.on('connection', (s: Socket) => {
       this.counters.connectionsAccepted++;
       this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
+      s.on('close', () => {
+        this.counters.closedBytes += s.bytesWritten;
+        this.sockets.delete(s);
+      });
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -257,7 +262,9 @@ export class Simulator {
   }
 
   stats(): SimStats {
-    return { requests: this.counters.requests, requestsByRoute: { ...this.counters.byRoute }, openStreams: this.hub.size, connectionsAccepted: this.counters.connectionsAccepted };
+    let bytesSent = this.counters.closedBytes;
+    for (const s of this.sockets) bytesSent += s.bytesWritten;
+    return { requests: this.counters.requests, requestsByRoute: { ...this.counters.byRoute }, openStreams: this.hub.size, connectionsAccepted: this.counters.connectionsAccepted, bytesSent };
   }
 
   onEvent(listener: (e: SimEvent) => void): () => void {

@@ -99,16 +99,19 @@ export class DeploymentStore implements vscode.Disposable {
 
   /** Signs out: forgets the stored token, and does not pick found credentials up again. */
   async remove(url: string): Promise<void> {
-    const stored = this.stored();
-    if (stored.includes(url)) {
-      await this.state.update(LIST_KEY, stored.filter((u) => u !== url));
-      await this.secrets.delete(secretKey(url));
-    }
+    // The found login first (the mirror of add): deleting the secret fires onDidChange at once,
+    // and a found login still listed then would reopen the deployment with its token (an
+    // expired CODER_SESSION_TOKEN: a second sign-in prompt right after signing out).
     this.adopted.delete(url);
     // Signed out means signed out: the same URL found in the environment or the CLI login is
     // not picked up again at the next start (signing in explicitly lifts this).
     const dismissed = this.state.get<string[]>(DISMISSED_KEY, []);
     if (!dismissed.includes(url)) await this.state.update(DISMISSED_KEY, [...dismissed, url]);
+    const stored = this.stored();
+    if (stored.includes(url)) {
+      await this.state.update(LIST_KEY, stored.filter((u) => u !== url));
+      await this.secrets.delete(secretKey(url));
+    }
     this.log.info(`signed out of ${url}`);
     this.fire([]);
   }

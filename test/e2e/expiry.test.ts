@@ -58,5 +58,25 @@ test('token expiry mid-stream: one prompt, silence, then sign-in brings everythi
       assert.ok(ownTraffic() > trafficAtSignOut, 'the extension talks to the deployment again');
       assert.equal(asks(), 1);
     });
+
+    await step('Sign Out: the expired environment login is not used again, no error is shown', async () => {
+      // The stored token is dropped while the same URL also has the CODER_SESSION_TOKEN login of
+      // this session: that login must be forgotten first, or the deployment would reopen with it.
+      const starts = () => (server.extensionLog().match(/starting the live connection/g) ?? []).length;
+      const closes = () => server.extensionLog().split(`${sim.url}: closed`).length - 1;
+      const startsBefore = starts();
+      const closesBefore = closes();
+      await wb.runCommand('Coder Status: Sign Out');
+      await wb.waitFor(() => wb.notifications(), (n) => n.some((m) => m.includes('Signed out of')), { what: 'the signed-out notification' });
+      await wb.waitFor(async () => closes(), (n) => n > closesBefore, { what: 'the deployment closed' });
+      const traffic = ownTraffic();
+      // An observation window: a reopen would come within one store event.
+      await wb.page.waitForTimeout(3000);
+      assert.equal(starts(), startsBefore, 'no live connection started after sign-out');
+      assert.equal(ownTraffic(), traffic, 'nothing sent to the deployment after sign-out');
+      assert.ok(!server.extensionLog().includes('cannot open the deployment'), 'no failed reopen');
+      assert.ok(!(await wb.notifications()).some((m) => /cannot connect/.test(m)), 'no error notification');
+      assert.equal(asks(), 1);
+    });
   });
 });

@@ -69,6 +69,8 @@ export interface CodeServer {
   extensionHostLog(): string;
   /** Only this extension's LogOutputChannel ("Coder Workspace Status"). */
   extensionLog(): string;
+  /** How many times `text` (literal) appears in this extension's log. */
+  extensionLogCount(text: string): number;
   /** Stops code-server and its children and removes the temp folders. Idempotent. */
   stop(): Promise<void>;
 }
@@ -181,6 +183,7 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
   });
 
   const logsDir = join(userDataDir, 'logs');
+  const extensionLog = () => readLogs(extensionHostLogFiles(logsDir).filter((f) => f.includes(`/${extensionId}/`)));
   return {
     url: `http://127.0.0.1:${port}/?folder=${encodeURIComponent(folder)}`,
     port,
@@ -191,7 +194,8 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
     logsDir,
     serverOutput: () => outputText,
     extensionHostLog: () => readLogs(extensionHostLogFiles(logsDir)),
-    extensionLog: () => readLogs(extensionHostLogFiles(logsDir).filter((f) => f.includes(`/${extensionId}/`))),
+    extensionLog,
+    extensionLogCount: (text) => extensionLog().split(text).length - 1,
     stop,
   };
 }

@@ -17,7 +17,7 @@ test('token expiry mid-stream: one prompt, silence, then sign-in brings everythi
   const env = { CODER_URL: sim.url, CODER_SESSION_TOKEN: sim.token, CODER_WORKSPACE_NAME: 'dev', CODER_WORKSPACE_AGENT_NAME: 'main' };
 
   await withE2E(t, { env, secrets: [fresh], settings: { 'coderStatus.pollInterval': 2 } }, async ({ wb, server, step }) => {
-    const asks = () => (server.extensionLog().match(/asking to sign in again/g) ?? []).length;
+    const asks = () => server.extensionLogCount('asking to sign in again');
     // What the extension sends to the deployment on its own: list polls, workspace reads, streams.
     const ownTraffic = () => {
       const byRoute = sim.stats().requestsByRoute;
@@ -62,8 +62,8 @@ test('token expiry mid-stream: one prompt, silence, then sign-in brings everythi
     await step('Sign Out: the expired environment login is not used again, no error is shown', async () => {
       // The stored token is dropped while the same URL also has the CODER_SESSION_TOKEN login of
       // this session: that login must be forgotten first, or the deployment would reopen with it.
-      const starts = () => (server.extensionLog().match(/starting the live connection/g) ?? []).length;
-      const closes = () => server.extensionLog().split(`${sim.url}: closed`).length - 1;
+      const starts = () => server.extensionLogCount('starting the live connection');
+      const closes = () => server.extensionLogCount(`${sim.url}: closed`);
       const startsBefore = starts();
       const closesBefore = closes();
       await wb.runCommand('Coder Status: Sign Out');

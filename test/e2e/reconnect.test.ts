@@ -11,7 +11,7 @@ import { withE2E, type Workbench } from './harness';
 const timings = { agentTimings: { connectMs: 300, startingMs: 300, readyMs: 1500 }, buildTimings: { pendingMs: 300, runningMs: 600 } };
 const env = (sim: Simulator) => ({ CODER_URL: sim.url, CODER_SESSION_TOKEN: sim.token, CODER_WORKSPACE_NAME: 'dev', CODER_WORKSPACE_AGENT_NAME: 'main' });
 const short = (id: string) => id.slice(0, 8);
-const activations = (log: string) => (log.match(/activating coderstatus\.coder-workspace-status/g) ?? []).length;
+const ACTIVATING = 'activating coderstatus.coder-workspace-status';
 
 /** Expands the workspace row when VS Code shows it collapsed (it may after its agents came and went). */
 async function expandWorkspace(wb: Workbench, name: string): Promise<void> {
@@ -47,7 +47,7 @@ test('a rebuild rebinds by itself; replay and reinitialize run from the palette 
       await wb.waitForTreeItem((i) => i.label === 'main' && i.description.includes(short(newId)), 30_000);
       console.log(`rebuild -> reconnected notice: ${Date.now() - started} ms (${notice})`);
       assert.match(server.extensionLog(), /reconnect: reconnect: agent main/);
-      assert.equal(activations(server.extensionLog()), 1, 'no reload in a window that is not a Coder SSH window');
+      assert.equal(server.extensionLogCount(ACTIVATING), 1, 'no reload in a window that is not a Coder SSH window');
     });
 
     await step('replay from the palette brings a stuck agent to ready', async () => {
@@ -93,14 +93,14 @@ test('reload action: unsaved editors with hot exit off are never lost; otherwise
       await wb.page.keyboard.type('an edit that must survive');
       sim.scenario('rebuild', dev);
       await waitNotification(wb, /would lose 1 unsaved editor/);
-      assert.equal(activations(server.extensionLog()), 1, 'no reload happened');
+      assert.equal(server.extensionLogCount(ACTIVATING), 1, 'no reload happened');
       await wb.clickNotificationButton('would lose 1 unsaved editor', 'Later');
       const text = (await wb.page.locator('.monaco-editor .view-lines').first().innerText()).replace(/\u00a0/g, ' ');
       assert.match(text, /an edit that must survive/);
     });
 
     await step('an agent ID flipping every 2 s with the editor still unsaved: asked every time, never reloaded', async () => {
-      const asks = () => (server.extensionLog().match(/unsaved editor\(s\) and files\.hotExit is off: asking before reloading/g) ?? []).length;
+      const asks = () => server.extensionLogCount('unsaved editor(s) and files.hotExit is off: asking before reloading');
       const before = asks();
       sim.scenario('flapping', dev, { intervalMs: 2000 });
       for (let i = 1; i <= 3; i++) {
@@ -108,7 +108,7 @@ test('reload action: unsaved editors with hot exit off are never lost; otherwise
         await wb.clickNotificationButton('would lose 1 unsaved editor', 'Later');
       }
       sim.scenario('stop-flapping', dev);
-      assert.equal(activations(server.extensionLog()), 1, 'no reload happened');
+      assert.equal(server.extensionLogCount(ACTIVATING), 1, 'no reload happened');
       const text = (await wb.page.locator('.monaco-editor .view-lines').first().innerText()).replace(/\u00a0/g, ' ');
       assert.match(text, /an edit that must survive/);
     });
@@ -117,7 +117,7 @@ test('reload action: unsaved editors with hot exit off are never lost; otherwise
       await wb.runCommand('View: Revert and Close Editor');
       const oldId = sim.findAgent(dev, 'main').id;
       sim.scenario('rebuild', dev);
-      await wb.waitFor(async () => activations(server.extensionLog()), (n) => n === 2, { what: 'the reload', timeoutMs: 60_000 });
+      await wb.waitFor(async () => server.extensionLogCount(ACTIVATING), (n) => n === 2, { what: 'the reload', timeoutMs: 60_000 });
       await wb.page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
       const newId = sim.findAgent(dev, 'main').id;
       assert.notEqual(newId, oldId);
@@ -126,7 +126,7 @@ test('reload action: unsaved editors with hot exit off are never lost; otherwise
       await expandWorkspace(wb, 'dev');
       await wb.waitForTreeItem((i) => i.label === 'main' && i.description.includes(short(newId)), 30_000);
       await wb.waitForStatusBar((i) => i.text.includes('dev.main: ready'), 30_000);
-      assert.equal(activations(server.extensionLog()), 2, 'exactly one reload');
+      assert.equal(server.extensionLogCount(ACTIVATING), 2, 'exactly one reload');
       assert.ok(!server.extensionHostLog().includes(sim.token), 'the session token is in no extension-host log');
     });
   });

@@ -170,11 +170,11 @@ test('logins from the environment and the coder CLI are picked up, side by side'
       await wb.waitFor(() => wb.notifications(), (n) => n.some((s) => s.includes(`Signed out of ${new URL(fromCli.url).host}`)), { what: 'the signed-out notification' });
       await reload(wb);
       await wb.waitFor(
-        async () => server.extensionLog().split(`using the CODER_URL/CODER_SESSION_TOKEN login for ${fromEnv.url}`).length - 1,
+        async () => server.extensionLogCount(`using the CODER_URL/CODER_SESSION_TOKEN login for ${fromEnv.url}`),
         (n) => n >= 2,
         { what: 'the environment login picked up again after the reload' },
       );
-      assert.equal(server.extensionLog().split(`using the coder CLI login for ${fromCli.url}`).length - 1, 1, 'the dismissed CLI login stays signed out');
+      assert.equal(server.extensionLogCount(`using the coder CLI login for ${fromCli.url}`), 1, 'the dismissed CLI login stays signed out');
     });
   });
 });

@@ -1,17 +1,17 @@
 import * as vscode from 'vscode';
 import { systemClock } from './common/clock';
-import { AGENT_COMMANDS } from './ui/agentCommands';
-import { BoundAgent } from './ui/boundAgent';
-import { registerCommands } from './ui/commands';
-import { adoptConfiguredUrl } from './ui/configuredUrl';
+import { AGENT_COMMANDS } from './ui/commands/agentCommands';
+import { WindowBinding } from './ui/binding/windowBinding';
+import { registerCommands } from './ui/commands/viewCommands';
+import { adoptConfiguredUrl } from './ui/auth/configuredUrl';
 import { Ctx } from './ui/ctx';
-import { DetailsPanel } from './ui/detailsPanel';
-import { ReconnectDriver } from './ui/reconnectDriver';
-import { Sessions } from './ui/sessions';
-import { registerSignIn } from './ui/signIn';
-import { StatusBar } from './ui/statusBar';
-import { AgentTree } from './ui/tree';
-import { ViewStateKeys } from './ui/viewState';
+import { DetailsPanel } from './ui/details/panel';
+import { ReconnectDriver } from './ui/binding/reconnectDriver';
+import { OpenDeployments } from './ui/deployments/openDeployments';
+import { registerSignIn } from './ui/auth/signIn';
+import { StatusBar } from './ui/views/statusBar';
+import { AgentTree } from './ui/views/tree';
+import { ViewStateKeys } from './ui/views/viewState';
 
 export function activate(context: vscode.ExtensionContext): void {
   const started = performance.now();
@@ -22,8 +22,8 @@ export function activate(context: vscode.ExtensionContext): void {
 
   // Sign-in/out commands and the deployments to open (stored logins, env and CLI logins found at start).
   const store = registerSignIn(context, { log });
-  const sessions = ctx.pushCleanup(new Sessions(ctx, store));
-  const bound = ctx.pushCleanup(new BoundAgent(ctx, sessions));
+  const sessions = ctx.pushCleanup(new OpenDeployments(ctx, store));
+  const bound = ctx.pushCleanup(new WindowBinding(ctx, sessions));
   ctx.pushCleanup(new ViewStateKeys(ctx, sessions, bound));
   ctx.pushCleanup(new AgentTree(ctx, sessions, bound));
   ctx.pushCleanup(new StatusBar(ctx, sessions, bound));

@@ -6,8 +6,8 @@
  * (timeline order, which buttons apply) is made here and unit-tested.
  */
 import type { Workspace, WorkspaceAgent } from '../api/schemas';
-import type { AgentDetailsView, ActionsView, IdChangeView, ScriptView, TimelineEntry } from '../webview/protocol';
-import { clampText, MAX_TEXT } from '../webview/protocol';
+import type { AgentDetailsView, ActionsView, IdChangeView, ScriptView, TimelineEntry } from '../protocol/detailsPanel';
+import { clampText, MAX_TEXT } from '../protocol/detailsPanel';
 import type { Classification, ConnectionState } from './types';
 
 /** A lifecycle state as this extension saw it arrive (stream or poll), with the local time. */

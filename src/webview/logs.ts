@@ -2,7 +2,7 @@
  * The startup-log pane: appends lines as text, keeps a bounded number of them in the DOM, and
  * follows the end only while the reader is at the end (scrolling up to read stops following).
  */
-import type { LogLine, LogStatus } from './protocol';
+import type { LogLine, LogStatus } from '../protocol/detailsPanel';
 import { el, formatClock } from './dom';
 
 const MAX_DOM_LINES = 5000;

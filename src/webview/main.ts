@@ -4,8 +4,8 @@
  * It holds no state of its own beyond what is on screen: when VS Code recreates the page (the
  * panel was hidden), it says `ready` and the host sends everything again.
  */
-import type { DetailsAction, HostMessage, WebviewMessage } from './protocol';
-import { ACTIONS, parseHostMessage } from './protocol';
+import type { DetailsAction, HostMessage, WebviewMessage } from '../protocol/detailsPanel';
+import { ACTIONS, parseHostMessage } from '../protocol/detailsPanel';
 import { renderView, type Sections } from './render';
 import { LogPane } from './logs';
 import { el } from './dom';

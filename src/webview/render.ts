@@ -2,7 +2,7 @@
  * Renders an AgentDetailsView into the page's sections. The view is already decided by the
  * host; this file only turns it into elements (as text) and never interprets it further.
  */
-import type { AgentDetailsView } from './protocol';
+import type { AgentDetailsView } from '../protocol/detailsPanel';
 import { el, formatClock, formatDuration, formatTime, grid, safeHttpUrl } from './dom';
 
 export interface Sections {

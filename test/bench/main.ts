@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { eventToModel, idChangeToDecision } from './latency';
 import { fleetScale, reconnectStorm } from './scale';
-import { inVsCode } from './vscode';
+import { inVsCode } from './codeServerScenario';
 import { print, type Figure } from './report';
 
 async function main(): Promise<void> {

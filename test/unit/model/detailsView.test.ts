@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { WorkspaceSchema, type Workspace } from '../../../src/api/schemas';
 import { actionsFor, buildTimeline, recordTransition, toAgentDetailsView, type DetailsInput } from '../../../src/model/detailsView';
-import { AgentDetailsViewSchema, MAX_SHORT } from '../../../src/webview/protocol';
+import { AgentDetailsViewSchema, MAX_SHORT } from '../../../src/protocol/detailsPanel';
 
 const T0 = Date.parse('2026-11-24T10:00:00Z');
 const iso = (s: number) => new Date(T0 + s * 1000).toISOString();

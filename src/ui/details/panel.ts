@@ -6,11 +6,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import type { Disposable } from '../common/disposable';
-import { DisposableStore } from '../common/disposable';
-import type { Logger } from '../common/log';
-import type { AgentDetailsView, DetailsAction, HostMessage, LogLine, LogStatus } from '../webview/protocol';
-import { clampText, logMessages, MAX_TEXT, parseWebviewMessage } from '../webview/protocol';
+import type { Disposable } from '../../common/disposable';
+import { DisposableStore } from '../../common/disposable';
+import type { Logger } from '../../common/log';
+import type { AgentDetailsView, DetailsAction, HostMessage, LogLine, LogStatus } from '../../protocol/detailsPanel';
+import { clampText, logMessages, MAX_TEXT, parseWebviewMessage } from '../../protocol/detailsPanel';
 
 /** Where the startup logs of one agent ID are delivered, backlog first. */
 export interface LogSink {

@@ -2,15 +2,15 @@
  * One open deployment: its network, REST client, model and sync, created together and
  * disposed together. The UI reads `fleet` and listens to `onDidChange`; nothing here decides.
  */
-import { CoderClient } from '../api/client';
-import { errorText } from '../api/errors';
-import type { Network } from '../api/network';
-import { DisposableStore, Emitter, type Disposable } from '../common/disposable';
-import { Fleet } from '../model/fleet';
-import type { Change } from '../model/types';
-import { DeploymentSync } from '../sync/deployment';
-import type { Ctx } from './ctx';
-import { networkFromSettings } from './signIn';
+import { CoderClient } from '../../api/client';
+import { errorText } from '../../api/errors';
+import type { Network } from '../../api/network';
+import { DisposableStore, Emitter, type Disposable } from '../../common/disposable';
+import { Fleet } from '../../model/fleet';
+import type { Change } from '../../model/types';
+import { DeploymentSync } from '../../sync/deployment';
+import type { Ctx } from '../ctx';
+import { networkFromSettings } from '../auth/signIn';
 
 export class DeploymentSession implements Disposable {
   private readonly changes = new Emitter<Change[]>();

@@ -3,19 +3,19 @@
  * whatever it throws is logged and shown with a "Show Logs" button, never left unhandled.
  */
 import * as vscode from 'vscode';
-import { errorText } from '../api/errors';
-import type { BoundAgent } from './boundAgent';
-import type { Ctx } from './ctx';
-import { refOfNode, showAgentDetails } from './detailsCommand';
-import type { DeploymentSession } from './session';
-import type { Sessions } from './sessions';
-import { VIEW_ID } from './tree';
-import { agentOf, type TreeNode } from './treeNodes';
+import { errorText } from '../../api/errors';
+import type { WindowBinding } from '../binding/windowBinding';
+import type { Ctx } from '../ctx';
+import { refOfNode, showAgentDetails } from '../details/command';
+import type { DeploymentSession } from '../deployments/deploymentSession';
+import type { OpenDeployments } from '../deployments/openDeployments';
+import { VIEW_ID } from '../views/tree';
+import { agentOf, type TreeNode } from '../views/treeNodes';
 
 export interface CommandDeps {
   ctx: Ctx;
-  sessions: Sessions;
-  bound: BoundAgent;
+  sessions: OpenDeployments;
+  bound: WindowBinding;
 }
 
 type Handler = (...args: unknown[]) => unknown;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import {
   logMessages, MAX_LOG_LINES_PER_MESSAGE, MAX_TEXT, parseHostMessage, parseWebviewMessage,
   type AgentDetailsView, type LogLine,
-} from '../../../src/webview/protocol';
+} from '../../../src/protocol/detailsPanel';
 
 const view: AgentDetailsView = {
   deploymentUrl: 'https://coder.example.com',

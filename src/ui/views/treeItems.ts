@@ -1,8 +1,8 @@
 /** Tree nodes -> vscode.TreeItem: labels, descriptions, icons, context values and tooltips. */
 import * as vscode from 'vscode';
-import type { Workspace, WorkspaceAgent } from '../api/schemas';
-import { classifyWorkspace, shortId } from '../model/lifecycle';
-import type { Classification } from '../model/types';
+import type { Workspace, WorkspaceAgent } from '../../api/schemas';
+import { classifyWorkspace, shortId } from '../../model/lifecycle';
+import type { Classification } from '../../model/types';
 import { classifyIn } from './classify';
 import { severityIcon } from './severity';
 import { agentTooltip, deploymentTooltip, workspaceTooltip } from './tooltips';

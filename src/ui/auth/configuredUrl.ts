@@ -4,9 +4,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import * as os from 'node:os';
-import { findCredentials } from '../api/credentials';
-import type { Ctx } from './ctx';
-import type { DeploymentStore } from './secrets';
+import { findCredentials } from '../../api/credentials';
+import type { Ctx } from '../ctx';
+import type { DeploymentStore } from './deploymentStore';
 
 export async function adoptConfiguredUrl(ctx: Ctx, store: DeploymentStore): Promise<void> {
   const url = ctx.config.url;

@@ -1,10 +1,10 @@
 /** Markdown tooltips of the tree rows and the status bar. All server text goes through Tooltip (escaped). */
 import type * as vscode from 'vscode';
-import type { Workspace, WorkspaceAgent } from '../api/schemas';
-import { formatDuration } from '../model/lifecycle';
-import type { Classification, ConnectionState } from '../model/types';
+import type { Workspace, WorkspaceAgent } from '../../api/schemas';
+import { formatDuration } from '../../model/lifecycle';
+import type { Classification, ConnectionState } from '../../model/types';
 import { Tooltip } from './markdown';
-import type { DeploymentSession } from './session';
+import type { DeploymentSession } from '../deployments/deploymentSession';
 
 export function deploymentTooltip(session: DeploymentSession): vscode.MarkdownString {
   return new Tooltip()

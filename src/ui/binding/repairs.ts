@@ -5,12 +5,12 @@
  * remembered per deployment, and the restart is offered instead.
  */
 import * as vscode from 'vscode';
-import { errorText, isUnsupported } from '../api/errors';
-import type { WorkspaceAgent } from '../api/schemas';
-import { formatDuration } from '../model/lifecycle';
-import type { RepairOp } from '../model/reconnect';
-import type { Ctx } from './ctx';
-import type { DeploymentSession } from './session';
+import { errorText, isUnsupported } from '../../api/errors';
+import type { WorkspaceAgent } from '../../api/schemas';
+import { formatDuration } from '../../model/lifecycle';
+import type { RepairOp } from '../../model/reconnect';
+import type { Ctx } from '../ctx';
+import type { DeploymentSession } from '../deployments/deploymentSession';
 
 export interface AgentRef {
   session: DeploymentSession;

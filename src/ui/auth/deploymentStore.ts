@@ -9,8 +9,8 @@
  * A token never goes to settings, logs, or anything shown.
  */
 import * as vscode from 'vscode';
-import type { Logger } from '../common/log';
-import type { CredentialSource } from '../api/credentials';
+import type { Logger } from '../../common/log';
+import type { CredentialSource } from '../../api/credentials';
 
 export type TokenSource = 'secret' | CredentialSource;
 

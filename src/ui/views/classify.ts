@@ -1,8 +1,8 @@
 /** The model's classification of an agent, with this deployment's stuck clock and the user's threshold. */
-import type { WorkspaceAgent } from '../api/schemas';
-import { classifyAgent } from '../model/lifecycle';
-import type { Classification } from '../model/types';
-import type { DeploymentSession } from './session';
+import type { WorkspaceAgent } from '../../api/schemas';
+import { classifyAgent } from '../../model/lifecycle';
+import type { Classification } from '../../model/types';
+import type { DeploymentSession } from '../deployments/deploymentSession';
 
 export function classifyIn(session: DeploymentSession, agent: WorkspaceAgent, now: number, stuckThresholdMs: number): Classification {
   return classifyAgent(agent, now, { stuckSince: session.fleet.stuckSince(agent.id), stuckThresholdMs });

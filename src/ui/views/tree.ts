@@ -4,15 +4,15 @@
  * elapsed time (or may turn stuck) are re-rendered once a second, only while the view is shown.
  */
 import * as vscode from 'vscode';
-import type { TimerHandle } from '../common/clock';
-import type { Disposable } from '../common/disposable';
-import type { Change } from '../model/types';
-import type { BoundAgent } from './boundAgent';
+import type { TimerHandle } from '../../common/clock';
+import type { Disposable } from '../../common/disposable';
+import type { Change } from '../../model/types';
+import type { WindowBinding } from '../binding/windowBinding';
 import { movesWithClock } from './classify';
-import type { Ctx } from './ctx';
-import { formatDuration } from '../model/lifecycle';
-import type { DeploymentSession } from './session';
-import type { Sessions } from './sessions';
+import type { Ctx } from '../ctx';
+import { formatDuration } from '../../model/lifecycle';
+import type { DeploymentSession } from '../deployments/deploymentSession';
+import type { OpenDeployments } from '../deployments/openDeployments';
 import { agentItem, deploymentItem, hostOf, workspaceItem } from './treeItems';
 import { NodeCache, agentOf, type AgentNode, type TreeNode, type WorkspaceNode } from './treeNodes';
 
@@ -30,8 +30,8 @@ export class AgentTree implements vscode.TreeDataProvider<TreeNode>, Disposable 
 
   constructor(
     private readonly ctx: Ctx,
-    private readonly sessions: Sessions,
-    private readonly bound: BoundAgent,
+    private readonly sessions: OpenDeployments,
+    private readonly bound: WindowBinding,
   ) {
     this.view = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: this, showCollapseAll: true });
     this.subs.push(

@@ -1,14 +1,14 @@
 import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { CoderClient } from '../../../src/api/client';
-import { WorkspaceSchema } from '../../../src/api/schemas';
-import { systemClock } from '../../../src/common/clock';
-import { Emitter } from '../../../src/common/disposable';
-import { silentLogger } from '../../../src/common/log';
-import type { DetailsInput } from '../../../src/model/detailsView';
-import { createDetailsSource, followLogsInto } from '../../../src/ui/detailsSource';
-import type { LogLine, LogStatus } from '../../../src/webview/protocol';
-import { FakeServer, until, workspaceJson } from '../api/fakeServer';
+import { CoderClient } from '../../../../src/api/client';
+import { WorkspaceSchema } from '../../../../src/api/schemas';
+import { systemClock } from '../../../../src/common/clock';
+import { Emitter } from '../../../../src/common/disposable';
+import { silentLogger } from '../../../../src/common/log';
+import type { DetailsInput } from '../../../../src/model/detailsView';
+import { createDetailsSource, followLogsInto } from '../../../../src/ui/details/source';
+import type { LogLine, LogStatus } from '../../../../src/protocol/detailsPanel';
+import { FakeServer, until, workspaceJson } from '../../api/fakeServer';
 
 function inputFor(agentId: string, lifecycle: string, now: number): Omit<DetailsInput, 'observed'> {
   const ws = WorkspaceSchema.parse(workspaceJson({ id: 'w', agents: [{ id: agentId, name: 'main', lifecycle }] }));

@@ -1,6 +1,6 @@
 /** Severity -> theme colours. Theme colour ids keep light, dark and high-contrast themes legible. */
 import * as vscode from 'vscode';
-import type { Classification, Severity } from '../model/types';
+import type { Classification, Severity } from '../../model/types';
 
 const ICON_COLOURS: Record<Severity, string> = {
   ok: 'testing.iconPassed',

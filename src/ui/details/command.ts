@@ -1,11 +1,11 @@
 /** `coderStatus.showDetails`: the details panel of a tree agent, or of the bound agent. */
-import { DetailsPanel } from './detailsPanel';
-import { createDetailsSource, followLogsInto } from './detailsSource';
-import { classifyIn } from './classify';
-import type { Ctx } from './ctx';
-import type { BoundAgent } from './boundAgent';
-import type { AgentNode } from './treeNodes';
-import type { DeploymentSession } from './session';
+import { DetailsPanel } from './panel';
+import { createDetailsSource, followLogsInto } from './source';
+import { classifyIn } from '../views/classify';
+import type { Ctx } from '../ctx';
+import type { WindowBinding } from '../binding/windowBinding';
+import type { AgentNode } from '../views/treeNodes';
+import type { DeploymentSession } from '../deployments/deploymentSession';
 
 export interface AgentRef {
   session: DeploymentSession;
@@ -14,7 +14,7 @@ export interface AgentRef {
   parentName: string | null;
 }
 
-export function showAgentDetails(ctx: Ctx, bound: BoundAgent, ref: AgentRef): void {
+export function showAgentDetails(ctx: Ctx, bound: WindowBinding, ref: AgentRef): void {
   const { session, workspaceId, name, parentName } = ref;
   const isBound = () => {
     const b = bound.bound;

@@ -9,13 +9,13 @@ import { readFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as vscode from 'vscode';
 import { l10n } from 'vscode';
-import type { Logger } from '../common/log';
-import { CoderClient } from '../api/client';
-import { findCredentials, normalizeDeploymentUrl, type CredentialCandidate } from '../api/credentials';
-import { CoderApiError, isAuthError } from '../api/errors';
-import { createNetwork, type Network } from '../api/network';
-import type { BuildInfo, User } from '../api/schemas';
-import { DeploymentStore, type DeploymentEntry } from './secrets';
+import type { Logger } from '../../common/log';
+import { CoderClient } from '../../api/client';
+import { findCredentials, normalizeDeploymentUrl, type CredentialCandidate } from '../../api/credentials';
+import { CoderApiError, isAuthError } from '../../api/errors';
+import { createNetwork, type Network } from '../../api/network';
+import type { BuildInfo, User } from '../../api/schemas';
+import { DeploymentStore, type DeploymentEntry } from './deploymentStore';
 
 /** The network pieces for a deployment, from coderStatus.* and VS Code's http.* settings. */
 export async function networkFromSettings(url: string, log: Logger): Promise<Network> {

@@ -4,17 +4,17 @@
  * details panel), or nothing (a quick pick, the bound agent first).
  */
 import * as vscode from 'vscode';
-import type { BoundAgent } from './boundAgent';
-import type { Ctx } from './ctx';
-import type { ReconnectDriver } from './reconnectDriver';
-import { labelOf, offerRestart, restartWorkspace, runRepairCommand, type AgentRef } from './repair';
-import type { DeploymentSession } from './session';
-import type { Sessions } from './sessions';
+import type { WindowBinding } from '../binding/windowBinding';
+import type { Ctx } from '../ctx';
+import type { ReconnectDriver } from '../binding/reconnectDriver';
+import { labelOf, offerRestart, restartWorkspace, runRepairCommand, type AgentRef } from '../binding/repairs';
+import type { DeploymentSession } from '../deployments/deploymentSession';
+import type { OpenDeployments } from '../deployments/openDeployments';
 
 export interface AgentCommandDeps {
   ctx: Ctx;
-  sessions: Sessions;
-  bound: BoundAgent;
+  sessions: OpenDeployments;
+  bound: WindowBinding;
   driver: ReconnectDriver;
 }
 

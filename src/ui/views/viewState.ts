@@ -4,11 +4,11 @@
  * while the first answer of a deployment is awaited.
  */
 import * as vscode from 'vscode';
-import type { Disposable } from '../common/disposable';
-import type { BoundAgent } from './boundAgent';
+import type { Disposable } from '../../common/disposable';
+import type { WindowBinding } from '../binding/windowBinding';
 import { ContextKeys, type ViewState } from './contextKeys';
-import type { Ctx } from './ctx';
-import type { Sessions } from './sessions';
+import type { Ctx } from '../ctx';
+import type { OpenDeployments } from '../deployments/openDeployments';
 import { VIEW_ID } from './tree';
 
 export class ViewStateKeys implements Disposable {
@@ -18,8 +18,8 @@ export class ViewStateKeys implements Disposable {
 
   constructor(
     private readonly ctx: Ctx,
-    private readonly sessions: Sessions,
-    private readonly bound: BoundAgent,
+    private readonly sessions: OpenDeployments,
+    private readonly bound: WindowBinding,
   ) {
     ctx.pushCleanup(sessions.onDidChangeSessions(() => this.update()));
     ctx.pushCleanup(sessions.onDidChange(({ changes }) => {

@@ -4,13 +4,13 @@
  * deployments by name, so that it follows agent-ID changes. Tells the sync which workspace and
  * agent to keep live.
  */
-import { Emitter, type Disposable } from '../common/disposable';
-import { bindingFromAuthority, bindingFromEnv, parseBindingSetting, type BindingTarget } from '../model/binding';
-import { remoteAuthority } from './remote';
-import type { Ctx } from './ctx';
-import type { DeploymentSession } from './session';
-import type { Sessions } from './sessions';
-import type { AgentNode } from './treeNodes';
+import { Emitter, type Disposable } from '../../common/disposable';
+import { bindingFromAuthority, bindingFromEnv, parseBindingSetting, type BindingTarget } from '../../model/binding';
+import { remoteAuthority } from './remoteSession';
+import type { Ctx } from '../ctx';
+import type { DeploymentSession } from '../deployments/deploymentSession';
+import type { OpenDeployments } from '../deployments/openDeployments';
+import type { AgentNode } from '../views/treeNodes';
 
 export interface Bound {
   session: DeploymentSession;
@@ -20,7 +20,7 @@ export interface Bound {
   parentName: string | null;
 }
 
-export class BoundAgent implements Disposable {
+export class WindowBinding implements Disposable {
   private readonly changed = new Emitter<void>();
   readonly onDidChange = this.changed.event;
   private target: BindingTarget | undefined;
@@ -29,7 +29,7 @@ export class BoundAgent implements Disposable {
 
   constructor(
     private readonly ctx: Ctx,
-    private readonly sessions: Sessions,
+    private readonly sessions: OpenDeployments,
   ) {
     this.target = this.readTarget();
     ctx.pushCleanup(ctx.config.onDidChange((affects) => {

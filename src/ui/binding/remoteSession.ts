@@ -5,9 +5,9 @@
  * Never loses an edit: with unsaved editors and hot exit off, it asks instead of reloading.
  */
 import * as vscode from 'vscode';
-import { parseRemoteAuthority } from '../model/binding';
-import { reloadSafety } from '../model/reconnect';
-import type { Ctx } from './ctx';
+import { parseRemoteAuthority } from '../../model/binding';
+import { reloadSafety } from '../../model/reconnect';
+import type { Ctx } from '../ctx';
 
 export type ReconnectMethod = 'reload' | 'rebind';
 export type ReconnectOutcome = 'reloading' | 'rebound' | 'deferred';

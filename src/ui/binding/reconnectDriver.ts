@@ -4,17 +4,17 @@
  * says so. Keeps the binding's ID history and the loop-cap history across reloads.
  */
 import * as vscode from 'vscode';
-import { BindingTracker, type HistoryEntry } from '../model/binding';
-import { BindingFollower } from '../sync/bindingFollower';
-import { shortId } from '../model/lifecycle';
-import { ReconnectMachine, type Decision } from '../model/reconnect';
-import type { Change } from '../model/types';
-import type { TimerHandle } from '../common/clock';
-import type { BoundAgent } from './boundAgent';
-import type { Ctx } from './ctx';
-import { reconnectWindow } from './remote';
-import { labelOf, offerRestart, requestRepair, type AgentRef } from './repair';
-import type { Sessions } from './sessions';
+import { BindingTracker, type HistoryEntry } from '../../model/binding';
+import { BindingFollower } from '../../sync/bindingFollower';
+import { shortId } from '../../model/lifecycle';
+import { ReconnectMachine, type Decision } from '../../model/reconnect';
+import type { Change } from '../../model/types';
+import type { TimerHandle } from '../../common/clock';
+import type { WindowBinding } from './windowBinding';
+import type { Ctx } from '../ctx';
+import { reconnectWindow } from './remoteSession';
+import { labelOf, offerRestart, requestRepair, type AgentRef } from './repairs';
+import type { OpenDeployments } from '../deployments/openDeployments';
 
 const LOOP_KEY = 'coderStatus.loopHistory';
 const HISTORY_KEY = 'coderStatus.bindingHistory';
@@ -29,8 +29,8 @@ export class ReconnectDriver implements vscode.Disposable {
 
   constructor(
     private readonly ctx: Ctx,
-    sessions: Sessions,
-    private readonly bound: BoundAgent,
+    sessions: OpenDeployments,
+    private readonly bound: WindowBinding,
   ) {
     const state = ctx.extension.globalState;
     this.machine = new ReconnectMachine({ clock: ctx.clock, settings: ctx.config.reconnect, loopHistory: state.get(LOOP_KEY) ?? {} });

@@ -4,8 +4,8 @@
  * agent node is keyed by workspace + parent name + agent name, not by agent ID: a rebuild gives
  * the agent a new ID but it stays the same row (same expansion, same selection).
  */
-import type { WorkspaceAgent } from '../api/schemas';
-import type { DeploymentSession } from './session';
+import type { WorkspaceAgent } from '../../api/schemas';
+import type { DeploymentSession } from '../deployments/deploymentSession';
 
 export interface DeploymentNode {
   readonly kind: 'deployment';

@@ -4,16 +4,16 @@
  * shown. Clicking focuses the tree.
  */
 import * as vscode from 'vscode';
-import type { TimerHandle } from '../common/clock';
-import type { Disposable } from '../common/disposable';
-import { formatDuration } from '../model/lifecycle';
-import type { Classification, Severity } from '../model/types';
-import type { BoundAgent } from './boundAgent';
+import type { TimerHandle } from '../../common/clock';
+import type { Disposable } from '../../common/disposable';
+import { formatDuration } from '../../model/lifecycle';
+import type { Classification, Severity } from '../../model/types';
+import type { WindowBinding } from '../binding/windowBinding';
 import { classifyIn, movesWithClock } from './classify';
-import type { Ctx } from './ctx';
+import type { Ctx } from '../ctx';
 import { Tooltip } from './markdown';
 import { statusBarBackground } from './severity';
-import type { Sessions } from './sessions';
+import type { OpenDeployments } from '../deployments/openDeployments';
 import { connectionText } from './tooltips';
 import { VIEW_ID } from './tree';
 
@@ -35,8 +35,8 @@ export class StatusBar implements Disposable {
 
   constructor(
     private readonly ctx: Ctx,
-    private readonly sessions: Sessions,
-    private readonly bound: BoundAgent,
+    private readonly sessions: OpenDeployments,
+    private readonly bound: WindowBinding,
   ) {
     this.item = vscode.window.createStatusBarItem('coderStatus.status', vscode.StatusBarAlignment.Left, 50);
     this.item.name = 'Coder Workspace Status';

@@ -4,16 +4,16 @@
  * fleet's lifecycle timeline or records the transitions it sees while the panel is open; and a log follower that turns the
  * agent's `logs?follow` stream into panel log lines, resuming after the last line it got.
  */
-import type { Clock } from '../common/clock';
-import type { Disposable } from '../common/disposable';
-import type { Logger } from '../common/log';
-import type { CoderClient } from '../api/client';
-import { ReconnectingStream, describeClose } from '../api/socket';
-import { followAgentLogs } from '../api/streams';
-import type { WorkspaceAgentLog } from '../api/schemas';
-import { recordTransition, toAgentDetailsView, type AgentIdChangeRecord, type DetailsInput, type ObservedTransition } from '../model/detailsView';
-import type { LogLine } from '../webview/protocol';
-import type { DetailsSource, LogSink } from './detailsPanel';
+import type { Clock } from '../../common/clock';
+import type { Disposable } from '../../common/disposable';
+import type { Logger } from '../../common/log';
+import type { CoderClient } from '../../api/client';
+import { ReconnectingStream, describeClose } from '../../api/socket';
+import { followAgentLogs } from '../../api/streams';
+import type { WorkspaceAgentLog } from '../../api/schemas';
+import { recordTransition, toAgentDetailsView, type AgentIdChangeRecord, type DetailsInput, type ObservedTransition } from '../../model/detailsView';
+import type { LogLine } from '../../protocol/detailsPanel';
+import type { DetailsSource, LogSink } from './panel';
 
 export interface DetailsSourceOptions {
   /** Stable across agent-ID changes, e.g. `${deploymentUrl}|${workspaceId}|${agentName}`. */

@@ -4,19 +4,19 @@
  * store events cannot open the same deployment twice.
  */
 import * as vscode from 'vscode';
-import { errorText } from '../api/errors';
-import { Emitter, type Disposable } from '../common/disposable';
-import type { Change } from '../model/types';
-import type { Ctx } from './ctx';
-import type { DeploymentStore } from './secrets';
-import { DeploymentSession } from './session';
+import { errorText } from '../../api/errors';
+import { Emitter, type Disposable } from '../../common/disposable';
+import type { Change } from '../../model/types';
+import type { Ctx } from '../ctx';
+import type { DeploymentStore } from '../auth/deploymentStore';
+import { DeploymentSession } from './deploymentSession';
 
 export interface SessionChange {
   session: DeploymentSession;
   changes: Change[];
 }
 
-export class Sessions implements Disposable {
+export class OpenDeployments implements Disposable {
   private readonly open = new Map<string, { session: DeploymentSession; sub: Disposable }>();
   private readonly listChanged = new Emitter<void>();
   private readonly modelChanged = new Emitter<SessionChange>();

@@ -45,9 +45,7 @@ async function stopAll(code) {
   if (stopping) return;
   stopping = true;
   say('stopping...');
-  const exits = children.map(
-    (c) => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', r))),
-  );
+  const exits = children.map((c) => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', r))));
   for (const c of children) killGroup(c, 'SIGTERM');
   const timer = setTimeout(() => children.forEach((c) => killGroup(c, 'SIGKILL')), 5_000);
   await Promise.all(exits);
@@ -77,7 +75,7 @@ async function startSimulator() {
       "const { startSimulator } = await import('./test/sim/index.ts');" +
       "const sim = await startSimulator({ fleet: 'demo', clock: 'real' });" +
       'console.log(JSON.stringify({ url: sim.url, token: sim.token, adminToken: sim.adminToken }));' +
-      "const close = async () => { await sim.close(); process.exit(0); };" +
+      'const close = async () => { await sim.close(); process.exit(0); };' +
       "process.on('SIGTERM', close); process.on('SIGINT', close);";
     cmd = ['--import', 'tsx', '--input-type=module', '-e', script];
   } else {
@@ -175,8 +173,17 @@ execFileSync(codeServer, [...common, '--install-extension', vsix], { env, stdio:
 
 const cs = spawn(
   codeServer,
-  [...common, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check',
-    '--disable-workspace-trust', folder],
+  [
+    ...common,
+    '--auth',
+    'none',
+    '--bind-addr',
+    `127.0.0.1:${port}`,
+    '--disable-telemetry',
+    '--disable-update-check',
+    '--disable-workspace-trust',
+    folder,
+  ],
   { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
 );
 children.push(cs);

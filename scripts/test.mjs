@@ -37,9 +37,7 @@ if (layers.includes('e2e')) {
 
 const files = layers.flatMap((l) => testFiles(join('test', l)));
 console.log(`\n== node:test (${layers.join(' -> ')}, ${files.length} files)`);
-const res = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter=tap', '--test-concurrency=1', ...files],
-  { stdio: 'inherit' },
-);
+const res = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap', '--test-concurrency=1', ...files], {
+  stdio: 'inherit',
+});
 process.exit(res.status ?? 1);

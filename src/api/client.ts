@@ -8,10 +8,23 @@ import type { Agent } from 'node:http';
 import type * as z from 'zod';
 import { CoderApiError } from './errors';
 import {
-  BuildInfoSchema, ErrorResponseSchema, UserSchema, WorkspaceAgentLogsSchema, WorkspaceAgentSchema,
-  WorkspaceBuildSchema, WorkspaceSchema, WorkspacesResponseSchema, safeParse,
-  type BuildInfo, type Transition, type User, type Workspace, type WorkspaceAgent,
-  type WorkspaceAgentLog, type WorkspaceBuild, type WorkspacesResponse,
+  BuildInfoSchema,
+  ErrorResponseSchema,
+  UserSchema,
+  WorkspaceAgentLogsSchema,
+  WorkspaceAgentSchema,
+  WorkspaceBuildSchema,
+  WorkspaceSchema,
+  WorkspacesResponseSchema,
+  safeParse,
+  type BuildInfo,
+  type Transition,
+  type User,
+  type Workspace,
+  type WorkspaceAgent,
+  type WorkspaceAgentLog,
+  type WorkspaceBuild,
+  type WorkspacesResponse,
 } from './schemas';
 
 export const SESSION_TOKEN_HEADER = 'Coder-Session-Token';
@@ -195,10 +208,16 @@ export class CoderClient {
     if (o.signal?.aborted) throw this.error({ kind: 'aborted', message: 'request cancelled', request });
     const ctrl = new AbortController();
     let timedOut = false;
-    const timer = setTimeout(() => { timedOut = true; ctrl.abort(); }, this.timeoutMs);
+    const timer = setTimeout(() => {
+      timedOut = true;
+      ctrl.abort();
+    }, this.timeoutMs);
     const onAbort = () => ctrl.abort();
     o.signal?.addEventListener('abort', onAbort, { once: true });
-    const done = () => { clearTimeout(timer); if (!stream) o.signal?.removeEventListener('abort', onAbort); };
+    const done = () => {
+      clearTimeout(timer);
+      if (!stream) o.signal?.removeEventListener('abort', onAbort);
+    };
     try {
       const headers = await this.headersFor({ Accept: stream?.accept ?? 'application/json' });
       if (body !== undefined) headers['Content-Type'] = 'application/json';
@@ -210,7 +229,10 @@ export class CoderClient {
         signal: ctrl.signal,
       });
       if (!res.ok) throw await this.httpError(res, request);
-      if (stream) { clearTimeout(timer); return Object.assign(res, { request }); }
+      if (stream) {
+        clearTimeout(timer);
+        return Object.assign(res, { request });
+      }
       // Read the body under the same timeout, then hand out a response that is already complete.
       const text = await res.text();
       const copy = new Response(text, { status: res.status, headers: res.headers });

@@ -36,7 +36,9 @@ export function parseHeaderOutput(stdout: string): Record<string, string> {
     // Optional whitespace around a field value is spaces and tabs only (RFC 7230 OWS).
     const value = line.slice(eq + 1).replace(/^[ \t]+|[ \t]+$/g, '');
     if (!isHeaderName(name)) {
-      throw new HeaderCommandError(`${where}: the header name is not a valid HTTP token (letters, digits and !#$%&'*+-.^_\`|~ only, no spaces).`);
+      throw new HeaderCommandError(
+        `${where}: the header name is not a valid HTTP token (letters, digits and !#$%&'*+-.^_\`|~ only, no spaces).`,
+      );
     }
     if (BAD_VALUE.test(value)) throw new HeaderCommandError(`${where}: the value has characters an HTTP header cannot carry.`);
     const key = seen.get(name.toLowerCase());
@@ -58,14 +60,18 @@ export interface ExecResult {
 }
 
 /** Runs a program (no shell of its own; the caller passes the shell). Injected in tests. */
-export type ExecFn = (file: string, args: string[], opts: { env: Record<string, string | undefined>; timeoutMs: number }) => Promise<ExecResult>;
+export type ExecFn = (
+  file: string,
+  args: string[],
+  opts: { env: Record<string, string | undefined>; timeoutMs: number },
+) => Promise<ExecResult>;
 
 export const execWithTimeout: ExecFn = (file, args, opts) =>
   new Promise((resolve, reject) => {
     execFile(
       file,
       args,
-      { env: opts.env as NodeJS.ProcessEnv, timeout: opts.timeoutMs, killSignal: 'SIGKILL', maxBuffer: 1024 * 1024, windowsHide: true },
+      { env: opts.env, timeout: opts.timeoutMs, killSignal: 'SIGKILL', maxBuffer: 1024 * 1024, windowsHide: true },
       (err, stdout) => {
         if (!err) return resolve({ stdout, code: 0, timedOut: false });
         const e = err as NodeJS.ErrnoException & { code?: number | string; killed?: boolean; signal?: string | null };
@@ -93,7 +99,9 @@ export async function runHeaderCommand(o: HeaderCommandOptions): Promise<Record<
   if (res.timedOut) throw new HeaderCommandError(`the header command did not finish within ${timeoutMs / 1000} s.`);
   if (res.code !== 0) {
     // Its stderr is not shown: it may echo the very credentials the command fetches.
-    throw new HeaderCommandError(`the header command failed (${res.code === null ? 'killed' : `exit code ${res.code}`}); run it in a terminal to see why.`);
+    throw new HeaderCommandError(
+      `the header command failed (${res.code === null ? 'killed' : `exit code ${res.code}`}); run it in a terminal to see why.`,
+    );
   }
   return parseHeaderOutput(res.stdout);
 }

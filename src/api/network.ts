@@ -32,9 +32,7 @@ export interface ProxySettings {
 }
 
 export type ProxyDecision =
-  | { kind: 'direct'; reason: string }
-  | { kind: 'proxy'; url: string; reason: string }
-  | { kind: 'invalid'; reason: string };
+  { kind: 'direct'; reason: string } | { kind: 'proxy'; url: string; reason: string } | { kind: 'invalid'; reason: string };
 
 const envOf = (env: Record<string, string | undefined>, name: string): string | undefined =>
   env[name]?.trim() || env[name.toLowerCase()]?.trim() || undefined;
@@ -50,7 +48,10 @@ export function describeProxy(url: string): string {
 }
 
 function stripBrackets(host: string): string {
-  return host.replace(/^\[|\]$/g, '').replace(/\.$/, '').toLowerCase();
+  return host
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '')
+    .toLowerCase();
 }
 
 function effectivePort(u: URL): string {
@@ -244,10 +245,19 @@ type HttpsProxyAgentModule = Awaited<ReturnType<typeof loadProxyModule>>;
  * TLS options from each request, and the stream code passes `ws` nothing but the agent, so the
  * deployment's CA and verification are added here.
  */
-function tunnelAgent(mod: HttpsProxyAgentModule, proxyUrl: string, proxyTls: TlsOptions, targetTls: TlsOptions, headers: Record<string, string>): HttpAgent {
+function tunnelAgent(
+  mod: HttpsProxyAgentModule,
+  proxyUrl: string,
+  proxyTls: TlsOptions,
+  targetTls: TlsOptions,
+  headers: Record<string, string>,
+): HttpAgent {
   type ConnectArgs = Parameters<InstanceType<HttpsProxyAgentModule['HttpsProxyAgent']>['connect']>;
   class TunnelAgent extends mod.HttpsProxyAgent<string> {
-    override connect(req: ConnectArgs[0], opts: ConnectArgs[1]): ReturnType<InstanceType<HttpsProxyAgentModule['HttpsProxyAgent']>['connect']> {
+    override connect(
+      req: ConnectArgs[0],
+      opts: ConnectArgs[1],
+    ): ReturnType<InstanceType<HttpsProxyAgentModule['HttpsProxyAgent']>['connect']> {
       return super.connect(req, { ...opts, ...targetTls });
     }
   }
@@ -287,14 +297,15 @@ export async function createNetwork(o: NetworkOptions): Promise<Network> {
     if (!disp) {
       const { ca, rejectUnauthorized } = targetTls;
       const { Agent: UndiciAgent, ProxyAgent } = loadUndici();
-      disp = d.kind === 'proxy'
-        ? new ProxyAgent({
-            uri: d.url,
-            requestTls: { ca, rejectUnauthorized },
-            proxyTls: { ca: proxyTls.ca, rejectUnauthorized: proxyTls.rejectUnauthorized },
-            ...(o.proxyAuthorization ? { token: o.proxyAuthorization } : {}),
-          })
-        : new UndiciAgent({ connect: { ca, rejectUnauthorized } });
+      disp =
+        d.kind === 'proxy'
+          ? new ProxyAgent({
+              uri: d.url,
+              requestTls: { ca, rejectUnauthorized },
+              proxyTls: { ca: proxyTls.ca, rejectUnauthorized: proxyTls.rejectUnauthorized },
+              ...(o.proxyAuthorization ? { token: o.proxyAuthorization } : {}),
+            })
+          : new UndiciAgent({ connect: { ca, rejectUnauthorized } });
       dispatchers.set(key, disp);
     }
     return disp;
@@ -322,7 +333,7 @@ export async function createNetwork(o: NetworkOptions): Promise<Network> {
     const plain = decide(url).kind === 'direct' && targetTls.ca === undefined && targetTls.rejectUnauthorized;
     if (plain) return fetch(url, init);
     const undiciFetch = loadUndici().fetch;
-    return undiciFetch(url, { ...(init as object), dispatcher: dispatcherFor(url) } as Parameters<typeof undiciFetch>[1]);
+    return undiciFetch(url, { ...(init as object), dispatcher: dispatcherFor(url) });
   }) as unknown as typeof fetch;
 
   // Single flight plus a short reuse window: a burst of reconnecting streams runs the command once.
@@ -333,7 +344,12 @@ export async function createNetwork(o: NetworkOptions): Promise<Network> {
     if (!command) return Promise.resolve({});
     if (cached && now() - cached.at < cacheMs) return cached.value;
     const value = runHeaderCommand({
-      command, url: o.deploymentUrl, env, platform: o.platform ?? process.platform, exec: o.exec, timeoutMs: o.headerTimeoutMs,
+      command,
+      url: o.deploymentUrl,
+      env,
+      platform: o.platform ?? process.platform,
+      exec: o.exec,
+      timeoutMs: o.headerTimeoutMs,
     }).then(
       (h) => {
         log.debug(`header command gave ${Object.keys(h).length} header(s): ${Object.keys(h).join(', ') || '(none)'}`);

@@ -11,12 +11,27 @@ import * as z from 'zod';
 
 export const AGENT_STATUSES = ['connecting', 'connected', 'disconnected', 'timeout'] as const;
 export const AGENT_LIFECYCLES = [
-  'created', 'starting', 'start_timeout', 'start_error', 'ready',
-  'shutting_down', 'shutdown_timeout', 'shutdown_error', 'off',
+  'created',
+  'starting',
+  'start_timeout',
+  'start_error',
+  'ready',
+  'shutting_down',
+  'shutdown_timeout',
+  'shutdown_error',
+  'off',
 ] as const;
 export const WORKSPACE_STATUSES = [
-  'pending', 'starting', 'running', 'stopping', 'stopped',
-  'failed', 'canceling', 'canceled', 'deleting', 'deleted',
+  'pending',
+  'starting',
+  'running',
+  'stopping',
+  'stopped',
+  'failed',
+  'canceling',
+  'canceled',
+  'deleting',
+  'deleted',
 ] as const;
 export const TRANSITIONS = ['start', 'stop', 'delete'] as const;
 export const JOB_STATUSES = ['pending', 'running', 'succeeded', 'canceling', 'canceled', 'failed', 'unknown'] as const;
@@ -47,9 +62,7 @@ export const AgentScriptSchema = z.object({
   timeout: num,
 });
 
-export const AgentHealthSchema = z
-  .object({ healthy: z.boolean().catch(true), reason: optStr })
-  .catch({ healthy: true, reason: null });
+export const AgentHealthSchema = z.object({ healthy: z.boolean().catch(true), reason: optStr }).catch({ healthy: true, reason: null });
 
 export const WorkspaceAgentSchema = z.object({
   id: z.string().min(1),
@@ -74,7 +87,11 @@ export const WorkspaceAgentSchema = z.object({
   directory: optStr,
   expanded_directory: optStr,
   health: AgentHealthSchema,
-  scripts: z.array(AgentScriptSchema).nullish().catch([]).transform((s) => s ?? []),
+  scripts: z
+    .array(AgentScriptSchema)
+    .nullish()
+    .catch([])
+    .transform((s) => s ?? []),
   startup_script_behavior: optStr,
   logs_length: num,
   logs_overflowed: bool,
@@ -87,7 +104,10 @@ export const WorkspaceResourceSchema = z.object({
   type: str,
   name: str,
   hide: bool,
-  agents: z.array(WorkspaceAgentSchema).nullish().transform((a) => a ?? []),
+  agents: z
+    .array(WorkspaceAgentSchema)
+    .nullish()
+    .transform((a) => a ?? []),
 });
 
 export const ProvisionerJobSchema = z.object({
@@ -109,7 +129,10 @@ export const WorkspaceBuildSchema = z.object({
   initiator_name: str,
   created_at: str,
   job: ProvisionerJobSchema,
-  resources: z.array(WorkspaceResourceSchema).nullish().transform((r) => r ?? []),
+  resources: z
+    .array(WorkspaceResourceSchema)
+    .nullish()
+    .transform((r) => r ?? []),
   template_version_id: str,
   template_version_name: str,
 });
@@ -147,7 +170,10 @@ export const UserSchema = z.object({
   email: str,
   name: str,
   status: str,
-  roles: z.array(z.object({ name: str, display_name: str })).nullish().catch([]),
+  roles: z
+    .array(z.object({ name: str, display_name: str }))
+    .nullish()
+    .catch([]),
 });
 
 export const BuildInfoSchema = z.object({

@@ -66,7 +66,8 @@ export function classifyClose(r: CloseReason): { retry: true } | { retry: false;
   switch (r.kind) {
     case 'http':
       if (r.status === 401 || r.status === 403) return { retry: false, reason: 'signed-out', detail: `HTTP ${r.status}` };
-      if (r.status === 404 || r.status === 405 || r.status === 501) return { retry: false, reason: 'unsupported', detail: `HTTP ${r.status}` };
+      if (r.status === 404 || r.status === 405 || r.status === 501)
+        return { retry: false, reason: 'unsupported', detail: `HTTP ${r.status}` };
       if (r.status >= 400 && r.status < 500 && r.status !== 408 && r.status !== 429) {
         return { retry: false, reason: 'fatal', detail: `HTTP ${r.status}${r.message ? ` ${r.message}` : ''}` };
       }
@@ -89,12 +90,18 @@ export function classifyClose(r: CloseReason): { retry: true } | { retry: false;
 
 export function describeClose(r: CloseReason): string {
   switch (r.kind) {
-    case 'http': return `HTTP ${r.status}${r.message ? ` ${r.message}` : ''}`;
-    case 'network': return r.message;
-    case 'closed': return `closed ${r.code}${r.reason ? ` ${r.reason}` : ''}`;
-    case 'watch-error': return `watch error ${r.error.code}: ${r.error.message}`;
-    case 'unsupported': return r.message;
-    case 'heartbeat': return 'no frame or ping in time';
+    case 'http':
+      return `HTTP ${r.status}${r.message ? ` ${r.message}` : ''}`;
+    case 'network':
+      return r.message;
+    case 'closed':
+      return `closed ${r.code}${r.reason ? ` ${r.reason}` : ''}`;
+    case 'watch-error':
+      return `watch error ${r.error.code}: ${r.error.message}`;
+    case 'unsupported':
+      return r.message;
+    case 'heartbeat':
+      return 'no frame or ping in time';
   }
 }
 
@@ -104,7 +111,10 @@ type Step = { state: StreamState; effects: StreamEffect[] };
 export function reduce(s: StreamState, e: StreamEvent, backoff: BackoffPolicy): Step {
   if (s.kind === 'closed-permanently') return { state: s, effects: [] };
   if (e.type === 'dispose') {
-    return { state: { kind: 'closed-permanently', reason: 'disposed', detail: 'disposed' }, effects: [{ type: 'cancel-timers' }, { type: 'close-transport' }] };
+    return {
+      state: { kind: 'closed-permanently', reason: 'disposed', detail: 'disposed' },
+      effects: [{ type: 'cancel-timers' }, { type: 'close-transport' }],
+    };
   }
   switch (s.kind) {
     case 'idle':
@@ -139,7 +149,10 @@ export function reduce(s: StreamState, e: StreamEvent, backoff: BackoffPolicy): 
       }
     case 'backoff':
       if (e.type === 'backoff-elapsed' || e.type === 'reconnect-now') {
-        return { state: { kind: 'connecting', attempt: s.attempt, opens: s.opens }, effects: [{ type: 'cancel-timers' }, { type: 'connect' }] };
+        return {
+          state: { kind: 'connecting', attempt: s.attempt, opens: s.opens },
+          effects: [{ type: 'cancel-timers' }, { type: 'connect' }],
+        };
       }
       return same(s);
   }
@@ -210,10 +223,16 @@ export class ReconnectingStream<T> implements Disposable {
     return this.s;
   }
 
-  start(): void { this.dispatch({ type: 'start' }); }
+  start(): void {
+    this.dispatch({ type: 'start' });
+  }
   /** Skip the backoff wait (e.g. the user pressed Refresh). */
-  reconnectNow(): void { this.dispatch({ type: 'reconnect-now' }); }
-  dispose(): void { this.dispatch({ type: 'dispose' }); }
+  reconnectNow(): void {
+    this.dispatch({ type: 'reconnect-now' });
+  }
+  dispose(): void {
+    this.dispatch({ type: 'dispose' });
+  }
 
   private dispatch(e: StreamEvent): void {
     const step = reduce(this.s, e, this.policy);
@@ -266,13 +285,17 @@ export class ReconnectingStream<T> implements Disposable {
     let closed = false;
     try {
       const handle = this.o.connect({
-        onOpen: () => { if (current()) this.dispatch({ type: 'opened' }); },
+        onOpen: () => {
+          if (current()) this.dispatch({ type: 'opened' });
+        },
         onFrame: (frame) => {
           if (!current()) return;
           this.dispatch({ type: 'alive' });
           this.o.onFrame(frame);
         },
-        onAlive: () => { if (current()) this.dispatch({ type: 'alive' }); },
+        onAlive: () => {
+          if (current()) this.dispatch({ type: 'alive' });
+        },
         onClose: (reason) => {
           if (!current() || closed) return;
           closed = true;

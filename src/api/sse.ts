@@ -15,7 +15,10 @@ export class SseParser {
   private id: string | undefined;
   private sawField = false;
 
-  constructor(private readonly emit: (e: SseEvent) => void, private readonly maxBuffer = 16 * 1024 * 1024) {}
+  constructor(
+    private readonly emit: (e: SseEvent) => void,
+    private readonly maxBuffer = 16 * 1024 * 1024,
+  ) {}
 
   push(chunk: string): void {
     this.buffer += chunk;

@@ -8,9 +8,17 @@ import WebSocket from 'ws';
 import type { CoderClient } from './client';
 import { CoderApiError } from './errors';
 import {
-  ConnectionWatchEventSchema, ErrorResponseSchema, ServerSentEventSchema, WorkspaceAgentLogsSchema,
-  WorkspaceSchema, safeParse, type ConnectionWatchEvent, type ErrorResponse, type WatchError,
-  type Workspace, type WorkspaceAgentLog,
+  ConnectionWatchEventSchema,
+  ErrorResponseSchema,
+  ServerSentEventSchema,
+  WorkspaceAgentLogsSchema,
+  WorkspaceSchema,
+  safeParse,
+  type ConnectionWatchEvent,
+  type ErrorResponse,
+  type WatchError,
+  type Workspace,
+  type WorkspaceAgentLog,
 } from './schemas';
 import type { CloseReason, Connect, TransportHandlers } from './socket';
 import { SseParser } from './sse';
@@ -55,12 +63,22 @@ function jsonSocket<T>(spec: SocketSpec<T>): Connect<T> {
           res.resume();
           req.destroy();
         });
-        ws.on('open', () => { if (!done) h.onOpen(); });
-        ws.on('ping', () => { if (!done) h.onAlive(); });
-        ws.on('pong', () => { if (!done) h.onAlive(); });
+        ws.on('open', () => {
+          if (!done) h.onOpen();
+        });
+        ws.on('ping', () => {
+          if (!done) h.onAlive();
+        });
+        ws.on('pong', () => {
+          if (!done) h.onAlive();
+        });
         ws.on('message', (data, isBinary) => {
           if (done) return;
-          if (isBinary) { spec.onInvalid?.('binary frame'); h.onAlive(); return; }
+          if (isBinary) {
+            spec.onInvalid?.('binary frame');
+            h.onAlive();
+            return;
+          }
           let json: unknown;
           try {
             json = JSON.parse(data.toString());
@@ -69,7 +87,9 @@ function jsonSocket<T>(spec: SocketSpec<T>): Connect<T> {
             h.onAlive();
             return;
           }
-          const frame = spec.decode(json, h, (r) => { pendingReason = r; });
+          const frame = spec.decode(json, h, (r) => {
+            pendingReason = r;
+          });
           if (frame !== undefined) h.onFrame(frame);
         });
         ws.on('error', (err) => finish({ kind: 'network', message: err.message }));
@@ -105,7 +125,11 @@ export function connectionWatch(
     onInvalid,
     decode(json, h, fail) {
       const r = safeParse(ConnectionWatchEventSchema, json);
-      if (!r.ok) { onInvalid?.(`connection-watch frame: ${r.reason}`); h.onAlive(); return undefined; }
+      if (!r.ok) {
+        onInvalid?.(`connection-watch frame: ${r.reason}`);
+        h.onAlive();
+        return undefined;
+      }
       if (r.value.error) {
         // The server sends the error and then closes: report the error as the reason.
         const error: WatchError = r.value.error;
@@ -119,14 +143,22 @@ export function connectionWatch(
 
 function decodeEnvelope(json: unknown, h: TransportHandlers<WatchEvent>, onInvalid?: InvalidFrameListener): WatchEvent | undefined {
   const env = safeParse(ServerSentEventSchema, json);
-  if (!env.ok) { onInvalid?.(`watch envelope: ${env.reason}`); h.onAlive(); return undefined; }
+  if (!env.ok) {
+    onInvalid?.(`watch envelope: ${env.reason}`);
+    h.onAlive();
+    return undefined;
+  }
   switch (env.value.type) {
     case 'ping':
       h.onAlive();
       return undefined;
     case 'data': {
       const ws = safeParse(WorkspaceSchema, env.value.data);
-      if (!ws.ok) { onInvalid?.(`watch workspace: ${ws.reason}`); h.onAlive(); return undefined; }
+      if (!ws.ok) {
+        onInvalid?.(`watch workspace: ${ws.reason}`);
+        h.onAlive();
+        return undefined;
+      }
       return { type: 'workspace', workspace: ws.value };
     }
     case 'error': {
@@ -164,7 +196,11 @@ export function followAgentLogs(
     onInvalid,
     decode(json, h) {
       const r = safeParse(WorkspaceAgentLogsSchema, json);
-      if (!r.ok) { onInvalid?.(`log frame: ${r.reason}`); h.onAlive(); return undefined; }
+      if (!r.ok) {
+        onInvalid?.(`log frame: ${r.reason}`);
+        h.onAlive();
+        return undefined;
+      }
       return r.value;
     },
   });
@@ -193,7 +229,10 @@ export function watchSse(client: CoderClient, workspaceId: string, onInvalid?: I
       h.onOpen();
       const parser = new SseParser((ev) => {
         if (done) return;
-        if (ev.event === 'ping') { h.onAlive(); return; }
+        if (ev.event === 'ping') {
+          h.onAlive();
+          return;
+        }
         let data: unknown = null;
         if (ev.data !== '') {
           try {
@@ -220,6 +259,11 @@ export function watchSse(client: CoderClient, workspaceId: string, onInvalid?: I
       if (e instanceof CoderApiError && e.kind === 'http') finish({ kind: 'http', status: e.status, message: e.message });
       else finish({ kind: 'network', message: e instanceof Error ? e.message : String(e) });
     });
-    return { close: () => { done = true; ctrl.abort(); } };
+    return {
+      close: () => {
+        done = true;
+        ctrl.abort();
+      },
+    };
   };
 }

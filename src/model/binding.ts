@@ -105,7 +105,7 @@ export type AgentLookup =
 export function resolveAgent(ws: Workspace, want: { agent: string | null; parentName?: string | null }): AgentLookup {
   const agents = agentsOf(ws);
   if (agents.length === 0) return { kind: 'no-agents' };
-  const parentName = (a: WorkspaceAgent) => (a.parent_id ? agents.find((p) => p.id === a.parent_id)?.name ?? null : null);
+  const parentName = (a: WorkspaceAgent) => (a.parent_id ? (agents.find((p) => p.id === a.parent_id)?.name ?? null) : null);
   if (want.agent === null) {
     const top = agents.filter((a) => !a.parent_id);
     return top.length === 1 ? { kind: 'found', agent: top[0]! } : { kind: 'ambiguous', candidates: top };
@@ -152,7 +152,10 @@ export class BindingTracker {
   private current: BoundAgent | undefined;
   private entries: HistoryEntry[] = [];
 
-  constructor(private readonly clock: Clock, initial?: BoundAgent) {
+  constructor(
+    private readonly clock: Clock,
+    initial?: BoundAgent,
+  ) {
     this.current = initial;
   }
 
@@ -176,7 +179,11 @@ export class BindingTracker {
     const build = ws.latest_build;
     const done = build.job.status === 'succeeded';
     if (build.transition !== 'start' || !done) {
-      return { kind: 'waiting', buildNumber: build.build_number, reason: `build #${build.build_number} (${build.transition}) is ${build.job.status}` };
+      return {
+        kind: 'waiting',
+        buildNumber: build.build_number,
+        reason: `build #${build.build_number} (${build.transition}) is ${build.job.status}`,
+      };
     }
     const found = resolveAgent(ws, { agent: b.agentName, parentName: b.parentName });
     if (found.kind === 'no-agents') return { kind: 'no-agents', buildNumber: build.build_number };
@@ -200,11 +207,26 @@ export class BindingTracker {
     const b = o.bound as Partial<BoundAgent> | null | undefined;
     const str = (v: unknown) => typeof v === 'string' && v.length > 0;
     if (b && str(b.workspaceId) && str(b.workspaceName) && str(b.owner) && str(b.agentName) && str(b.agentId)) {
-      t.current = { workspaceId: b.workspaceId!, workspaceName: b.workspaceName!, owner: b.owner!, agentName: b.agentName!, parentName: typeof b.parentName === 'string' ? b.parentName : null, agentId: b.agentId! };
+      t.current = {
+        workspaceId: b.workspaceId!,
+        workspaceName: b.workspaceName!,
+        owner: b.owner!,
+        agentName: b.agentName!,
+        parentName: typeof b.parentName === 'string' ? b.parentName : null,
+        agentId: b.agentId!,
+      };
     }
     if (Array.isArray(o.history)) {
       t.entries = o.history
-        .filter((h): h is HistoryEntry => !!h && str(h.oldId) && str(h.newId) && typeof h.buildNumber === 'number' && typeof h.at === 'number' && typeof h.cause === 'string')
+        .filter(
+          (h): h is HistoryEntry =>
+            !!h &&
+            str(h.oldId) &&
+            str(h.newId) &&
+            typeof h.buildNumber === 'number' &&
+            typeof h.at === 'number' &&
+            typeof h.cause === 'string',
+        )
         .slice(0, HISTORY_CAP);
     }
     return t;

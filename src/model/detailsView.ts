@@ -52,11 +52,7 @@ const ACTIVE_JOBS = new Set(['pending', 'running', 'canceling']);
  * Appends a state to an observed history when it differs from the last one (streams repeat
  * the same state on unrelated events), keeping the newest entries only.
  */
-export function recordTransition(
-  history: readonly ObservedTransition[],
-  state: string,
-  at: number,
-): ObservedTransition[] {
+export function recordTransition(history: readonly ObservedTransition[], state: string, at: number): ObservedTransition[] {
   const last = history[history.length - 1];
   if (last && last.state === state) return [...history];
   return [...history, { state, at }].slice(-MAX_OBSERVED);
@@ -73,11 +69,7 @@ function epoch(iso: string | null | undefined): number | null {
  * occurrence of the states the server times (they are exact where local observation is late),
  * and the server's states added when they were never observed (the panel opened afterwards).
  */
-export function buildTimeline(
-  agent: WorkspaceAgent,
-  observed: readonly ObservedTransition[],
-  now: number,
-): TimelineEntry[] {
+export function buildTimeline(agent: WorkspaceAgent, observed: readonly ObservedTransition[], now: number): TimelineEntry[] {
   const entries: TimelineEntry[] = observed.map((o) => ({ state: clampText(o.state), at: o.at, source: 'observed' }));
   const serverTimes: Array<[string, number | null]> = [
     ['created', epoch(agent.created_at)],

@@ -33,17 +33,42 @@ export interface FleetOptions {
 function workspaceFingerprint(ws: Workspace): string {
   const b = ws.latest_build;
   return [
-    ws.name, ws.owner_name, ws.template_name, ws.template_display_name, ws.outdated, ws.health.healthy,
-    b.id, b.build_number, b.transition, b.status, b.job.status, b.job.error ?? '', b.job.queue_position,
-    ws.deleting_at ?? '', ws.dormant_at ?? '', ws.favorite,
+    ws.name,
+    ws.owner_name,
+    ws.template_name,
+    ws.template_display_name,
+    ws.outdated,
+    ws.health.healthy,
+    b.id,
+    b.build_number,
+    b.transition,
+    b.status,
+    b.job.status,
+    b.job.error ?? '',
+    b.job.queue_position,
+    ws.deleting_at ?? '',
+    ws.dormant_at ?? '',
+    ws.favorite,
   ].join('\u0000');
 }
 
 function agentFingerprint(a: WorkspaceAgent): string {
   return [
-    a.name, a.parent_id ?? '', a.status, a.lifecycle_state, a.started_at ?? '', a.ready_at ?? '',
-    a.first_connected_at ?? '', a.disconnected_at ?? '', a.version, a.operating_system, a.architecture,
-    a.health.healthy, a.health.reason ?? '', a.scripts.length, a.connection_timeout_seconds,
+    a.name,
+    a.parent_id ?? '',
+    a.status,
+    a.lifecycle_state,
+    a.started_at ?? '',
+    a.ready_at ?? '',
+    a.first_connected_at ?? '',
+    a.disconnected_at ?? '',
+    a.version,
+    a.operating_system,
+    a.architecture,
+    a.health.healthy,
+    a.health.reason ?? '',
+    a.scripts.length,
+    a.connection_timeout_seconds,
   ].join('\u0000');
 }
 
@@ -286,8 +311,13 @@ export class Fleet {
       const prev = oldAgents.find((o) => o.name === a.name && this.parentName(oldAgents, o) === parentName);
       if (prev && prev.id !== a.id) {
         changes.push({
-          kind: 'agent-id-changed', workspaceId: ws.id, agentName: a.name, parentName,
-          oldId: prev.id, newId: a.id, buildNumber: ws.latest_build.build_number,
+          kind: 'agent-id-changed',
+          workspaceId: ws.id,
+          agentName: a.name,
+          parentName,
+          oldId: prev.id,
+          newId: a.id,
+          buildNumber: ws.latest_build.build_number,
         });
       }
     }
@@ -343,14 +373,26 @@ export class Fleet {
       if (!current) return changes;
       if (current.id !== upd.id) {
         const placeholder: WorkspaceAgent = {
-          ...current, id: upd.id, lifecycle_state: upd.lifecycle, status: 'connecting',
-          first_connected_at: null, last_connected_at: null, disconnected_at: null, started_at: null, ready_at: null,
+          ...current,
+          id: upd.id,
+          lifecycle_state: upd.lifecycle,
+          status: 'connecting',
+          first_connected_at: null,
+          last_connected_at: null,
+          disconnected_at: null,
+          started_at: null,
+          ready_at: null,
         };
         this.forgetAgent(current.id);
         this.replaceRow(entry, current.id, placeholder, at);
         changes.push({
-          kind: 'agent-id-changed', workspaceId, agentName, parentName: this.parentName(agents, current),
-          oldId: current.id, newId: upd.id, buildNumber,
+          kind: 'agent-id-changed',
+          workspaceId,
+          agentName,
+          parentName: this.parentName(agents, current),
+          oldId: current.id,
+          newId: upd.id,
+          buildNumber,
         });
         changes.push({ kind: 'agent-changed', workspaceId, agentId: upd.id });
       } else if (current.lifecycle_state !== upd.lifecycle) {

@@ -3,10 +3,7 @@
  * icon and one sentence of detail. Every lifecycle x status pair has an answer, unknown values
  * included, so the UI never has to guess.
  */
-import {
-  AGENT_LIFECYCLES, AGENT_STATUSES, WORKSPACE_STATUSES, isKnown,
-  type Workspace, type WorkspaceAgent,
-} from '../api/schemas';
+import { AGENT_LIFECYCLES, AGENT_STATUSES, WORKSPACE_STATUSES, isKnown, type Workspace, type WorkspaceAgent } from '../api/schemas';
 import type { Classification, Severity } from './types';
 
 export const DEFAULT_STUCK_THRESHOLD_MS = 20_000;
@@ -87,7 +84,11 @@ export function classifyAgent(agent: WorkspaceAgent, now: number, opts: Classify
     return make('warning', `unknown: ${status}`, `The deployment reported an agent status this extension does not know (${status}).`);
   }
   if (status === 'timeout') {
-    return make('error', 'timeout: never connected', `The agent did not connect within ${agent.connection_timeout_seconds}s. Check the workspace's startup or the troubleshooting link.`);
+    return make(
+      'error',
+      'timeout: never connected',
+      `The agent did not connect within ${agent.connection_timeout_seconds}s. Check the workspace's startup or the troubleshooting link.`,
+    );
   }
   if (status === 'disconnected') {
     if (lc === 'shutting_down') return make('progress', 'shutting down', 'The agent is shutting down.');
@@ -103,8 +104,11 @@ export function classifyAgent(agent: WorkspaceAgent, now: number, opts: Classify
       const elapsed = since === undefined ? 0 : now - since;
       if (elapsed >= threshold) {
         return {
-          ...make('warning', `created, connected: lifecycle not reported for ${formatDuration(elapsed)}`,
-            'The agent is connected but never reported its lifecycle (it may have survived a rebuild). Replay its lifecycle or reinitialize it.'),
+          ...make(
+            'warning',
+            `created, connected: lifecycle not reported for ${formatDuration(elapsed)}`,
+            'The agent is connected but never reported its lifecycle (it may have survived a rebuild). Replay its lifecycle or reinitialize it.',
+          ),
           stuck: true,
         };
       }
@@ -113,9 +117,13 @@ export function classifyAgent(agent: WorkspaceAgent, now: number, opts: Classify
     case 'starting': {
       const started = parseTime(agent.started_at);
       const label = started === undefined ? 'starting' : `starting ${formatDuration(now - started)}`;
-      return make('progress', label, hasBlockingScripts(agent)
-        ? 'Startup scripts are running; login waits for them.'
-        : 'Startup scripts are running; the agent is already usable.');
+      return make(
+        'progress',
+        label,
+        hasBlockingScripts(agent)
+          ? 'Startup scripts are running; login waits for them.'
+          : 'Startup scripts are running; the agent is already usable.',
+      );
     }
     case 'ready':
       return make('ok', 'ready', 'The agent is connected and its startup has finished.');
@@ -123,7 +131,11 @@ export function classifyAgent(agent: WorkspaceAgent, now: number, opts: Classify
       return make('warning', 'start timeout', 'A startup script took longer than its timeout. The agent is usable; check its logs.');
     case 'start_error': {
       const reason = agent.health.reason;
-      return make('error', reason ? `start error: ${reason}` : 'start error', 'A startup script failed. The agent is usable; check its logs.');
+      return make(
+        'error',
+        reason ? `start error: ${reason}` : 'start error',
+        'A startup script failed. The agent is usable; check its logs.',
+      );
     }
     case 'shutting_down':
       return make('progress', 'shutting down', 'The agent is running its shutdown scripts.');

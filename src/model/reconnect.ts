@@ -22,7 +22,12 @@ export interface ReconnectSettings {
 }
 
 export const DEFAULT_RECONNECT_SETTINGS: ReconnectSettings = {
-  autoReconnect: 'auto', stuckThresholdMs: 20_000, stuckAction: 'ask', timeoutMs: 30_000, maxAutoReconnects: 3, loopWindowMs: 600_000,
+  autoReconnect: 'auto',
+  stuckThresholdMs: 20_000,
+  stuckAction: 'ask',
+  timeoutMs: 30_000,
+  maxAutoReconnects: 3,
+  loopWindowMs: 600_000,
 };
 
 export type RepairOp = 'replay' | 'reinitialize';
@@ -49,7 +54,8 @@ export type Decision =
   | { kind: 'ready'; reason: string; agentId: string }
   | { kind: 'give-up'; reason: string; workspaceId: string };
 
-export type MachineState = 'idle' | 'waiting-ready' | 'stuck' | 'repairing-replay' | 'repairing-reinitialize' | 'awaiting-user' | 'reconnecting';
+export type MachineState =
+  'idle' | 'waiting-ready' | 'stuck' | 'repairing-replay' | 'repairing-reinitialize' | 'awaiting-user' | 'reconnecting';
 
 export class ReconnectMachine implements Disposable {
   private readonly clock: Clock;
@@ -73,7 +79,11 @@ export class ReconnectMachine implements Disposable {
     this.clock = opts.clock;
     this.settings = { ...DEFAULT_RECONNECT_SETTINGS, ...opts.settings };
     for (const [ws, times] of Object.entries(opts.loopHistory ?? {})) {
-      if (Array.isArray(times)) this.autoReconnects.set(ws, times.filter((t) => typeof t === 'number'));
+      if (Array.isArray(times))
+        this.autoReconnects.set(
+          ws,
+          times.filter((t) => typeof t === 'number'),
+        );
     }
   }
 
@@ -114,7 +124,9 @@ export class ReconnectMachine implements Disposable {
     this.createdSince = undefined;
     this.phase = 'waiting-ready';
     this.emit({
-      kind: 'waiting', workspaceId: e.workspaceId, agentId: e.newId,
+      kind: 'waiting',
+      workspaceId: e.workspaceId,
+      agentId: e.newId,
       reason: `agent ID changed ${shortId(e.oldId)} -> ${shortId(e.newId)} with build #${e.buildNumber}; waiting up to ${formatDuration(this.settings.timeoutMs)} for it to be usable`,
     });
     this.deadline = this.clock.setTimeout(() => this.timeout('waiting'), this.settings.timeoutMs);
@@ -188,7 +200,13 @@ export class ReconnectMachine implements Disposable {
     switch (c) {
       case 'reconnect':
         this.phase = 'reconnecting';
-        this.emit({ kind: 'reconnect', workspaceId: t.workspaceId, agentId: t.agentId, buildNumber: t.buildNumber, reason: 'confirmed by the user' });
+        this.emit({
+          kind: 'reconnect',
+          workspaceId: t.workspaceId,
+          agentId: t.agentId,
+          buildNumber: t.buildNumber,
+          reason: 'confirmed by the user',
+        });
         return;
       case 'later':
         t.pendingReconnect = false;
@@ -234,7 +252,12 @@ export class ReconnectMachine implements Disposable {
     const repairing = this.phase === 'repairing-replay' || this.phase === 'repairing-reinitialize';
     if (t.pendingReconnect && (this.phase === 'waiting-ready' || this.phase === 'stuck' || repairing) && isUsable(agent)) {
       this.decideReconnect(agent);
-    } else if (!t.pendingReconnect && (repairing || this.phase === 'stuck') && agent.status === 'connected' && agent.lifecycle_state === 'ready') {
+    } else if (
+      !t.pendingReconnect &&
+      (repairing || this.phase === 'stuck') &&
+      agent.status === 'connected' &&
+      agent.lifecycle_state === 'ready'
+    ) {
       this.cancelTimers();
       this.phase = 'idle';
       this.emit({ kind: 'ready', agentId: agent.id, reason: `agent ${agent.name} is ready again` });
@@ -262,7 +285,11 @@ export class ReconnectMachine implements Disposable {
     if (recent.length >= this.settings.maxAutoReconnects) {
       this.autoReconnects.set(t.workspaceId, recent);
       this.phase = 'awaiting-user';
-      this.emit({ kind: 'ask-loop-cap', ...base, reason: `${what}; already ${recent.length} automatic reconnects in ${formatDuration(this.settings.loopWindowMs)}` });
+      this.emit({
+        kind: 'ask-loop-cap',
+        ...base,
+        reason: `${what}; already ${recent.length} automatic reconnects in ${formatDuration(this.settings.loopWindowMs)}`,
+      });
       return;
     }
     this.autoReconnects.set(t.workspaceId, [...recent, now]);
@@ -277,7 +304,12 @@ export class ReconnectMachine implements Disposable {
     if (!t || !a || this.createdSince === undefined) return;
     const sinceMs = this.clock.now() - this.createdSince;
     this.phase = 'stuck';
-    this.emit({ kind: 'stuck', agentId: a.id, sinceMs, reason: `agent ${a.name} is connected but its lifecycle is still "created" after ${formatDuration(sinceMs)}` });
+    this.emit({
+      kind: 'stuck',
+      agentId: a.id,
+      sinceMs,
+      reason: `agent ${a.name} is connected but its lifecycle is still "created" after ${formatDuration(sinceMs)}`,
+    });
     switch (this.settings.stuckAction) {
       case 'none':
         return;
@@ -308,7 +340,12 @@ export class ReconnectMachine implements Disposable {
     const t = this.target!;
     this.cancelTimers();
     this.phase = 'awaiting-user';
-    this.emit({ kind: 'offer-restart', workspaceId: t.workspaceId, agentId: t.agentId, reason: `${reason}: a restart (stop, then start) is what the public API offers` });
+    this.emit({
+      kind: 'offer-restart',
+      workspaceId: t.workspaceId,
+      agentId: t.agentId,
+      reason: `${reason}: a restart (stop, then start) is what the public API offers`,
+    });
   }
 
   private timeout(what: 'waiting' | RepairOp): void {

@@ -44,7 +44,14 @@ export class BindingFollower {
     if (prev?.workspaceId === ws.id && prev.agentName === t.name && prev.parentName === t.parentName) {
       this.lookup(this.firstLookupDone ? 'build change' : 'changed before this window connected', this.firstLookupDone);
     } else {
-      this.tracker.bind({ workspaceId: ws.id, workspaceName: ws.name, owner: ws.owner_name, agentName: t.name, parentName: t.parentName, agentId: agent.id });
+      this.tracker.bind({
+        workspaceId: ws.id,
+        workspaceName: ws.name,
+        owner: ws.owner_name,
+        agentName: t.name,
+        parentName: t.parentName,
+        agentId: agent.id,
+      });
       this.onHistory();
     }
     this.firstLookupDone = true;

@@ -5,7 +5,10 @@
 export class Coalescer {
   private readonly pending = new Map<string, { again: boolean }>();
 
-  constructor(private readonly task: (key: string) => Promise<void>, private readonly onError: (key: string, e: unknown) => void) {}
+  constructor(
+    private readonly task: (key: string) => Promise<void>,
+    private readonly onError: (key: string, e: unknown) => void,
+  ) {}
 
   request(key: string): void {
     const p = this.pending.get(key);

@@ -104,7 +104,10 @@ export class DeploymentSync implements Disposable {
         return Math.min(normal, OFFLINE_PROBE_FIRST_MS * 2 ** Math.min(this.offlineProbes, 20));
       },
     });
-    this.reads = new Coalescer((id) => this.readWorkspace(id), (id, e) => this.readFailed(id, e));
+    this.reads = new Coalescer(
+      (id) => this.readWorkspace(id),
+      (id, e) => this.readFailed(id, e),
+    );
     this.settler = new Settler(o.clock, (id) => this.fetchWorkspace(id), o.settleMs);
   }
 
@@ -164,7 +167,8 @@ export class DeploymentSync implements Disposable {
     const before = this.settings;
     this.settings = mergeSettings(before, next);
     if (before.workspaceFilter !== this.settings.workspaceFilter) void this.poller.pollNow();
-    else if (before.pollIntervalMs !== this.settings.pollIntervalMs || before.hiddenPollFactor !== this.settings.hiddenPollFactor) this.poller.reschedule();
+    else if (before.pollIntervalMs !== this.settings.pollIntervalMs || before.hiddenPollFactor !== this.settings.hiddenPollFactor)
+      this.poller.reschedule();
     if (before.maxLiveWorkspaces !== this.settings.maxLiveWorkspaces) this.updateLiveSet();
   }
 
@@ -285,7 +289,11 @@ export class DeploymentSync implements Disposable {
       },
       onMaybeGone: (id) => this.fetchWorkspace(id),
       onInvalid: (reason) => this.invalid.warn(reasonKind(reason), `invalid frame skipped: ${reason}`),
-      restWorks: (id) => this.readWorkspace(id).then(() => true, () => false),
+      restWorks: (id) =>
+        this.readWorkspace(id).then(
+          () => true,
+          () => false,
+        ),
     };
   }
 

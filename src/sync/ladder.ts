@@ -33,16 +33,14 @@ export class DeploymentSupport {
 
   /** For logs and diagnostics: "connection-watch=unsupported watch-ws=supported ...". */
   describe(): string {
-    return LADDER.filter((r) => r !== 'poll').map((r) => `${r}=${this.get(r)}`).join(' ');
+    return LADDER.filter((r) => r !== 'poll')
+      .map((r) => `${r}=${this.get(r)}`)
+      .join(' ');
   }
 }
 
 /** The best rung at or below `from` that is neither known unsupported nor excluded. */
-export function pickRung(
-  support: DeploymentSupport,
-  excluded: ReadonlySet<StreamRung>,
-  from: StreamRung = 'connection-watch',
-): StreamRung {
+export function pickRung(support: DeploymentSupport, excluded: ReadonlySet<StreamRung>, from: StreamRung = 'connection-watch'): StreamRung {
   for (const r of LADDER.slice(LADDER.indexOf(from))) {
     if (r === 'poll') return r;
     if (!excluded.has(r) && support.get(r) !== 'unsupported') return r;

@@ -21,4 +21,3 @@ export function mergeSettings(base: SyncSettings, next: Partial<SyncSettings>): 
     hiddenPollFactor: Math.max(1, m.hiddenPollFactor ?? 4),
   };
 }
-

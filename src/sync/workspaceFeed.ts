@@ -9,15 +9,13 @@
  */
 import type { CoderClient } from '../api/client';
 import type { ConnectionWatchEvent } from '../api/schemas';
-import {
-  ReconnectingStream, describeClose, type CloseReason, type Connect, type StreamState,
-} from '../api/socket';
+import { ReconnectingStream, describeClose, type CloseReason, type Connect, type StreamState } from '../api/socket';
 import { connectionWatch, watchSse, watchWs, type WatchEvent } from '../api/streams';
 import type { Clock } from '../common/clock';
 import type { Disposable } from '../common/disposable';
 import type { Logger } from '../common/log';
 import type { StreamRung } from '../model/types';
-import { DeploymentSupport, nextRung, pickRung } from './ladder';
+import { type DeploymentSupport, nextRung, pickRung } from './ladder';
 
 export interface FeedHost {
   readonly client: CoderClient;
@@ -62,7 +60,10 @@ export class WorkspaceFeed implements Disposable {
   private readonly excluded = new Set<StreamRung>();
   private disposed = false;
 
-  constructor(private readonly host: FeedHost, readonly workspaceId: string) {}
+  constructor(
+    private readonly host: FeedHost,
+    readonly workspaceId: string,
+  ) {}
 
   get rung(): StreamRung {
     return this.current;
@@ -120,7 +121,9 @@ export class WorkspaceFeed implements Disposable {
       onState: (s) => {
         if (this.disposed) return;
         this.checkBlocked('watch-ws', status, s, () => {
-          this.host.log.warn(`watch-ws (status) never connected in ${BLOCKED_AFTER_ATTEMPTS} attempts while the REST API answers; the workspace is re-read instead`);
+          this.host.log.warn(
+            `watch-ws (status) never connected in ${BLOCKED_AFTER_ATTEMPTS} attempts while the REST API answers; the workspace is re-read instead`,
+          );
           this.stopStatus();
         });
         if (s.kind !== 'closed-permanently' || s.reason === 'disposed') return;
@@ -145,9 +148,10 @@ export class WorkspaceFeed implements Disposable {
   /** The binding changed: move onto connection-watch for the newly followed agent, or off it. */
   agentChanged(): void {
     const wanted = this.host.connectionWatchAgent(this.workspaceId);
-    const move = this.current === 'connection-watch'
-      ? wanted !== this.agentName
-      : wanted !== undefined && pickRung(this.host.support, this.excluded) === 'connection-watch';
+    const move =
+      this.current === 'connection-watch'
+        ? wanted !== this.agentName
+        : wanted !== undefined && pickRung(this.host.support, this.excluded) === 'connection-watch';
     if (move) this.start();
   }
 
@@ -169,11 +173,11 @@ export class WorkspaceFeed implements Disposable {
     const onInvalid = (reason: string) => this.host.onInvalid(reason);
     switch (rung) {
       case 'connection-watch':
-        return connectionWatch(client, this.workspaceId, this.agentName, onInvalid) as Connect<unknown>;
+        return connectionWatch(client, this.workspaceId, this.agentName, onInvalid);
       case 'watch-ws':
-        return watchWs(client, this.workspaceId, onInvalid) as Connect<unknown>;
+        return watchWs(client, this.workspaceId, onInvalid);
       default:
-        return watchSse(client, this.workspaceId, onInvalid) as Connect<unknown>;
+        return watchSse(client, this.workspaceId, onInvalid);
     }
   }
 
@@ -207,7 +211,9 @@ export class WorkspaceFeed implements Disposable {
       this.host.log.debug(`${rung} ${this.workspaceId}: ${describeClose(s.reason)}; retry in ${s.delayMs} ms`);
       this.host.onFailure(this.workspaceId, rung, s.reason);
       this.checkBlocked(rung, this.stream, s, () => {
-        this.host.log.warn(`${rung} never connected in ${BLOCKED_AFTER_ATTEMPTS} attempts while the REST API answers (${describeClose(s.reason)}); a proxy may block it: moving down the ladder`);
+        this.host.log.warn(
+          `${rung} never connected in ${BLOCKED_AFTER_ATTEMPTS} attempts while the REST API answers (${describeClose(s.reason)}); a proxy may block it: moving down the ladder`,
+        );
         this.start(nextRung(rung));
       });
       return;

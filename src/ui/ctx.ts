@@ -3,7 +3,7 @@
  * cleanups. The extension's subscriptions hold the Ctx, so deactivation disposes everything
  * pushed here, in reverse order.
  */
-import * as vscode from 'vscode';
+import type * as vscode from 'vscode';
 import type { Clock } from '../common/clock';
 import { DisposableStore, type Disposable } from '../common/disposable';
 import { Config } from './config';

@@ -91,16 +91,7 @@ function buildPage(vscode: VsCodeApi): {
   const logs = new LogPane(section('logs'));
   const loading = el('div', { className: 'loading' }, el('vscode-progress-ring'), 'Loading agent details…');
   const columns = el('div', { className: 'columns' }, sections.overview, el('div', {}, sections.timeline, sections.history));
-  root.replaceChildren(
-    loading,
-    sections.header,
-    sections.banner,
-    bar,
-    el('vscode-divider'),
-    columns,
-    sections.scripts,
-    logs.root,
-  );
+  root.replaceChildren(loading, sections.header, sections.banner, bar, el('vscode-divider'), columns, sections.scripts, logs.root);
   return { sections, logs, buttons, loading };
 }
 

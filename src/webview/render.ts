@@ -90,17 +90,24 @@ function renderTimeline(target: HTMLElement, v: AgentDetailsView): void {
         el('time', { text: formatClock(t.at), attrs: { datetime: new Date(t.at).toISOString(), title: formatTime(t.at) } }),
         el('span', { className: 'state', text: t.state }),
         gap ? el('span', { className: 'gap', text: `+${gap}` }) : null,
-        t.source === 'observed' ? el('span', { className: 'source', text: '(seen here)', attrs: { title: 'Time this window saw the change; the server did not record it' } }) : null,
+        t.source === 'observed'
+          ? el('span', {
+              className: 'source',
+              text: '(seen here)',
+              attrs: { title: 'Time this window saw the change; the server did not record it' },
+            })
+          : null,
       ),
     );
   });
-  target.replaceChildren(el('h2', { text: 'Lifecycle timeline' }), v.timeline.length ? list : el('p', { text: 'No transitions known yet.' }));
+  target.replaceChildren(
+    el('h2', { text: 'Lifecycle timeline' }),
+    v.timeline.length ? list : el('p', { text: 'No transitions known yet.' }),
+  );
 }
 
 function renderHistory(target: HTMLElement, v: AgentDetailsView): void {
-  const rows = [...v.idHistory]
-    .reverse()
-    .map((h) => [`#${h.buildNumber}`, h.oldId, h.newId, formatTime(h.at), h.cause ?? '']);
+  const rows = [...v.idHistory].reverse().map((h) => [`#${h.buildNumber}`, h.oldId, h.newId, formatTime(h.at), h.cause ?? '']);
   target.replaceChildren(
     el('h2', { text: 'Agent ID history' }),
     rows.length

@@ -23,8 +23,12 @@ export async function inVsCode(changes: number): Promise<Figure[]> {
       const t0 = performance.now();
       sim.setLifecycle(agentId, state);
       await wb.page.waitForFunction(
-        (src) => Array.from(document.querySelectorAll('.part.sidebar .monaco-list-row .label-description')).some((e) => new RegExp(src).test((e as HTMLElement).innerText)),
-        label.source, { timeout: 30_000, polling: 'raf' },
+        (src) =>
+          Array.from(document.querySelectorAll('.part.sidebar .monaco-list-row .label-description')).some((e) =>
+            new RegExp(src).test((e as HTMLElement).innerText),
+          ),
+        label.source,
+        { timeout: 30_000, polling: 'raf' },
       );
       lat.push(performance.now() - t0);
     }

@@ -9,7 +9,12 @@ export function core(target: { url: string; token: string }, settings: Partial<S
 }
 
 /** The baseline: GET /workspaces every `intervalMs`, the way a polling sidebar stays fresh. */
-export function baselinePoller(url: string, token: string, intervalMs: number, onList: (ws: { id: string; latest_build: { resources: { agents?: { id: string; lifecycle_state: string }[] }[] } }[]) => void) {
+export function baselinePoller(
+  url: string,
+  token: string,
+  intervalMs: number,
+  onList: (ws: { id: string; latest_build: { resources: { agents?: { id: string; lifecycle_state: string }[] }[] } }[]) => void,
+) {
   let stopped = false;
   const tick = async () => {
     if (stopped) return;
@@ -23,7 +28,12 @@ export function baselinePoller(url: string, token: string, intervalMs: number, o
     if (!stopped) timer = setTimeout(() => void tick(), intervalMs);
   };
   let timer = setTimeout(() => void tick(), 0);
-  return { stop: () => { stopped = true; clearTimeout(timer); } };
+  return {
+    stop: () => {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
 }
 
 export const until = (pred: () => boolean, timeoutMs: number, what: string) =>

@@ -7,7 +7,6 @@ import { startSimulator } from '../sim';
 import { baselinePoller, core, until } from './core';
 import { percentile, type Figure } from './report';
 
-
 export async function eventToModel(samples: number, baselineSamples: number): Promise<Figure[]> {
   const sim = await startSimulator({ clock: 'real' });
   const id = sim.createWorkspace({ name: 'dev' });
@@ -59,8 +58,15 @@ export async function eventToModel(samples: number, baselineSamples: number): Pr
 }
 
 export async function idChangeToDecision(rebuilds: number): Promise<Figure[]> {
-  const sim = await startSimulator({ clock: 'real', agentTimings: { connectMs: 5, startingMs: 5, readyMs: 20 }, buildTimings: { pendingMs: 5, runningMs: 10 } });
-  const id = sim.createWorkspace({ name: 'dev', agents: [{ name: 'main', scripts: [{ display_name: 'deps', start_blocks_login: true }] }] });
+  const sim = await startSimulator({
+    clock: 'real',
+    agentTimings: { connectMs: 5, startingMs: 5, readyMs: 20 },
+    buildTimings: { pendingMs: 5, runningMs: 10 },
+  });
+  const id = sim.createWorkspace({
+    name: 'dev',
+    agents: [{ name: 'main', scripts: [{ display_name: 'deps', start_blocks_login: true }] }],
+  });
   const c = core(sim);
   c.sync.setBoundWorkspace(id);
   c.sync.setBoundAgentName(id, 'main');

@@ -17,7 +17,7 @@ async function main(): Promise<void> {
     try {
       figures.push(...(await run()));
     } catch (e) {
-      process.stderr.write(`bench: ${name} failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+      process.stderr.write(`bench: ${name} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
       figures.push({ name: `${name}_failed`, value: 1, target: '<= 0' });
     }
     process.stderr.write(`bench: ${name} took ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);

@@ -20,10 +20,14 @@ export function met(f: Figure): boolean | undefined {
   if (!m) return undefined;
   const t = Number(m[2]);
   switch (m[1]) {
-    case '<': return f.value < t;
-    case '<=': return f.value <= t;
-    case '>': return f.value > t;
-    default: return f.value >= t;
+    case '<':
+      return f.value < t;
+    case '<=':
+      return f.value <= t;
+    case '>':
+      return f.value > t;
+    default:
+      return f.value >= t;
   }
 }
 
@@ -40,7 +44,12 @@ export function machine(): Record<string, string | number> {
 export function print(figures: Figure[]): void {
   const rows = figures.map((f) => {
     const ok = met(f);
-    return [f.name, Number.isInteger(f.value) ? String(f.value) : f.value.toFixed(2), f.target ?? '', ok === undefined ? '' : ok ? 'met' : 'MISSED'];
+    return [
+      f.name,
+      Number.isInteger(f.value) ? String(f.value) : f.value.toFixed(2),
+      f.target ?? '',
+      ok === undefined ? '' : ok ? 'met' : 'MISSED',
+    ];
   });
   const head = ['figure', 'value', 'target', ''];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

@@ -8,7 +8,6 @@ import { createInterface } from 'node:readline';
 import { baselinePoller, core, until } from './core';
 import type { Figure } from './report';
 
-
 interface SimProcess {
   url: string;
   token: string;
@@ -17,7 +16,9 @@ interface SimProcess {
 }
 
 async function simProcess(): Promise<SimProcess> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'test/sim/main.ts', '--json', '--empty', '--quiet'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'test/sim/main.ts', '--json', '--empty', '--quiet'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const first = await new Promise<string>((resolve, reject) => {
     const rl = createInterface({ input: child.stdout! });
     rl.once('line', resolve);
@@ -41,7 +42,8 @@ async function simProcess(): Promise<SimProcess> {
 
 function lifecycles(state: { workspaces: any[] }): Map<string, string> {
   const m = new Map<string, string>();
-  for (const ws of state.workspaces) for (const r of ws.latest_build.resources) for (const a of r.agents ?? []) m.set(a.id, a.lifecycle_state);
+  for (const ws of state.workspaces)
+    for (const r of ws.latest_build.resources) for (const a of r.agents ?? []) m.set(a.id, a.lifecycle_state);
   return m;
 }
 
@@ -75,7 +77,11 @@ export async function fleetScale(workspaces: number, seconds: number, eventsPerS
     c.dispose();
     const prefix = `fleet_${workspaces}x2`;
     const figures: Figure[] = [
-      { name: `${prefix}_cpu_pct_of_core`, value: ((cpu.user + cpu.system) / 1000 / (elapsed * 1000)) * 100, ...(workspaces === 2000 ? { target: '< 25' } : {}) },
+      {
+        name: `${prefix}_cpu_pct_of_core`,
+        value: ((cpu.user + cpu.system) / 1000 / (elapsed * 1000)) * 100,
+        ...(workspaces === 2000 ? { target: '< 25' } : {}),
+      },
       { name: `${prefix}_peak_rss_mb`, value: peakRss, ...(workspaces === 2000 ? { target: '< 150' } : {}) },
       { name: `${prefix}_events_lost`, value: lost, ...(workspaces === 2000 ? { target: '<= 0' } : {}) },
       { name: `${prefix}_requests_per_s`, value: requests / elapsed },

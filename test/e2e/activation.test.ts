@@ -8,20 +8,32 @@ import { extensionId, withE2E } from './harness';
 test('activation without credentials', { timeout: 300_000 }, (t) =>
   withE2E(t, {}, async ({ wb, server, step }) => {
     await step('the activity bar has the "Coder Status" entry', async () => {
-      await wb.waitFor(() => wb.activityBarItems(), (items) => items.includes('Coder Status'), {
-        what: 'the "Coder Status" activity-bar entry',
-      });
+      await wb.waitFor(
+        () => wb.activityBarItems(),
+        (items) => items.includes('Coder Status'),
+        {
+          what: 'the "Coder Status" activity-bar entry',
+        },
+      );
     });
 
     await step('the view shows the signed-out welcome', async () => {
       await wb.openView('Coder Status');
-      const title = await wb.waitFor(() => wb.sideBarTitle(), (s) => /coder status/i.test(s), {
-        what: 'the side-bar title',
-      });
+      const title = await wb.waitFor(
+        () => wb.sideBarTitle(),
+        (s) => /coder status/i.test(s),
+        {
+          what: 'the side-bar title',
+        },
+      );
       assert.match(title, /workspace agents/i);
-      const welcome = await wb.waitFor(() => wb.welcomeText(), (s) => s.includes('not signed in'), {
-        what: 'the signed-out welcome content',
-      });
+      const welcome = await wb.waitFor(
+        () => wb.welcomeText(),
+        (s) => s.includes('not signed in'),
+        {
+          what: 'the signed-out welcome content',
+        },
+      );
       assert.match(welcome, /You are not signed in to a Coder deployment/);
       assert.match(welcome, /Sign In/);
     });
@@ -56,15 +68,16 @@ test('activation without credentials', { timeout: 300_000 }, (t) =>
       );
     });
 
-    assert.deepEqual(wb.pageErrors.filter((e) => e.includes(extensionId)), []);
+    assert.deepEqual(
+      wb.pageErrors.filter((e) => e.includes(extensionId)),
+      [],
+    );
   }),
 );
 
 /** Lines of the extension-host log that report an error of this extension. */
 function activationErrors(log: string): string[] {
-  return log
-    .split('\n')
-    .filter((line) => line.includes(extensionId) && /\[error\]|Activating extension .* failed/i.test(line));
+  return log.split('\n').filter((line) => line.includes(extensionId) && /\[error\]|Activating extension .* failed/i.test(line));
 }
 
 function escape(s: string): string {

@@ -111,10 +111,7 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
   const configFile = join(base, 'code-server.yaml');
   for (const d of [join(userDataDir, 'User'), extensionsDir, home, folder]) mkdirSync(d, { recursive: true });
   writeFileSync(configFile, 'auth: none\n');
-  writeFileSync(
-    join(userDataDir, 'User', 'settings.json'),
-    JSON.stringify({ ...baseSettings, ...options.settings }, null, 2),
-  );
+  writeFileSync(join(userDataDir, 'User', 'settings.json'), JSON.stringify({ ...baseSettings, ...options.settings }, null, 2));
 
   // A fresh HOME hides the machine's `coder` CLI login and code-server's own config; the
   // machine's CODER_* variables are dropped so that only what a test passes is seen.
@@ -138,8 +135,10 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
     codeServerBin,
     [
       ...common,
-      '--auth', 'none',
-      '--bind-addr', '127.0.0.1:0',
+      '--auth',
+      'none',
+      '--bind-addr',
+      '127.0.0.1:0',
       '--disable-telemetry',
       '--disable-update-check',
       '--disable-workspace-trust',

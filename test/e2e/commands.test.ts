@@ -19,7 +19,11 @@ import { withE2E, type Workbench } from './harness';
 async function runFromContextMenu(wb: Workbench, row: string, entry: string): Promise<string[]> {
   const entries = await wb.contextMenu(row);
   assert.ok(entries.includes(entry), `no "${entry}" in the menu of "${row}": ${JSON.stringify(entries)}`);
-  await wb.page.locator('.part.sidebar .monaco-list-row').filter({ has: wb.page.locator('.label-name', { hasText: new RegExp(`^\\s*${row}\\s*$`) }) }).first().click({ button: 'right' });
+  await wb.page
+    .locator('.part.sidebar .monaco-list-row')
+    .filter({ has: wb.page.locator('.label-name', { hasText: new RegExp(`^\\s*${row}\\s*$`) }) })
+    .first()
+    .click({ button: 'right' });
   const item = wb.page.locator(`.monaco-menu .action-item:not(.disabled) .action-label[aria-label="${entry}"]`).first();
   await wb.waitFor(
     async () => {
@@ -60,7 +64,10 @@ test('commands, summary and the offline state', { timeout: 300_000 }, async (t) 
         await wb.waitForTreeItem((i) => i.label === 'main' && /ready/.test(i.description), 60_000);
         await wb.waitForTreeItem((i) => i.label === 'build' && /ready/.test(i.description));
         const rows = await wb.treeItems();
-        const roots = rows.filter((i) => i.level === 1).map((i) => i.label).sort();
+        const roots = rows
+          .filter((i) => i.level === 1)
+          .map((i) => i.label)
+          .sort();
         assert.deepEqual(roots, [new URL(sim.url).host, otherHost].sort());
         assert.equal(rows.find((i) => i.label === 'dev')?.level, 2);
         assert.equal(rows.find((i) => i.label === 'main')?.level, 3);
@@ -71,15 +78,26 @@ test('commands, summary and the offline state', { timeout: 300_000 }, async (t) 
         const entries = await runFromContextMenu(wb, 'main', 'Copy Agent ID');
         assert.ok(entries.includes('Show Agent Details'), JSON.stringify(entries));
         assert.ok(!entries.includes('Open Workspace in Browser'), 'workspace entries are not on agent rows');
-        await wb.waitFor(() => wb.notifications(), (n) => n.some((s) => s.includes(devMain.id)), { what: 'the copied-ID notification' });
+        await wb.waitFor(
+          () => wb.notifications(),
+          (n) => n.some((s) => s.includes(devMain.id)),
+          { what: 'the copied-ID notification' },
+        );
         assert.match(server.extensionLog(), new RegExp(`copied agent ID ${devMain.id}`));
       });
 
       await step('Open Workspace in Browser opens the dashboard page of the workspace', async () => {
         const entries = await runFromContextMenu(wb, 'dev', 'Open Workspace in Browser');
         assert.ok(!entries.includes('Copy Agent ID'), 'agent entries are not on workspace rows');
-        assert.ok(entries.includes('Stop Workspace') && !entries.includes('Start Workspace'), `a running workspace can be stopped, not started: ${JSON.stringify(entries)}`);
-        await wb.waitFor(async () => server.extensionLog(), (s) => s.includes(`opening ${sim.url}/@`) && s.includes('/dev'), { what: 'the dashboard URL in the log' });
+        assert.ok(
+          entries.includes('Stop Workspace') && !entries.includes('Start Workspace'),
+          `a running workspace can be stopped, not started: ${JSON.stringify(entries)}`,
+        );
+        await wb.waitFor(
+          async () => server.extensionLog(),
+          (s) => s.includes(`opening ${sim.url}/@`) && s.includes('/dev'),
+          { what: 'the dashboard URL in the log' },
+        );
         // The workbench asks before opening an external site; the question names the URL.
         const dialog = wb.page.locator('.monaco-dialog-box');
         if (await dialog.isVisible()) {
@@ -91,7 +109,11 @@ test('commands, summary and the offline state', { timeout: 300_000 }, async (t) 
 
       await step('Refresh resyncs', async () => {
         await wb.runCommand('Coder Status: Refresh');
-        await wb.waitFor(async () => server.extensionLog(), (s) => s.includes('refresh requested (2 deployment(s))'), { what: 'the refresh in the log' });
+        await wb.waitFor(
+          async () => server.extensionLog(),
+          (s) => s.includes('refresh requested (2 deployment(s))'),
+          { what: 'the refresh in the log' },
+        );
       });
 
       await step('an unreachable deployment is said, with the age of the state shown', async () => {
@@ -101,7 +123,11 @@ test('commands, summary and the offline state', { timeout: 300_000 }, async (t) 
         console.log(`status bar while offline: ${item.text}`);
         // The last known rows stay, under a banner that dates them.
         await wb.waitForTreeItem((i) => i.label === 'build');
-        const banner = await wb.waitFor(() => wb.page.locator('.part.sidebar .message').first().innerText(), (s) => /is unreachable: showing the state from \d+s ago/.test(s), { what: 'the offline banner of the view' });
+        const banner = await wb.waitFor(
+          () => wb.page.locator('.part.sidebar .message').first().innerText(),
+          (s) => /is unreachable: showing the state from \d+s ago/.test(s),
+          { what: 'the offline banner of the view' },
+        );
         assert.ok(banner.includes(otherHost), banner);
         assert.ok(!banner.includes(new URL(sim.url).host), 'the reachable deployment is not reported');
         await wb.waitForTreeItem((i) => i.level === 1 && i.label === otherHost && i.description === 'offline');

@@ -36,7 +36,9 @@ async function deployment(t: TestContext): Promise<Deployment> {
   const ws = () => {
     const json = workspaceJson({ id: 'ws-1', name: WS_NAME, buildNumber: build, agents: [{ id: agentId, name: AGENT_NAME, lifecycle }] });
     const agent = (json.latest_build as { resources: Array<{ agents: Array<Record<string, unknown>> }> }).resources[0]!.agents[0]!;
-    agent.scripts = [{ display_name: 'dotfiles <b>bold</b>', run_on_start: true, run_on_stop: false, start_blocks_login: true, timeout: 300 }];
+    agent.scripts = [
+      { display_name: 'dotfiles <b>bold</b>', run_on_start: true, run_on_stop: false, start_blocks_login: true, timeout: 300 },
+    ];
     agent.first_connected_at = '2026-01-01T00:00:05Z';
     agent.last_connected_at = new Date().toISOString();
     if (lifecycle !== 'created') agent.started_at = '2026-01-01T00:01:00Z';
@@ -45,20 +47,36 @@ async function deployment(t: TestContext): Promise<Deployment> {
   };
   const server = await new FakeServer().listen();
   server
-    .json('GET /api/v2/buildinfo', { external_url: '', version: 'v2.24.1', dashboard_url: '', agent_api_version: '2.6', deployment_id: 'd' })
+    .json('GET /api/v2/buildinfo', {
+      external_url: '',
+      version: 'v2.24.1',
+      dashboard_url: '',
+      agent_api_version: '2.6',
+      deployment_id: 'd',
+    })
     .json('GET /api/v2/users/me', USER_JSON)
     .json('GET /api/v2/workspaces', () => ({ workspaces: [ws()], count: 1 }))
     .json('GET /api/v2/workspaces/ws-1', () => ws())
     .ws(`/api/v2/workspaceagents/${NEW_AGENT_ID}/logs`, () => (sock) => {
-      sock.send(JSON.stringify([{ id: 1, created_at: new Date().toISOString(), output: 'new agent says hello', level: 'info', source_id: 's1' }]));
+      sock.send(
+        JSON.stringify([{ id: 1, created_at: new Date().toISOString(), output: 'new agent says hello', level: 'info', source_id: 's1' }]),
+      );
     })
     .ws(`/api/v2/workspaceagents/${AGENT_ID}/logs`, () => (sock) => {
       logSockets.add(sock);
       sock.on('close', () => logSockets.delete(sock));
-      sock.send(JSON.stringify([
-        { id: 1, created_at: '2026-01-01T00:00:06Z', output: 'Cloning dotfiles', level: 'info', source_id: 's1' },
-        { id: 2, created_at: '2026-01-01T00:00:07Z', output: 'oops <img src=x onerror="window.__pwned=3"><script>window.__pwned=4</script>', level: 'error', source_id: 's1' },
-      ]));
+      sock.send(
+        JSON.stringify([
+          { id: 1, created_at: '2026-01-01T00:00:06Z', output: 'Cloning dotfiles', level: 'info', source_id: 's1' },
+          {
+            id: 2,
+            created_at: '2026-01-01T00:00:07Z',
+            output: 'oops <img src=x onerror="window.__pwned=3"><script>window.__pwned=4</script>',
+            level: 'error',
+            source_id: 's1',
+          },
+        ]),
+      );
     });
   t.after(() => server.close());
   return {
@@ -70,7 +88,8 @@ async function deployment(t: TestContext): Promise<Deployment> {
       lifecycle = 'created';
     },
     pushLog: (id, output) => {
-      for (const s of logSockets) s.send(JSON.stringify([{ id, created_at: new Date().toISOString(), output, level: 'info', source_id: 's1' }]));
+      for (const s of logSockets)
+        s.send(JSON.stringify([{ id, created_at: new Date().toISOString(), output, level: 'info', source_id: 's1' }]));
     },
   };
 }
@@ -96,8 +115,12 @@ async function openDetailsFromTree(wb: Workbench, row: string): Promise<Frame> {
         lastClick = Date.now();
         const actions = await wb.treeItemActions(row);
         assert.ok(actions.includes('Show Agent Details'), JSON.stringify(actions));
-        await wb.page.locator('.part.sidebar .monaco-list-row').filter({ has: wb.page.locator('.label-name', { hasText: row }) })
-          .locator('.actions .action-label[aria-label="Show Agent Details"]').first().click();
+        await wb.page
+          .locator('.part.sidebar .monaco-list-row')
+          .filter({ has: wb.page.locator('.label-name', { hasText: row }) })
+          .locator('.actions .action-label[aria-label="Show Agent Details"]')
+          .first()
+          .click();
       }
       return f;
     },
@@ -129,13 +152,23 @@ test('details panel: renders as text, updates live, buttons run commands', { tim
 
       await step('names, scripts and log lines with HTML show as text and run nothing', async () => {
         const f = frame!;
-        await wb.waitFor(() => text(f, '#agent-title'), (s) => s.length > 0, { what: 'the title' });
+        await wb.waitFor(
+          () => text(f, '#agent-title'),
+          (s) => s.length > 0,
+          { what: 'the title' },
+        );
         assert.equal(await text(f, '#agent-title'), `${WS_NAME}.${AGENT_NAME}`);
-        await wb.waitFor(() => f.evaluate(() => document.querySelectorAll('.log-line').length), (n) => n >= 2, { what: 'the log backlog' });
+        await wb.waitFor(
+          () => f.evaluate(() => document.querySelectorAll('.log-line').length),
+          (n) => n >= 2,
+          { what: 'the log backlog' },
+        );
         const page = await f.evaluate(() => ({
           imgs: document.querySelectorAll('img').length,
           bold: document.querySelectorAll('b').length,
-          scripts: Array.from(document.querySelectorAll('script')).filter((s) => !/webview\.js/.test(s.getAttribute('src') ?? '')).filter((s) => s.closest('#app')).length,
+          scripts: Array.from(document.querySelectorAll('script'))
+            .filter((s) => !/webview\.js/.test(s.getAttribute('src') ?? ''))
+            .filter((s) => s.closest('#app')).length,
           pwned: (window as unknown as { __pwned?: number }).__pwned,
           logs: Array.from(document.querySelectorAll('.log-output')).map((e) => e.textContent),
           body: document.body.innerText,
@@ -144,13 +177,20 @@ test('details panel: renders as text, updates live, buttons run commands', { tim
         assert.equal(page.bold, 0, 'no <b> element was created');
         assert.equal(page.scripts, 0, 'no <script> element inside the page content');
         assert.equal(page.pwned, undefined, 'no injected script ran');
-        assert.ok(page.logs.some((l) => l?.includes('<script>window.__pwned=4</script>')), JSON.stringify(page.logs));
+        assert.ok(
+          page.logs.some((l) => l?.includes('<script>window.__pwned=4</script>')),
+          JSON.stringify(page.logs),
+        );
         assert.ok(page.body.includes('dotfiles <b>bold</b>'), 'the script name is shown as typed');
         assert.ok(page.body.includes(AGENT_ID));
         assert.ok(!(await f.content()).includes(TOKEN), 'the token never reaches the page');
-        await wb.waitFor(async () => wb.shown.some((s) => s.where.startsWith('frame') && s.content.includes('agent-title')), (v) => v, {
-          what: 'the details page among the frame states the secrets sweep will read',
-        });
+        await wb.waitFor(
+          async () => wb.shown.some((s) => s.where.startsWith('frame') && s.content.includes('agent-title')),
+          (v) => v,
+          {
+            what: 'the details page among the frame states the secrets sweep will read',
+          },
+        );
         assert.match(await text(f, '#lifecycle-label'), /created/);
         await wb.screenshot('details-panel');
       });
@@ -159,24 +199,46 @@ test('details panel: renders as text, updates live, buttons run commands', { tim
         const f = frame!;
         const started = Date.now();
         dep.setLifecycle('ready');
-        await wb.waitFor(() => text(f, '#lifecycle-label'), (s) => /^ready/.test(s), { what: 'the ready label', timeoutMs: 30_000 });
+        await wb.waitFor(
+          () => text(f, '#lifecycle-label'),
+          (s) => /^ready/.test(s),
+          { what: 'the ready label', timeoutMs: 30_000 },
+        );
         console.log(`lifecycle change -> details panel: ${Date.now() - started} ms`);
         const timeline = await f.evaluate(() => Array.from(document.querySelectorAll('.timeline .state')).map((e) => e.textContent));
         assert.deepEqual(timeline.slice(-1), ['ready']);
         dep.pushLog(3, 'startup script finished');
-        await wb.waitFor(() => f.evaluate(() => Array.from(document.querySelectorAll('.log-output')).map((e) => e.textContent).join('\n')), (s) => s.includes('startup script finished'), { what: 'the new log line' });
+        await wb.waitFor(
+          () =>
+            f.evaluate(() =>
+              Array.from(document.querySelectorAll('.log-output'))
+                .map((e) => e.textContent)
+                .join('\n'),
+            ),
+          (s) => s.includes('startup script finished'),
+          { what: 'the new log line' },
+        );
       });
 
       await step('a button runs its command with the agent id', async () => {
         const f = frame!;
-        await wb.waitFor(() => f.evaluate(() => document.getElementById('action-replay')?.hasAttribute('disabled') ?? true), (d) => d === false, { what: 'replay enabled' });
+        await wb.waitFor(
+          () => f.evaluate(() => document.getElementById('action-replay')?.hasAttribute('disabled') ?? true),
+          (d) => d === false,
+          { what: 'replay enabled' },
+        );
         await f.locator('#action-replay').click();
-        await wb.waitFor(async () => server.extensionLog(), (s) => s.includes('details panel: replay requested'), { what: 'the replay request in the log' });
+        await wb.waitFor(
+          async () => server.extensionLog(),
+          (s) => s.includes('details panel: replay requested'),
+          { what: 'the replay request in the log' },
+        );
         // The replay command itself belongs to the reconnect work: where it is registered, the
         // deployment gets the call; where it is not yet, the panel's attempt names the command.
         const outcome = await wb.waitFor(
           async () => {
-            if (dep.server.requests.some((r) => r.method === 'POST' && r.path.includes(`/workspaceagents/${AGENT_ID}/lifecycle/replay`))) return 'called';
+            if (dep.server.requests.some((r) => r.method === 'POST' && r.path.includes(`/workspaceagents/${AGENT_ID}/lifecycle/replay`)))
+              return 'called';
             return server.extensionLog().includes("command 'coderStatus.replayLifecycle' not found") ? 'not registered' : '';
           },
           (v) => v !== '',
@@ -188,7 +250,11 @@ test('details panel: renders as text, updates live, buttons run commands', { tim
       await step('after a rebuild the open panel follows the agent to its new ID', async () => {
         const f = frame!;
         dep.rebuild();
-        await wb.waitFor(() => text(f, '#agent-id'), (s) => s === NEW_AGENT_ID, { what: 'the new agent ID in the panel', timeoutMs: 30_000 });
+        await wb.waitFor(
+          () => text(f, '#agent-id'),
+          (s) => s === NEW_AGENT_ID,
+          { what: 'the new agent ID in the panel', timeoutMs: 30_000 },
+        );
         assert.match(await text(f, '#overview'), /#4 start/);
         await wb.waitFor(
           () => f.evaluate(() => Array.from(document.querySelectorAll('.log-output')).map((e) => e.textContent)),
@@ -199,7 +265,11 @@ test('details panel: renders as text, updates live, buttons run commands', { tim
         const history = await text(f, '#id-history');
         assert.ok(history.includes(AGENT_ID) && history.includes(NEW_AGENT_ID) && history.includes('#4'), history);
         await wb.screenshot('details-panel-after-rebuild');
-        assert.deepEqual(csp.filter((c) => !/Applying inline style/.test(c)), [], 'no CSP report other than the webview bootstrap\'s inline styles');
+        assert.deepEqual(
+          csp.filter((c) => !/Applying inline style/.test(c)),
+          [],
+          "no CSP report other than the webview bootstrap's inline styles",
+        );
         assert.ok(!server.extensionHostLog().includes(TOKEN));
       });
     },

@@ -21,7 +21,9 @@ test('token expiry mid-stream: one prompt, silence, then sign-in brings everythi
     // What the extension sends to the deployment on its own: list polls, workspace reads, streams.
     const ownTraffic = () => {
       const byRoute = sim.stats().requestsByRoute;
-      return Object.entries(byRoute).filter(([route]) => route.startsWith('WS ') || route.startsWith('GET /workspaces')).reduce((n, [, c]) => n + c, 0);
+      return Object.entries(byRoute)
+        .filter(([route]) => route.startsWith('WS ') || route.startsWith('GET /workspaces'))
+        .reduce((n, [, c]) => n + c, 0);
     };
     let trafficAtSignOut = 0;
 
@@ -33,7 +35,11 @@ test('token expiry mid-stream: one prompt, silence, then sign-in brings everythi
     await step('the token expires mid-stream: one prompt with a Sign In button', async () => {
       sim.fault('expire-token');
       sim.fault('drop-streams');
-      await wb.waitFor(() => wb.notifications(), (n) => n.some((m) => PROMPT.test(m)), { what: 'the sign-in prompt' });
+      await wb.waitFor(
+        () => wb.notifications(),
+        (n) => n.some((m) => PROMPT.test(m)),
+        { what: 'the sign-in prompt' },
+      );
       await wb.waitForStatusBar((i) => /signed out/.test(i.text));
       trafficAtSignOut = ownTraffic();
       assert.equal(asks(), 1);
@@ -67,8 +73,16 @@ test('token expiry mid-stream: one prompt, silence, then sign-in brings everythi
       const startsBefore = starts();
       const closesBefore = closes();
       await wb.runCommand('Coder Status: Sign Out');
-      await wb.waitFor(() => wb.notifications(), (n) => n.some((m) => m.includes('Signed out of')), { what: 'the signed-out notification' });
-      await wb.waitFor(async () => closes(), (n) => n > closesBefore, { what: 'the deployment closed' });
+      await wb.waitFor(
+        () => wb.notifications(),
+        (n) => n.some((m) => m.includes('Signed out of')),
+        { what: 'the signed-out notification' },
+      );
+      await wb.waitFor(
+        async () => closes(),
+        (n) => n > closesBefore,
+        { what: 'the deployment closed' },
+      );
       const traffic = ownTraffic();
       // An observation window: a reopen would come within one store event.
       await wb.page.waitForTimeout(3000);

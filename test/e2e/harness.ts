@@ -74,7 +74,11 @@ async function saveEvidence(t: TestContext, name: string, server: CodeServer | u
     writeFileSync(join(dir, 'code-server.out'), server.serverOutput());
     t.diagnostic(`logs: ${dir}`);
     // One diagnostic per line: TAP escapes newlines inside one.
-    const tail = server.extensionLog().split('\n').filter((l) => l.trim() !== '').slice(-20);
+    const tail = server
+      .extensionLog()
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .slice(-20);
     for (const line of tail) t.diagnostic(`extension log: ${line}`);
   }
 }
@@ -117,7 +121,9 @@ export async function withE2E(t: TestContext, options: E2EOptions, fn: (e2e: E2E
       await step('secrets sweep: no session token in logs, settings, state, notifications or pages', async () => {
         const { sources, counts } = await visibleToUser(started.server, started.wb);
         const result = sweep(sources, secrets);
-        t.diagnostic(`secrets sweep: ${secrets.length} token(s) over ${counts}, ${(result.bytes / 2 ** 20).toFixed(1)} MB: ${result.hits.length} hit(s)`);
+        t.diagnostic(
+          `secrets sweep: ${secrets.length} token(s) over ${counts}, ${(result.bytes / 2 ** 20).toFixed(1)} MB: ${result.hits.length} hit(s)`,
+        );
         if (result.hits.length > 0) throw new Error(`a session token is in: ${result.hits.join(', ')}`);
       });
     }

@@ -30,9 +30,13 @@ async function deployment(t: TestContext, token: string, username: string): Prom
       res.writeHead(status, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify(body));
     };
-    if (path === '/api/v2/buildinfo') return send(200, { external_url: d.url, version: 'v2.24.1', dashboard_url: d.url, agent_api_version: '2.6', deployment_id: 'dep' });
+    if (path === '/api/v2/buildinfo')
+      return send(200, { external_url: d.url, version: 'v2.24.1', dashboard_url: d.url, agent_api_version: '2.6', deployment_id: 'dep' });
     if (req.headers['coder-session-token'] !== token) {
-      return send(401, { message: 'You are signed out or your session has expired. Please sign in again to continue.', detail: 'API key is invalid.' });
+      return send(401, {
+        message: 'You are signed out or your session has expired. Please sign in again to continue.',
+        detail: 'API key is invalid.',
+      });
     }
     if (path === '/api/v2/users/me') {
       d.meCalls++;
@@ -70,19 +74,35 @@ test('sign in through the input boxes, survive a reload, sign out', { timeout: 3
   await withE2E(t, { secrets: [TOKEN] }, async ({ wb, server, step }) => {
     await step('the URL box checks the deployment before going on', async () => {
       // The palette lists the extension's commands once the workbench has registered them.
-      await wb.waitFor(() => wb.paletteCommands('Coder Status: Sign'), (c) => c.includes('Coder Status: Sign In...'), { what: 'Sign In in the palette' });
+      await wb.waitFor(
+        () => wb.paletteCommands('Coder Status: Sign'),
+        (c) => c.includes('Coder Status: Sign In...'),
+        { what: 'Sign In in the palette' },
+      );
       await wb.runCommand('Coder Status: Sign In...');
       const input = wb.page.locator(INPUT);
       await input.waitFor({ state: 'visible' });
       assert.match(await quickInputText(wb, TITLE), /1\/2/);
       await input.fill('ftp://nope');
-      await wb.waitFor(() => quickInputText(wb, MESSAGE), (s) => /Only http and https/.test(s), { what: 'the URL scheme message' });
+      await wb.waitFor(
+        () => quickInputText(wb, MESSAGE),
+        (s) => /Only http and https/.test(s),
+        { what: 'the URL scheme message' },
+      );
       await input.fill('http://127.0.0.1:9'); // nothing listens on the discard port
       await wb.page.keyboard.press('Enter');
-      await wb.waitFor(() => quickInputText(wb, MESSAGE), (s) => /No Coder deployment answers/.test(s), { what: 'the unreachable message' });
+      await wb.waitFor(
+        () => quickInputText(wb, MESSAGE),
+        (s) => /No Coder deployment answers/.test(s),
+        { what: 'the unreachable message' },
+      );
       await input.fill(dep.url);
       await wb.page.keyboard.press('Enter');
-      await wb.waitFor(() => quickInputText(wb, TITLE), (s) => /2\/2/.test(s), { what: 'the token step' });
+      await wb.waitFor(
+        () => quickInputText(wb, TITLE),
+        (s) => /2\/2/.test(s),
+        { what: 'the token step' },
+      );
     });
 
     await step('the token box is a password box that links the token page and rejects a bad token', async () => {
@@ -93,20 +113,44 @@ test('sign in through the input boxes, survive a reload, sign out', { timeout: 3
       assert.equal(await linkButton.count(), 1, 'a button opens the token page');
       await input.fill('wrong-token');
       await wb.page.keyboard.press('Enter');
-      await wb.waitFor(() => quickInputText(wb, MESSAGE), (s) => /rejected this token/.test(s), { what: 'the rejection' });
+      await wb.waitFor(
+        () => quickInputText(wb, MESSAGE),
+        (s) => /rejected this token/.test(s),
+        { what: 'the rejection' },
+      );
       await input.fill(TOKEN);
       await wb.page.keyboard.press('Enter');
-      await wb.waitFor(() => wb.notifications(), (n) => n.some((s) => s.includes('Signed in to') && s.includes('as alice')), { what: 'the signed-in notification' });
+      await wb.waitFor(
+        () => wb.notifications(),
+        (n) => n.some((s) => s.includes('Signed in to') && s.includes('as alice')),
+        { what: 'the signed-in notification' },
+      );
       assert.ok(dep.meCalls >= 1, 'the token was checked with users/me (the session that opens afterwards asks again)');
     });
 
     await step('signed in: Sign Out is offered, and the token survives a reload', async () => {
-      await wb.waitFor(() => wb.paletteCommands('Coder Status: Sign'), (c) => c.includes('Coder Status: Sign Out'), { what: 'Sign Out in the palette' });
+      await wb.waitFor(
+        () => wb.paletteCommands('Coder Status: Sign'),
+        (c) => c.includes('Coder Status: Sign Out'),
+        { what: 'Sign Out in the palette' },
+      );
       await wb.openView();
-      await wb.waitFor(() => wb.welcomeText(), (s) => !s.includes('not signed in'), { what: 'the signed-out welcome to go away' });
+      await wb.waitFor(
+        () => wb.welcomeText(),
+        (s) => !s.includes('not signed in'),
+        { what: 'the signed-out welcome to go away' },
+      );
       await reload(wb);
-      await wb.waitFor(async () => server.extensionLog(), (s) => s.includes(`signed in to 1 deployment(s): ${dep.url}`), { what: 'the stored deployment after the reload' });
-      await wb.waitFor(() => wb.paletteCommands('Coder Status: Sign'), (c) => c.includes('Coder Status: Sign Out'), { what: 'Sign Out after the reload' });
+      await wb.waitFor(
+        async () => server.extensionLog(),
+        (s) => s.includes(`signed in to 1 deployment(s): ${dep.url}`),
+        { what: 'the stored deployment after the reload' },
+      );
+      await wb.waitFor(
+        () => wb.paletteCommands('Coder Status: Sign'),
+        (c) => c.includes('Coder Status: Sign Out'),
+        { what: 'Sign Out after the reload' },
+      );
     });
 
     await step('the token is nowhere in settings, logs or other files of the user data', async () => {
@@ -118,10 +162,22 @@ test('sign in through the input boxes, survive a reload, sign out', { timeout: 3
 
     await step('sign out', async () => {
       await wb.runCommand('Coder Status: Sign Out');
-      await wb.waitFor(() => wb.notifications(), (n) => n.some((s) => s.includes('Signed out of')), { what: 'the signed-out notification' });
-      await wb.waitFor(() => wb.paletteCommands('Coder Status: Sign'), (c) => !c.includes('Coder Status: Sign Out'), { what: 'Sign Out hidden again' });
+      await wb.waitFor(
+        () => wb.notifications(),
+        (n) => n.some((s) => s.includes('Signed out of')),
+        { what: 'the signed-out notification' },
+      );
+      await wb.waitFor(
+        () => wb.paletteCommands('Coder Status: Sign'),
+        (c) => !c.includes('Coder Status: Sign Out'),
+        { what: 'Sign Out hidden again' },
+      );
       await reload(wb);
-      await wb.waitFor(async () => server.extensionLog(), (s) => s.includes('signed in to 0 deployment(s)'), { what: 'no deployment after the reload' });
+      await wb.waitFor(
+        async () => server.extensionLog(),
+        (s) => s.includes('signed in to 0 deployment(s)'),
+        { what: 'no deployment after the reload' },
+      );
     });
   });
 });
@@ -136,45 +192,69 @@ test('logins from the environment and the coder CLI are picked up, side by side'
   writeFileSync(join(configDir, 'url'), `${fromCli.url}\n`);
   writeFileSync(join(configDir, 'session'), cliToken, { mode: 0o600 });
 
-  await withE2E(t, { env: { CODER_URL: fromEnv.url, CODER_SESSION_TOKEN: TOKEN, CODER_CONFIG_DIR: configDir } }, async ({ wb, server, step }) => {
-    await step('both logins are verified and used', async () => {
-      const log = await wb.waitFor(
-        async () => server.extensionLog(),
-        (s) => s.includes(`using the CODER_URL/CODER_SESSION_TOKEN login for ${fromEnv.url}`) && s.includes(`using the coder CLI login for ${fromCli.url}`),
-        { what: 'both found logins in the log' },
-      );
-      assert.match(log, /as alice/);
-      assert.match(log, /as bob/);
-      assert.ok(!log.includes(TOKEN) && !log.includes(cliToken));
-      await wb.waitFor(() => wb.paletteCommands('Coder Status: Sign'), (c) => c.includes('Coder Status: Sign Out'), { what: 'Sign Out in the palette' });
-    });
+  await withE2E(
+    t,
+    { env: { CODER_URL: fromEnv.url, CODER_SESSION_TOKEN: TOKEN, CODER_CONFIG_DIR: configDir } },
+    async ({ wb, server, step }) => {
+      await step('both logins are verified and used', async () => {
+        const log = await wb.waitFor(
+          async () => server.extensionLog(),
+          (s) =>
+            s.includes(`using the CODER_URL/CODER_SESSION_TOKEN login for ${fromEnv.url}`) &&
+            s.includes(`using the coder CLI login for ${fromCli.url}`),
+          { what: 'both found logins in the log' },
+        );
+        assert.match(log, /as alice/);
+        assert.match(log, /as bob/);
+        assert.ok(!log.includes(TOKEN) && !log.includes(cliToken));
+        await wb.waitFor(
+          () => wb.paletteCommands('Coder Status: Sign'),
+          (c) => c.includes('Coder Status: Sign Out'),
+          { what: 'Sign Out in the palette' },
+        );
+      });
 
-    await step('the sign-in pick offers the found logins first', async () => {
-      await wb.runCommand('Coder Status: Sign In...');
-      const rows = await wb.waitFor(
-        () => wb.page.$$eval('.quick-input-widget .quick-input-list .monaco-list-row', (els) => els.map((e) => (e as HTMLElement).innerText.replace(/\s+/g, ' '))),
-        (r) => r.length >= 3,
-        { what: 'the sign-in pick rows' },
-      );
-      assert.ok(rows[0]?.includes(new URL(fromEnv.url).host), rows.join(' | '));
-      assert.ok(rows[1]?.includes(new URL(fromCli.url).host), rows.join(' | '));
-      assert.ok(rows.some((r) => r.includes('Another deployment')), rows.join(' | '));
-      await wb.page.keyboard.press('Escape');
-    });
+      await step('the sign-in pick offers the found logins first', async () => {
+        await wb.runCommand('Coder Status: Sign In...');
+        const rows = await wb.waitFor(
+          () =>
+            wb.page.$$eval('.quick-input-widget .quick-input-list .monaco-list-row', (els) =>
+              els.map((e) => (e as HTMLElement).innerText.replace(/\s+/g, ' ')),
+            ),
+          (r) => r.length >= 3,
+          { what: 'the sign-in pick rows' },
+        );
+        assert.ok(rows[0]?.includes(new URL(fromEnv.url).host), rows.join(' | '));
+        assert.ok(rows[1]?.includes(new URL(fromCli.url).host), rows.join(' | '));
+        assert.ok(
+          rows.some((r) => r.includes('Another deployment')),
+          rows.join(' | '),
+        );
+        await wb.page.keyboard.press('Escape');
+      });
 
-    await step('signing out of one asks which, and it is not picked up again', async () => {
-      await wb.runCommand('Coder Status: Sign Out');
-      const row = wb.page.locator('.quick-input-widget .quick-input-list .monaco-list-row').filter({ hasText: fromCli.url });
-      await row.first().waitFor({ state: 'visible' });
-      await row.first().click();
-      await wb.waitFor(() => wb.notifications(), (n) => n.some((s) => s.includes(`Signed out of ${new URL(fromCli.url).host}`)), { what: 'the signed-out notification' });
-      await reload(wb);
-      await wb.waitFor(
-        async () => server.extensionLogCount(`using the CODER_URL/CODER_SESSION_TOKEN login for ${fromEnv.url}`),
-        (n) => n >= 2,
-        { what: 'the environment login picked up again after the reload' },
-      );
-      assert.equal(server.extensionLogCount(`using the coder CLI login for ${fromCli.url}`), 1, 'the dismissed CLI login stays signed out');
-    });
-  });
+      await step('signing out of one asks which, and it is not picked up again', async () => {
+        await wb.runCommand('Coder Status: Sign Out');
+        const row = wb.page.locator('.quick-input-widget .quick-input-list .monaco-list-row').filter({ hasText: fromCli.url });
+        await row.first().waitFor({ state: 'visible' });
+        await row.first().click();
+        await wb.waitFor(
+          () => wb.notifications(),
+          (n) => n.some((s) => s.includes(`Signed out of ${new URL(fromCli.url).host}`)),
+          { what: 'the signed-out notification' },
+        );
+        await reload(wb);
+        await wb.waitFor(
+          async () => server.extensionLogCount(`using the CODER_URL/CODER_SESSION_TOKEN login for ${fromEnv.url}`),
+          (n) => n >= 2,
+          { what: 'the environment login picked up again after the reload' },
+        );
+        assert.equal(
+          server.extensionLogCount(`using the coder CLI login for ${fromCli.url}`),
+          1,
+          'the dismissed CLI login stays signed out',
+        );
+      });
+    },
+  );
 });

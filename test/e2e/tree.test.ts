@@ -63,10 +63,14 @@ test('tree and status bar follow the deployment live', { timeout: 300_000 }, asy
         console.log(`lifecycle change -> tree and status bar: ${delay} ms`);
         // The elapsed time ticks while the view is shown.
         const first = (await row(wb, 'main', /^starting/)).description;
-        await wb.waitFor(() => row(wb, 'main', /^starting/).then((i) => i.description), (d) => d !== first, {
-          what: 'the elapsed time to move',
-          timeoutMs: 5_000,
-        });
+        await wb.waitFor(
+          () => row(wb, 'main', /^starting/).then((i) => i.description),
+          (d) => d !== first,
+          {
+            what: 'the elapsed time to move',
+            timeoutMs: 5_000,
+          },
+        );
         const back = Date.now();
         await sim.setLifecycle(devMain.id, 'ready');
         await wb.waitForStatusBar((i) => i.text.includes('dev.main: ready'), 15_000);
@@ -82,7 +86,10 @@ test('tree and status bar follow the deployment live', { timeout: 300_000 }, asy
         assert.equal(stuck.icon, 'warning');
         await wb.waitForStatusBar((i) => /dev\.main: .*lifecycle not reported/.test(i.text), 15_000);
         const labels = await wb.treeItemActions('main');
-        assert.ok(labels.some((l) => /Replay Agent Lifecycle/.test(l)), `the replay action is offered inline: ${JSON.stringify(labels)}`);
+        assert.ok(
+          labels.some((l) => /Replay Agent Lifecycle/.test(l)),
+          `the replay action is offered inline: ${JSON.stringify(labels)}`,
+        );
         await wb.screenshot('tree-stuck');
       });
 

@@ -162,9 +162,7 @@ export class Workbench {
 
   /** Activity-bar entries (their aria-labels, e.g. "Explorer (Ctrl+Shift+E)", "Coder Status"). */
   async activityBarItems(): Promise<string[]> {
-    return this.page.$$eval('.activitybar .action-item [aria-label]', (els) =>
-      els.map((e) => e.getAttribute('aria-label') ?? ''),
-    );
+    return this.page.$$eval('.activitybar .action-item [aria-label]', (els) => els.map((e) => e.getAttribute('aria-label') ?? ''));
   }
 
   /** Shows the view container whose activity-bar entry is labelled `title` (no toggle if shown). */
@@ -205,10 +203,14 @@ export class Workbench {
   }
 
   async waitForTreeItem(predicate: (item: TreeItem) => boolean, timeoutMs = 30_000): Promise<TreeItem> {
-    const items = await this.waitFor(() => this.treeItems(), (all) => all.some(predicate), {
-      timeoutMs,
-      what: 'a matching tree item',
-    });
+    const items = await this.waitFor(
+      () => this.treeItems(),
+      (all) => all.some(predicate),
+      {
+        timeoutMs,
+        what: 'a matching tree item',
+      },
+    );
     return items.find(predicate) as TreeItem;
   }
 
@@ -227,9 +229,9 @@ export class Workbench {
   async treeItemActions(label: string, timeoutMs = 15_000): Promise<string[]> {
     const row = this.treeRow(label).first();
     await row.hover({ timeout: timeoutMs });
-    return row.locator('.actions .action-label').evaluateAll((els) =>
-      els.map((e) => e.getAttribute('aria-label') ?? e.getAttribute('title') ?? ''),
-    );
+    return row
+      .locator('.actions .action-label')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? e.getAttribute('title') ?? ''));
   }
 
   /** Opens the row's context menu and returns its enabled entries; `run` clicks one of them. */
@@ -244,12 +246,21 @@ export class Workbench {
       if (!labels.includes(run)) throw new Error(`no "${run}" in the context menu of "${label}": ${JSON.stringify(labels)}`);
       // The keyboard is what reliably runs a menu entry in the web workbench (a pointer click can
       // land while the menu is still laying out): Down focuses the first entry.
-      const all = await this.page.locator('.monaco-menu .action-item .action-label').evaluateAll((els) =>
-        els.filter((e) => !e.closest('.action-item')?.classList.contains('disabled') && e.getAttribute('aria-label')).map((e) => e.getAttribute('aria-label')));
+      const all = await this.page
+        .locator('.monaco-menu .action-item .action-label')
+        .evaluateAll((els) =>
+          els
+            .filter((e) => !e.closest('.action-item')?.classList.contains('disabled') && e.getAttribute('aria-label'))
+            .map((e) => e.getAttribute('aria-label')),
+        );
       for (let i = 0; i <= all.indexOf(run); i++) await this.page.keyboard.press('ArrowDown');
       await this.page.keyboard.press('Enter');
     }
-    await this.page.locator('.monaco-menu').first().waitFor({ state: 'detached', timeout: timeoutMs }).catch(() => undefined);
+    await this.page
+      .locator('.monaco-menu')
+      .first()
+      .waitFor({ state: 'detached', timeout: timeoutMs })
+      .catch(() => undefined);
     return labels;
   }
 
@@ -264,10 +275,14 @@ export class Workbench {
   }
 
   async waitForStatusBar(predicate: (item: StatusBarItem) => boolean, timeoutMs = 30_000): Promise<StatusBarItem> {
-    const items = await this.waitFor(() => this.statusBarItems(), (all) => all.some(predicate), {
-      timeoutMs,
-      what: 'a matching status-bar item',
-    });
+    const items = await this.waitFor(
+      () => this.statusBarItems(),
+      (all) => all.some(predicate),
+      {
+        timeoutMs,
+        what: 'a matching status-bar item',
+      },
+    );
     return items.find(predicate) as StatusBarItem;
   }
 
@@ -281,7 +296,11 @@ export class Workbench {
   /** Clicks `button` on the toast whose message contains `message`. */
   async clickNotificationButton(message: string, button: string, timeoutMs = 15_000): Promise<void> {
     const toast = this.page.locator('.notifications-toasts .notification-toast').filter({ hasText: message });
-    await toast.first().locator('.monaco-button', { hasText: exactText(button) }).first().click({ timeout: timeoutMs });
+    await toast
+      .first()
+      .locator('.monaco-button', { hasText: exactText(button) })
+      .first()
+      .click({ timeout: timeoutMs });
   }
 
   /** The welcome content of the views in the side bar (empty when a view shows its tree). */
@@ -377,7 +396,12 @@ export class Workbench {
     const box = this.page.locator(QUICK_INPUT_BOX);
     if (!(await box.isVisible())) return undefined;
     return {
-      title: (await this.page.locator(`${QUICK_INPUT} .quick-input-title`).innerText().catch(() => '')).trim(),
+      title: (
+        await this.page
+          .locator(`${QUICK_INPUT} .quick-input-title`)
+          .innerText()
+          .catch(() => '')
+      ).trim(),
       placeholder: (await box.getAttribute('placeholder').catch(() => null)) ?? '',
       items: await this.paletteRows(),
       value: await box.inputValue(),
@@ -391,10 +415,14 @@ export class Workbench {
 
   /** Waits for a quick input that `predicate` accepts (e.g. one opened by a command). */
   async waitForQuickInput(predicate: (q: QuickInputState) => boolean = () => true, timeoutMs = 15_000): Promise<QuickInputState> {
-    const q = await this.waitFor(() => this.quickInput(), (v) => v !== undefined && predicate(v), {
-      timeoutMs,
-      what: 'a matching quick input',
-    });
+    const q = await this.waitFor(
+      () => this.quickInput(),
+      (v) => v !== undefined && predicate(v),
+      {
+        timeoutMs,
+        what: 'a matching quick input',
+      },
+    );
     return q as QuickInputState;
   }
 
@@ -432,7 +460,12 @@ export class Workbench {
 }
 
 export function safeFileName(name: string): string {
-  return name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 120) || 'screenshot';
+  return (
+    name
+      .replace(/[^A-Za-z0-9._-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 120) || 'screenshot'
+  );
 }
 
 /** Matches an element whose whole text is `s` (surrounding white space aside). */

@@ -21,12 +21,19 @@ export interface Core {
 }
 
 /** `target`: a simulator, or any deployment URL and session token. */
-export function startCore(target: { url: string; token: string }, settings: Partial<SyncSettings> = {}, opts: { pingIntervalMs?: number; logger?: Logger } = {}): Core {
+export function startCore(
+  target: { url: string; token: string },
+  settings: Partial<SyncSettings> = {},
+  opts: { pingIntervalMs?: number; logger?: Logger } = {},
+): Core {
   const log = new MemoryLogger();
   const client = new CoderClient({ baseUrl: target.url, token: target.token });
   const fleet = new Fleet({ deploymentUrl: target.url, clock: systemClock, myUsername: 'alice' });
   const sync = new DeploymentSync({
-    client, fleet, clock: systemClock, log: opts.logger ?? log,
+    client,
+    fleet,
+    clock: systemClock,
+    log: opts.logger ?? log,
     settings: { workspaceFilter: 'owner:me', pollIntervalMs: 60_000, maxLiveWorkspaces: 20, ...settings },
     ...(opts.pingIntervalMs ? { pingIntervalMs: opts.pingIntervalMs } : {}),
   });
@@ -35,7 +42,10 @@ export function startCore(target: { url: string; token: string }, settings: Part
   sync.setViewVisible(true);
   sync.start();
   return {
-    client, fleet, sync, log,
+    client,
+    fleet,
+    sync,
+    log,
     until(pred, what, timeoutMs = 10_000) {
       return new Promise<void>((resolve, reject) => {
         const check = () => {

@@ -19,16 +19,20 @@ for (const c of cases) {
     const bound = sim.createWorkspace({ name: 'dev' });
     const other = sim.createWorkspace({ name: 'api' });
     const core = startBoundCore(t, sim, bound, { pollIntervalMs: c.bound === 'poll' ? 500 : 60_000 });
-    await core.until(() => core.fleet.rung(bound) === c.bound, `${c.bound} for the bound workspace`, 30_000).catch((e: Error) => {
-      throw new Error(`${e.message}; rung is ${core.fleet.rung(bound)}`);
-    });
+    await core
+      .until(() => core.fleet.rung(bound) === c.bound, `${c.bound} for the bound workspace`, 30_000)
+      .catch((e: Error) => {
+        throw new Error(`${e.message}; rung is ${core.fleet.rung(bound)}`);
+      });
     await core.until(() => core.fleet.rung(other) === c.other, `${c.other} for the other workspace`, 30_000);
     // A lifecycle change reaches the model by push (the list poll is a minute away), or by the poll on the last rung.
     const agentId = sim.findAgent(bound, 'main').id;
     const started = Date.now();
     sim.setLifecycle(agentId, 'start_error');
     await core.until(() => core.fleet.findAgent(bound, 'main', null)?.lifecycle_state === 'start_error', 'the change', 30_000);
-    console.log(`# ${c.bound}: bound=${core.fleet.rung(bound)} other=${core.fleet.rung(other)}, change reached the model in ${Date.now() - started} ms`);
+    console.log(
+      `# ${c.bound}: bound=${core.fleet.rung(bound)} other=${core.fleet.rung(other)}, change reached the model in ${Date.now() - started} ms`,
+    );
     assert.equal(core.fleet.rung(bound), c.bound);
     assert.equal(core.fleet.rung(other), c.other, 'what the deployment lacks is remembered for its other workspaces');
   });
@@ -40,7 +44,10 @@ test('a ready bound agent that disconnects and comes back: both reach the model 
   const bound = sim.createWorkspace({ name: 'dev' });
   const core = startBoundCore(t, sim, bound); // the list poll is a minute away
   const agent = () => core.fleet.findAgent(bound, 'main', null);
-  await core.until(() => core.fleet.rung(bound) === 'connection-watch' && agent()?.status === 'connected' && agent()?.lifecycle_state === 'ready', 'the bound agent ready');
+  await core.until(
+    () => core.fleet.rung(bound) === 'connection-watch' && agent()?.status === 'connected' && agent()?.lifecycle_state === 'ready',
+    'the bound agent ready',
+  );
   const reads = () => sim.stats().requestsByRoute['GET /workspaces/{}'] ?? 0;
   const before = reads();
   for (const connected of [false, true]) {
@@ -76,7 +83,10 @@ test('WebSockets that worked and then fail are retried, not abandoned (an outage
   t.after(() => sim.close());
   const bound = sim.createWorkspace({ name: 'dev' });
   const core = startBoundCore(t, sim, bound);
-  await core.until(() => core.fleet.rung(bound) === 'connection-watch' && sim.stats().openStreams === 2, 'connection-watch and its companion');
+  await core.until(
+    () => core.fleet.rung(bound) === 'connection-watch' && sim.stats().openStreams === 2,
+    'connection-watch and its companion',
+  );
   const upgrades = () => sim.stats().requestsByRoute['WS connection-watch'] ?? 0;
   const before = upgrades();
   sim.fault('block-websockets');

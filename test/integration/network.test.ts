@@ -40,10 +40,27 @@ describe('createNetwork over real sockets', { skip: !hasOpenssl() && 'openssl is
     dir = mkdtempSync(join(tmpdir(), 'coder-net-'));
     certFile = join(dir, 'cert.pem');
     const keyFile = join(dir, 'key.pem');
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1',
-      '-subj', `/CN=${HOST}`, '-addext', `subjectAltName=DNS:${HOST},IP:127.0.0.1`,
-    ], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        keyFile,
+        '-out',
+        certFile,
+        '-days',
+        '1',
+        '-subj',
+        `/CN=${HOST}`,
+        '-addext',
+        `subjectAltName=DNS:${HOST},IP:127.0.0.1`,
+      ],
+      { stdio: 'ignore' },
+    );
     server = https.createServer({ key: readFileSync(keyFile), cert: readFileSync(certFile) }, (req, res) => {
       seenHeaders.push(req.headers);
       res.setHeader('content-type', 'application/json');
@@ -117,7 +134,9 @@ describe('createNetwork over real sockets', { skip: !hasOpenssl() && 'openssl is
   it('without the CA file the self-signed deployment is refused, with insecure it is accepted', async () => {
     const strict = await createNetwork({ deploymentUrl: `https://127.0.0.1:${serverPort}`, env: {} });
     try {
-      await assert.rejects(strict.fetch(`https://127.0.0.1:${serverPort}/`), (e: Error) => /self-signed|certificate/i.test(String((e.cause as Error | undefined)?.message ?? e.message)));
+      await assert.rejects(strict.fetch(`https://127.0.0.1:${serverPort}/`), (e: Error) =>
+        /self-signed|certificate/i.test(String((e.cause as Error | undefined)?.message ?? e.message)),
+      );
       await assert.rejects(wsMessage(`wss://127.0.0.1:${serverPort}/ws`, strict.wsAgent), /self-signed|certificate/i);
     } finally {
       await strict.dispose();

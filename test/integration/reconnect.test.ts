@@ -17,7 +17,10 @@ const fast: SimOptions = { agentTimings: { connectMs: 30, startingMs: 30, readyM
 async function setup(t: import('node:test').TestContext, settings: Partial<ReconnectSettings>, simOpts: SimOptions = {}) {
   const sim = await startSimulator({ ...fast, ...simOpts });
   t.after(() => sim.close());
-  const id = sim.createWorkspace({ name: 'dev', agents: [{ name: 'main', scripts: [{ display_name: 'deps', start_blocks_login: true }] }] });
+  const id = sim.createWorkspace({
+    name: 'dev',
+    agents: [{ name: 'main', scripts: [{ display_name: 'deps', start_blocks_login: true }] }],
+  });
   const core = startBoundCore(t, sim, id);
   const machine = new ReconnectMachine({ clock: systemClock, settings });
   t.after(() => machine.dispose());
@@ -65,11 +68,18 @@ test('the surviving agent is detected within the threshold plus one second, and 
   assert.ok(delay <= threshold + 1000, `${delay} ms`);
   await core.until(() => kinds().includes('reconnect'), 'the reconnect after the replay');
   assert.equal(sim.findAgent(id, 'main').lifecycle_state, 'ready');
-  assert.deepEqual(kinds().filter((k) => k !== 'waiting'), ['stuck', 'replay', 'reconnect']);
+  assert.deepEqual(
+    kinds().filter((k) => k !== 'waiting'),
+    ['stuck', 'replay', 'reconnect'],
+  );
 });
 
 test('without replay and reinit on the deployment, the restart fallback is offered', async (t) => {
-  const { sim, id, core, machine, kinds } = await setup(t, { stuckAction: 'replay', stuckThresholdMs: 300 }, { operations: { replay: false, reinit: false } });
+  const { sim, id, core, machine, kinds } = await setup(
+    t,
+    { stuckAction: 'replay', stuckThresholdMs: 300 },
+    { operations: { replay: false, reinit: false } },
+  );
   machine.onDecision((d) => {
     if (d.kind !== 'replay' && d.kind !== 'reinitialize') return;
     const op = d.kind;
@@ -82,6 +92,9 @@ test('without replay and reinit on the deployment, the restart fallback is offer
   const offered = new Promise<void>((resolve) => machine.onDecision((d) => d.kind === 'offer-restart' && resolve()));
   sim.scenario('surviving-agent', id);
   await offered;
-  assert.deepEqual(kinds().filter((k) => k !== 'waiting'), ['stuck', 'replay', 'reinitialize', 'offer-restart']);
+  assert.deepEqual(
+    kinds().filter((k) => k !== 'waiting'),
+    ['stuck', 'replay', 'reinitialize', 'offer-restart'],
+  );
   assert.ok(machine.isUnsupported('replay') && machine.isUnsupported('reinitialize'));
 });

@@ -8,7 +8,8 @@ import type { FaultKind, ScenarioName, Simulator } from './index';
 import { latestBuild } from './state';
 
 export async function handleAdmin(sim: Simulator, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-  if (req.headers['x-sim-admin-token'] !== sim.adminToken) return sendJson(res, 401, { message: 'admin token required (X-Sim-Admin-Token)' });
+  if (req.headers['x-sim-admin-token'] !== sim.adminToken)
+    return sendJson(res, 401, { message: 'admin token required (X-Sim-Admin-Token)' });
   const path = url.pathname.slice('/__sim/'.length);
   const body = req.method === 'POST' ? ((await readBody(req)) as Record<string, unknown>) : {};
   const wsRef = (ref: unknown) => {
@@ -44,13 +45,15 @@ export async function handleAdmin(sim: Simulator, req: IncomingMessage, res: Ser
         sim.build(wsRef(body['workspace']).id, body['transition'] as 'start');
         return sendJson(res, 200, { ok: true });
       case 'POST streams':
-        sim.setStreams(body as never);
+        sim.setStreams(body);
         return sendJson(res, 200, { ok: true });
       case 'POST operations':
-        sim.setOperations(body as never);
+        sim.setOperations(body);
         return sendJson(res, 200, { ok: true });
       case 'POST fleet':
-        return sendJson(res, 200, { ids: sim.createFleet(Number(body['count'] ?? 1), { agentsPerWorkspace: Number(body['agentsPerWorkspace'] ?? 1) }) });
+        return sendJson(res, 200, {
+          ids: sim.createFleet(Number(body['count'] ?? 1), { agentsPerWorkspace: Number(body['agentsPerWorkspace'] ?? 1) }),
+        });
       case 'POST churn':
         sim.stopChurn();
         sim.startChurn(Number(body['eventsPerSecond'] ?? 100));

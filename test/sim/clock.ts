@@ -21,10 +21,13 @@ export function createClock(mode: ClockMode = 'real'): SimClock {
   return {
     now: () => realStart + (Date.now() - realStart) * speed,
     setTimer(fn, ms) {
-      const t = setTimeout(() => {
-        timers.delete(t);
-        fn();
-      }, Math.max(0, ms / speed));
+      const t = setTimeout(
+        () => {
+          timers.delete(t);
+          fn();
+        },
+        Math.max(0, ms / speed),
+      );
       timers.add(t);
       return () => {
         clearTimeout(t);

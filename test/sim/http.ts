@@ -26,7 +26,10 @@ export function tokenOf(req: IncomingMessage, url: URL): string | undefined {
   if (typeof header === 'string' && header) return header;
   const auth = req.headers.authorization;
   if (auth?.startsWith('Bearer ')) return auth.slice(7);
-  const cookie = req.headers.cookie?.split(';').map((c) => c.trim()).find((c) => c.startsWith('coder_session_token='));
+  const cookie = req.headers.cookie
+    ?.split(';')
+    .map((c) => c.trim())
+    .find((c) => c.startsWith('coder_session_token='));
   if (cookie) return cookie.slice('coder_session_token='.length);
   return url.searchParams.get('coder_session_token') ?? undefined;
 }
@@ -44,7 +47,8 @@ export function authenticate(token: string | undefined, tokens: Map<string, { us
 
 const FILTER_KEYS = new Set(['owner', 'name', 'status', 'template', 'outdated']);
 
-export type Filter = { ok: true; match: (ws: WorkspaceRow, status: string) => boolean } | { ok: false; validations: { field: string; detail: string }[] };
+export type Filter =
+  { ok: true; match: (ws: WorkspaceRow, status: string) => boolean } | { ok: false; validations: { field: string; detail: string }[] };
 
 /** Parses `q` as coderd does for the keys the simulator supports; an unknown key is a validation error. */
 export function parseFilter(q: string, me: SimUser): Filter {

@@ -8,15 +8,45 @@ import { randomUUID } from 'node:crypto';
 import { WebSocketServer } from 'ws';
 import { createClock, type ClockMode, type SimClock } from './clock';
 import { authenticate, errorBody, NOT_FOUND, parseFilter, readBody, sendError, sendJson, SIGNED_OUT, tokenOf } from './http';
-import { latestBuild, renderAgent, renderBuild, renderWorkspace, workspaceStatus, type AgentSpec, type SimUser, type WorkspaceRow, type WorkspaceSpec } from './state';
+import {
+  latestBuild,
+  renderAgent,
+  renderBuild,
+  renderWorkspace,
+  workspaceStatus,
+  type AgentSpec,
+  type SimUser,
+  type WorkspaceRow,
+  type WorkspaceSpec,
+} from './state';
 import { StreamHub, type Faults } from './streams';
 import { BuildActiveError, World } from './world';
 import { handleAdmin } from './admin';
 import { demoFleet } from './demo';
 
 export type { AgentSpec, WorkspaceSpec };
-export type ScenarioName = 'rebuild' | 'surviving-agent' | 'never-connects' | 'start-error' | 'start-timeout' | 'stop' | 'delete' | 'build-failed' | 'flapping' | 'stop-flapping';
-export type FaultKind = 'drop-streams' | 'half-open' | 'malformed-frames' | 'extra-fields' | 'http-5xx' | 'latency' | 'expire-token' | 'server-shutdown' | 'block-websockets' | 'clear';
+export type ScenarioName =
+  | 'rebuild'
+  | 'surviving-agent'
+  | 'never-connects'
+  | 'start-error'
+  | 'start-timeout'
+  | 'stop'
+  | 'delete'
+  | 'build-failed'
+  | 'flapping'
+  | 'stop-flapping';
+export type FaultKind =
+  | 'drop-streams'
+  | 'half-open'
+  | 'malformed-frames'
+  | 'extra-fields'
+  | 'http-5xx'
+  | 'latency'
+  | 'expire-token'
+  | 'server-shutdown'
+  | 'block-websockets'
+  | 'clear';
 
 export interface SimOptions {
   host?: string;
@@ -71,11 +101,17 @@ export class Simulator {
     this.port = opts.port ?? 0;
     this.streamsOn = { connectionWatch: true, watchWs: true, sse: true, ...opts.streams };
     this.opsOn = { replay: true, reinit: true, ...opts.operations };
-    this.world = new World(this.clock, {
-      connectMs: opts.agentTimings?.connectMs ?? 1000, startingMs: opts.agentTimings?.startingMs ?? 500,
-      readyMs: opts.agentTimings?.readyMs ?? 3000, pendingMs: opts.buildTimings?.pendingMs ?? 500,
-      runningMs: opts.buildTimings?.runningMs ?? 2000,
-    }, (id, kind) => this.publish(id, kind));
+    this.world = new World(
+      this.clock,
+      {
+        connectMs: opts.agentTimings?.connectMs ?? 1000,
+        startingMs: opts.agentTimings?.startingMs ?? 500,
+        readyMs: opts.agentTimings?.readyMs ?? 3000,
+        pendingMs: opts.buildTimings?.pendingMs ?? 500,
+        runningMs: opts.buildTimings?.runningMs ?? 2000,
+      },
+      (id, kind) => this.publish(id, kind),
+    );
     this.hub = new StreamHub(this.clock, opts.pingIntervalMs ?? 15_000, this.faults, () => this.renderOptions());
     this.token = this.world.addUser('alice', opts.token).token;
     this.adminToken = opts.adminToken ?? randomUUID();
@@ -144,16 +180,19 @@ export class Simulator {
   }
 
   createFleet(count: number, opts: { agentsPerWorkspace?: number; owner?: string; namePrefix?: string } = {}): string[] {
-    const agents: AgentSpec[] = Array.from({ length: opts.agentsPerWorkspace ?? 1 }, (_, i) => ({ name: i === 0 ? 'main' : `agent${i + 1}` }));
+    const agents: AgentSpec[] = Array.from({ length: opts.agentsPerWorkspace ?? 1 }, (_, i) => ({
+      name: i === 0 ? 'main' : `agent${i + 1}`,
+    }));
     return Array.from({ length: count }, (_, i) =>
-      this.world.createWorkspace({ owner: opts.owner, name: `${opts.namePrefix ?? 'ws'}-${i}`, agents }));
+      this.world.createWorkspace({ owner: opts.owner, name: `${opts.namePrefix ?? 'ws'}-${i}`, agents }),
+    );
   }
 
   getWorkspace(id: string): unknown {
     return renderWorkspace(this.world.workspace(id), this.renderOptions());
   }
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+   
   findAgent(workspaceId: string, name: string): any {
     const a = latestBuild(this.world.workspace(workspaceId)).agents.find((x) => x.name === name);
     return a && renderAgent(a, this.renderOptions());
@@ -178,42 +217,68 @@ export class Simulator {
   scenario(name: ScenarioName, workspaceId: string, opts: Record<string, unknown> = {}): void {
     const w = this.world;
     switch (name) {
-      case 'rebuild': return w.restart(workspaceId);
-      case 'surviving-agent': return w.restart(workspaceId, 'surviving');
-      case 'never-connects': return w.restart(workspaceId, 'never-connects');
-      case 'start-error': return w.restart(workspaceId, 'start-error');
-      case 'start-timeout': return w.restart(workspaceId, 'start-timeout');
-      case 'stop': return void w.build(workspaceId, 'stop');
-      case 'delete': return void w.build(workspaceId, 'delete');
-      case 'build-failed': return void w.build(workspaceId, 'start', { fail: true });
-      case 'flapping': return w.startFlapping(workspaceId, Number(opts['intervalMs'] ?? 2000));
-      case 'stop-flapping': return w.stopFlapping(workspaceId);
-      default: throw new Error(`unknown scenario ${String(name)}`);
+      case 'rebuild':
+        return w.restart(workspaceId);
+      case 'surviving-agent':
+        return w.restart(workspaceId, 'surviving');
+      case 'never-connects':
+        return w.restart(workspaceId, 'never-connects');
+      case 'start-error':
+        return w.restart(workspaceId, 'start-error');
+      case 'start-timeout':
+        return w.restart(workspaceId, 'start-timeout');
+      case 'stop':
+        return void w.build(workspaceId, 'stop');
+      case 'delete':
+        return void w.build(workspaceId, 'delete');
+      case 'build-failed':
+        return void w.build(workspaceId, 'start', { fail: true });
+      case 'flapping':
+        return w.startFlapping(workspaceId, Number(opts['intervalMs'] ?? 2000));
+      case 'stop-flapping':
+        return w.stopFlapping(workspaceId);
+      default:
+        throw new Error(`unknown scenario ${String(name)}`);
     }
   }
 
   fault(kind: FaultKind, opts: Record<string, unknown> = {}): void {
     switch (kind) {
-      case 'drop-streams': return this.hub.dropAll();
-      case 'half-open': this.faults.halfOpen = true; return this.hub.muteAll();
-      case 'malformed-frames': this.faults.malformed = Number(opts['count'] ?? 1); return this.hub.setGarbage(this.faults.malformed);
-      case 'extra-fields': this.faults.extraFields = true; return;
-      case 'http-5xx': this.http5xx = { status: Number(opts['status'] ?? 503), until: this.clock.now() + Number(opts['durationMs'] ?? 10_000) }; return;
-      case 'latency': this.latencyMs = Number(opts['ms'] ?? 100); return;
+      case 'drop-streams':
+        return this.hub.dropAll();
+      case 'half-open':
+        this.faults.halfOpen = true;
+        return this.hub.muteAll();
+      case 'malformed-frames':
+        this.faults.malformed = Number(opts['count'] ?? 1);
+        return this.hub.setGarbage(this.faults.malformed);
+      case 'extra-fields':
+        this.faults.extraFields = true;
+        return;
+      case 'http-5xx':
+        this.http5xx = { status: Number(opts['status'] ?? 503), until: this.clock.now() + Number(opts['durationMs'] ?? 10_000) };
+        return;
+      case 'latency':
+        this.latencyMs = Number(opts['ms'] ?? 100);
+        return;
       case 'expire-token': {
         const t = this.world.tokens.get(String(opts['token'] ?? this.token));
         if (t) t.expired = true;
         return;
       }
-      case 'server-shutdown': return this.hub.shutdown();
-      case 'block-websockets': this.faults.blockWebSockets = true; return this.hub.dropAll();
+      case 'server-shutdown':
+        return this.hub.shutdown();
+      case 'block-websockets':
+        this.faults.blockWebSockets = true;
+        return this.hub.dropAll();
       case 'clear':
         Object.assign(this.faults, { halfOpen: false, malformed: 0, extraFields: false, blockWebSockets: false });
         this.http5xx = undefined;
         this.latencyMs = 0;
         for (const t of this.world.tokens.values()) t.expired = false;
         return;
-      default: throw new Error(`unknown fault ${String(kind)}`);
+      default:
+        throw new Error(`unknown fault ${String(kind)}`);
     }
   }
 
@@ -227,9 +292,10 @@ export class Simulator {
 
   /** Lifecycle flips spread over running agents, for load. */
   churn(opts: { eventsPerSecond: number }): { stop(): void } {
-    const running = () => [...this.world.workspaces.values()]
-      .filter((ws) => workspaceStatus(latestBuild(ws)) === 'running')
-      .flatMap((ws) => latestBuild(ws).agents);
+    const running = () =>
+      [...this.world.workspaces.values()]
+        .filter((ws) => workspaceStatus(latestBuild(ws)) === 'running')
+        .flatMap((ws) => latestBuild(ws).agents);
     let agents = running();
     let budget = 0;
     let last = Date.now();
@@ -246,7 +312,12 @@ export class Simulator {
       }
     }, 10);
     const refresh = setInterval(() => (agents = running()), 1000);
-    return { stop: () => { clearInterval(timer); clearInterval(refresh); } };
+    return {
+      stop: () => {
+        clearInterval(timer);
+        clearInterval(refresh);
+      },
+    };
   }
 
   private activeChurn: { stop(): void } | undefined;
@@ -264,7 +335,13 @@ export class Simulator {
   stats(): SimStats {
     let bytesSent = this.counters.closedBytes;
     for (const s of this.sockets) bytesSent += s.bytesWritten;
-    return { requests: this.counters.requests, requestsByRoute: { ...this.counters.byRoute }, openStreams: this.hub.size, connectionsAccepted: this.counters.connectionsAccepted, bytesSent };
+    return {
+      requests: this.counters.requests,
+      requestsByRoute: { ...this.counters.byRoute },
+      openStreams: this.hub.size,
+      connectionsAccepted: this.counters.connectionsAccepted,
+      bytesSent,
+    };
   }
 
   onEvent(listener: (e: SimEvent) => void): () => void {
@@ -290,7 +367,8 @@ export class Simulator {
 
   /** Auth and faults shared by REST and upgrades: the user, or the refusal (status, message, detail). */
   private gate(req: IncomingMessage, url: URL): { user: SimUser } | { status: number; message: string; detail?: string } {
-    if (this.http5xx && this.clock.now() < this.http5xx.until) return { status: this.http5xx.status, message: 'Internal error.', detail: 'simulated outage' };
+    if (this.http5xx && this.clock.now() < this.http5xx.until)
+      return { status: this.http5xx.status, message: 'Internal error.', detail: 'simulated outage' };
     const auth = authenticate(tokenOf(req, url), this.world.tokens);
     if (!auth.ok) return { status: 401, message: SIGNED_OUT, detail: auth.detail };
     return { user: auth.user };
@@ -306,7 +384,17 @@ export class Simulator {
       const r = p.slice(2);
       if (req.method === 'GET' && r[0] === 'buildinfo' && r.length === 1) {
         this.count('GET /buildinfo');
-        return sendJson(res, 200, { external_url: 'https://github.com/coder/coder', version: 'v2.24.1+sim', dashboard_url: this.url, workspace_proxy: false, agent_api_version: '2.6', provisioner_api_version: '1.6', upgrade_message: '', deployment_id: 'b3c4f1a2-sim', telemetry: false });
+        return sendJson(res, 200, {
+          external_url: 'https://github.com/coder/coder',
+          version: 'v2.24.1+sim',
+          dashboard_url: this.url,
+          workspace_proxy: false,
+          agent_api_version: '2.6',
+          provisioner_api_version: '1.6',
+          upgrade_message: '',
+          deployment_id: 'b3c4f1a2-sim',
+          telemetry: false,
+        });
       }
       const route = `${req.method} /${r.map((x, i) => (/^[0-9a-f-]{36}$/.test(x) || (r[0] === 'users' && (i === 1 || i === 3)) ? '{}' : x)).join('/')}`;
       this.count(route);
@@ -323,7 +411,18 @@ export class Simulator {
     const ws = (id: string | undefined): WorkspaceRow | undefined => (id ? this.world.workspaces.get(id) : undefined);
     const m = req.method;
     if (m === 'GET' && r[0] === 'users' && r[1] === 'me' && r.length === 2) {
-      return sendJson(res, 200, { id: user.id, username: user.username, email: `${user.username}@example.com`, name: user.username, status: 'active', roles: [{ name: 'owner', display_name: 'Owner' }], created_at: new Date(0).toISOString(), organization_ids: [], theme_preference: '', login_type: 'password' });
+      return sendJson(res, 200, {
+        id: user.id,
+        username: user.username,
+        email: `${user.username}@example.com`,
+        name: user.username,
+        status: 'active',
+        roles: [{ name: 'owner', display_name: 'Owner' }],
+        created_at: new Date(0).toISOString(),
+        organization_ids: [],
+        theme_preference: '',
+        login_type: 'password',
+      });
     }
     if (m === 'GET' && r[0] === 'workspaces' && r.length === 1) {
       const f = parseFilter(url.searchParams.get('q') ?? '', user);
@@ -351,7 +450,11 @@ export class Simulator {
       if (m === 'GET' && r.length === 2) return sendJson(res, 200, renderAgent(a, o));
       if (m === 'GET' && r[2] === 'logs' && r.length === 3) {
         const after = Number(url.searchParams.get('after') ?? 0) || 0;
-        return sendJson(res, 200, a.logs.filter((l) => l.id > after));
+        return sendJson(
+          res,
+          200,
+          a.logs.filter((l) => l.id > after),
+        );
       }
       const op = r.slice(2).join('/');
       if (m === 'POST' && (op === 'lifecycle/replay' || op === 'reinit')) {
@@ -375,7 +478,9 @@ export class Simulator {
     }
     const transition = (body as { transition?: unknown }).transition;
     if (transition !== 'start' && transition !== 'stop' && transition !== 'delete') {
-      return sendError(res, 400, 'Invalid request body.', undefined, [{ field: 'transition', detail: 'must be one of start, stop, delete' }]);
+      return sendError(res, 400, 'Invalid request body.', undefined, [
+        { field: 'transition', detail: 'must be one of start, stop, delete' },
+      ]);
     }
     try {
       const b = this.world.build(w.id, transition);
@@ -398,16 +503,22 @@ export class Simulator {
     const refuse = (status: number, message: string, detail?: string) => {
       socket.end(errorBody(status, message, detail));
     };
-    const kind = r[0] === 'workspaces' && r[2] === 'agent-connection-watch' ? 'connection-watch'
-      : r[0] === 'workspaces' && r[2] === 'watch-ws' ? 'watch-ws'
-      : r[0] === 'workspaceagents' && r[2] === 'logs' && url.searchParams.has('follow') ? 'logs' : undefined;
+    const kind =
+      r[0] === 'workspaces' && r[2] === 'agent-connection-watch'
+        ? 'connection-watch'
+        : r[0] === 'workspaces' && r[2] === 'watch-ws'
+          ? 'watch-ws'
+          : r[0] === 'workspaceagents' && r[2] === 'logs' && url.searchParams.has('follow')
+            ? 'logs'
+            : undefined;
     this.count(`WS ${kind ?? url.pathname}`);
     if (this.faults.blockWebSockets) return void socket.destroy();
     if (!kind || r.length !== 3) return refuse(404, 'Route not found.');
     if (this.latencyMs > 0) await new Promise((res) => setTimeout(res, this.latencyMs));
     const g = this.gate(req, url);
     if (!('user' in g)) return refuse(g.status, g.message, g.detail);
-    if ((kind === 'connection-watch' && !this.streamsOn.connectionWatch) || (kind === 'watch-ws' && !this.streamsOn.watchWs)) return refuse(404, 'Route not found.');
+    if ((kind === 'connection-watch' && !this.streamsOn.connectionWatch) || (kind === 'watch-ws' && !this.streamsOn.watchWs))
+      return refuse(404, 'Route not found.');
     if (kind === 'logs') {
       const a = r[1] ? this.world.agents.get(r[1]) : undefined;
       if (!a) return refuse(404, NOT_FOUND);

@@ -98,7 +98,12 @@ export const ORG_ID = '7c60d51f-b44e-4682-87d6-449835ea4de6';
 let logSeq = 0;
 
 export function coderToken(): string {
-  const alnum = (n: number) => randomBytes(n * 2).toString('base64').replace(/[^a-zA-Z0-9]/g, '').slice(0, n).padEnd(n, 'x');
+  const alnum = (n: number) =>
+    randomBytes(n * 2)
+      .toString('base64')
+      .replace(/[^a-zA-Z0-9]/g, '')
+      .slice(0, n)
+      .padEnd(n, 'x');
   return `${alnum(10)}-${alnum(22)}`;
 }
 
@@ -143,9 +148,21 @@ export function newAgentRows(ws: WorkspaceRow, resourceId: string, now: number):
   const rows: AgentRow[] = [];
   const make = (spec: AgentSpec, parentId: string | null) => {
     const row: AgentRow = {
-      id: randomUUID(), parentId, name: spec.name, resourceId, workspaceId: ws.id, lifecycle: 'created',
-      createdAt: now, updatedAt: now, alive: false, connectionTimeoutSeconds: spec.connectionTimeoutSeconds ?? 120,
-      os: spec.os ?? 'linux', arch: spec.arch ?? 'amd64', scripts: spec.scripts ?? [], logs: [], logSourceId: randomUUID(),
+      id: randomUUID(),
+      parentId,
+      name: spec.name,
+      resourceId,
+      workspaceId: ws.id,
+      lifecycle: 'created',
+      createdAt: now,
+      updatedAt: now,
+      alive: false,
+      connectionTimeoutSeconds: spec.connectionTimeoutSeconds ?? 120,
+      os: spec.os ?? 'linux',
+      arch: spec.arch ?? 'amd64',
+      scripts: spec.scripts ?? [],
+      logs: [],
+      logSourceId: randomUUID(),
     };
     rows.push(row);
     for (const child of spec.children ?? []) make(child, row.id);
@@ -194,12 +211,32 @@ export function renderAgent(a: AgentRow, o: RenderOptions): Record<string, unkno
     connection_timeout_seconds: a.connectionTimeoutSeconds,
     troubleshooting_url: `${o.url}/docs/admin/templates/troubleshooting`,
     subsystems: [],
-    health: a.healthReason ? { healthy: false, reason: a.healthReason } : status === 'connected' ? { healthy: true } : { healthy: false, reason: `agent is ${status}` },
+    health: a.healthReason
+      ? { healthy: false, reason: a.healthReason }
+      : status === 'connected'
+        ? { healthy: true }
+        : { healthy: false, reason: `agent is ${status}` },
     display_apps: ['vscode', 'web_terminal', 'ssh_helper'],
-    log_sources: [{ workspace_agent_id: a.id, id: a.logSourceId, created_at: iso(a.createdAt), display_name: 'Startup Script', icon: '/emojis/25b6.png' }],
+    log_sources: [
+      {
+        workspace_agent_id: a.id,
+        id: a.logSourceId,
+        created_at: iso(a.createdAt),
+        display_name: 'Startup Script',
+        icon: '/emojis/25b6.png',
+      },
+    ],
     scripts: a.scripts.map((s) => ({
-      log_source_id: a.logSourceId, log_path: '', script: 'echo hi', cron: '', run_on_start: true, run_on_stop: false,
-      start_blocks_login: s.start_blocks_login, timeout: 0, display_name: s.display_name, id: randomUUID(),
+      log_source_id: a.logSourceId,
+      log_path: '',
+      script: 'echo hi',
+      cron: '',
+      run_on_start: true,
+      run_on_stop: false,
+      start_blocks_login: s.start_blocks_login,
+      timeout: 0,
+      display_name: s.display_name,
+      id: randomUUID(),
     })),
     startup_script_behavior: o.extraFields ? 'eventual' : a.scripts.some((s) => s.start_blocks_login) ? 'blocking' : 'non-blocking',
   });
@@ -234,13 +271,24 @@ export function renderBuild(ws: WorkspaceRow, b: BuildRow, o: RenderOptions): Re
       organization_id: ORG_ID,
     },
     reason: 'initiator',
-    resources: b.agents.length === 0 && b.transition !== 'start'
-      ? []
-      : [{
-          id: b.resourceId, created_at: iso(b.createdAt), job_id: b.jobId, workspace_transition: b.transition,
-          type: 'docker_container', name: 'workspace', hide: false, icon: '', metadata: [], daily_cost: 0,
-          agents: b.agents.map((a) => renderAgent(a, o)),
-        }],
+    resources:
+      b.agents.length === 0 && b.transition !== 'start'
+        ? []
+        : [
+            {
+              id: b.resourceId,
+              created_at: iso(b.createdAt),
+              job_id: b.jobId,
+              workspace_transition: b.transition,
+              type: 'docker_container',
+              name: 'workspace',
+              hide: false,
+              icon: '',
+              metadata: [],
+              daily_cost: 0,
+              agents: b.agents.map((a) => renderAgent(a, o)),
+            },
+          ],
     status: workspaceStatus(b),
     daily_cost: 0,
   });

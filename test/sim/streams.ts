@@ -68,7 +68,11 @@ export class StreamHub {
 
   addWebSocket(kind: Stream['kind'], ws: WebSocket, workspaceId: string, extra: Partial<Stream> = {}): Stream {
     const s: Stream = {
-      kind, workspaceId, garbage: this.faults.malformed, muted: false, ...extra,
+      kind,
+      workspaceId,
+      garbage: this.faults.malformed,
+      muted: false,
+      ...extra,
       send: (t) => ws.send(t),
       ping: () => ws.ping(),
       close: (code, reason) => (code === undefined ? ws.terminate() : ws.close(code, reason)),
@@ -81,7 +85,10 @@ export class StreamHub {
 
   addSse(res: ServerResponse, workspaceId: string): Stream {
     const s: Stream = {
-      kind: 'sse', workspaceId, garbage: this.faults.malformed, muted: false,
+      kind: 'sse',
+      workspaceId,
+      garbage: this.faults.malformed,
+      muted: false,
       send: (t) => res.write(`event: data\ndata: ${t}\n\n`),
       ping: () => res.write('event: ping\n\n'),
       close: () => res.destroy(),
@@ -117,7 +124,8 @@ export class StreamHub {
       this.frame(s, JSON.stringify({ error: null, build_update: { transition: b.transition, job_status: b.jobStatus } }));
     }
     if (b.transition !== 'start' || b.jobStatus !== 'succeeded') return;
-    const agent = b.agents.find((a) => a.name === s.agentName) ?? (s.agentName ? undefined : b.agents.length === 1 ? b.agents[0] : undefined);
+    const agent =
+      b.agents.find((a) => a.name === s.agentName) ?? (s.agentName ? undefined : b.agents.length === 1 ? b.agents[0] : undefined);
     if (!agent) return;
     const agentKey = `${agent.id}|${agent.lifecycle}`;
     if (agentKey !== s.lastAgentKey) {

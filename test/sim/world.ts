@@ -6,8 +6,16 @@
 import { randomUUID } from 'node:crypto';
 import type { SimClock } from './clock';
 import {
-  addLog, coderToken, latestBuild, newAgentRows,
-  type AgentRow, type AgentSpec, type BuildRow, type SimUser, type WorkspaceRow, type WorkspaceSpec,
+  addLog,
+  coderToken,
+  latestBuild,
+  newAgentRows,
+  type AgentRow,
+  type AgentSpec,
+  type BuildRow,
+  type SimUser,
+  type WorkspaceRow,
+  type WorkspaceSpec,
 } from './state';
 
 export type AgentBehaviour = 'normal' | 'surviving' | 'never-connects' | 'start-error' | 'start-timeout';
@@ -58,8 +66,14 @@ export class World {
     }
     const now = this.clock.now();
     const ws: WorkspaceRow = {
-      id: randomUUID(), name: spec.name, owner, template: spec.template ?? 'docker', templateId: randomUUID(),
-      agentSpecs: spec.agents ?? [{ name: 'main' }], builds: [], createdAt: now,
+      id: randomUUID(),
+      name: spec.name,
+      owner,
+      template: spec.template ?? 'docker',
+      templateId: randomUUID(),
+      agentSpecs: spec.agents ?? [{ name: 'main' }],
+      builds: [],
+      createdAt: now,
     };
     this.workspaces.set(ws.id, ws);
     const build = this.newBuild(ws, 'start', now);
@@ -100,9 +114,16 @@ export class World {
   private newBuild(ws: WorkspaceRow, transition: BuildRow['transition'], now: number): BuildRow {
     const prev = ws.builds[ws.builds.length - 1];
     const b: BuildRow = {
-      id: randomUUID(), workspaceId: ws.id, buildNumber: (prev?.buildNumber ?? 0) + 1, transition,
-      jobId: randomUUID(), jobStatus: 'pending', createdAt: now, initiator: ws.owner.username,
-      resourceId: randomUUID(), agents: [],
+      id: randomUUID(),
+      workspaceId: ws.id,
+      buildNumber: (prev?.buildNumber ?? 0) + 1,
+      transition,
+      jobId: randomUUID(),
+      jobStatus: 'pending',
+      createdAt: now,
+      initiator: ws.owner.username,
+      resourceId: randomUUID(),
+      agents: [],
     };
     ws.builds.push(b);
     return b;
@@ -223,7 +244,12 @@ export class World {
         a.healthReason = 'startup script exited with code 1';
         addLog(a, this.clock.now(), 'startup script exited with code 1', 'error');
       } else {
-        addLog(a, this.clock.now(), end === 'ready' ? 'Startup script finished' : 'Startup script timed out', end === 'ready' ? 'info' : 'warn');
+        addLog(
+          a,
+          this.clock.now(),
+          end === 'ready' ? 'Startup script finished' : 'Startup script timed out',
+          end === 'ready' ? 'info' : 'warn',
+        );
       }
       this.setLifecycleRow(a, end);
       this.publish(a.workspaceId, 'lifecycle');

@@ -109,7 +109,10 @@ export class DeploymentStore implements vscode.Disposable {
     if (!dismissed.includes(url)) await this.state.update(DISMISSED_KEY, [...dismissed, url]);
     const stored = this.stored();
     if (stored.includes(url)) {
-      await this.state.update(LIST_KEY, stored.filter((u) => u !== url));
+      await this.state.update(
+        LIST_KEY,
+        stored.filter((u) => u !== url),
+      );
       await this.secrets.delete(secretKey(url));
     }
     this.log.info(`signed out of ${url}`);
@@ -118,7 +121,11 @@ export class DeploymentStore implements vscode.Disposable {
 
   private async undismiss(url: string): Promise<void> {
     const dismissed = this.state.get<string[]>(DISMISSED_KEY, []);
-    if (dismissed.includes(url)) await this.state.update(DISMISSED_KEY, dismissed.filter((u) => u !== url));
+    if (dismissed.includes(url))
+      await this.state.update(
+        DISMISSED_KEY,
+        dismissed.filter((u) => u !== url),
+      );
   }
 
   private stored(): string[] {

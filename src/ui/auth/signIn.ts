@@ -58,7 +58,8 @@ interface SignInDeps extends Required<SignInOptions> {
 
 async function defaultProbe(url: string, log: Logger): Promise<DeploymentProbe> {
   const network = await networkFromSettings(url, log);
-  const client = (token: string) => new CoderClient({ baseUrl: url, token, fetch: network.fetch, headers: network.headers, timeoutMs: 15_000 });
+  const client = (token: string) =>
+    new CoderClient({ baseUrl: url, token, fetch: network.fetch, headers: network.headers, timeoutMs: 15_000 });
   return { buildInfo: () => client('').buildInfo(), me: (t) => client(t).me(), dispose: () => network.dispose() };
 }
 
@@ -129,9 +130,8 @@ function inputStep<T>(spec: BoxSpec<T>): Promise<Step<T>> {
         if (box.busy || spec.validate?.(box.value)) return;
         box.busy = true;
         box.enabled = false;
-        const r = await vscode.window.withProgress(
-          { location: vscode.ProgressLocation.Window, title: spec.title },
-          () => spec.accept(box.value).catch((e: unknown) => describeError(e)),
+        const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: spec.title }, () =>
+          spec.accept(box.value).catch((e: unknown) => describeError(e)),
         );
         box.busy = false;
         box.enabled = true;
@@ -180,11 +180,13 @@ async function askToken(deps: SignInDeps, url: string): Promise<Step<{ token: st
     placeholder: l10n.t('Session token'),
     password: true,
     back: true,
-    buttons: [{
-      iconPath: new vscode.ThemeIcon('link-external'),
-      tooltip: l10n.t('Open {0}', tokenPage),
-      run: () => void vscode.env.openExternal(vscode.Uri.parse(tokenPage)),
-    }],
+    buttons: [
+      {
+        iconPath: new vscode.ThemeIcon('link-external'),
+        tooltip: l10n.t('Open {0}', tokenPage),
+        run: () => void vscode.env.openExternal(vscode.Uri.parse(tokenPage)),
+      },
+    ],
     validate: (v) => (/\s/.test(v.trim()) ? l10n.t('A session token has no spaces.') : undefined),
     accept: async (v) => {
       const token = v.trim();
@@ -206,9 +208,8 @@ async function askToken(deps: SignInDeps, url: string): Promise<Step<{ token: st
 
 /** Verifies found credentials with a notification progress; undefined when they do not work. */
 async function verifyCandidate(deps: SignInDeps, c: CredentialCandidate): Promise<User | undefined> {
-  return vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: l10n.t('Signing in to {0}…', host(c.url)) },
-    async () => {
+  return vscode.window
+    .withProgress({ location: vscode.ProgressLocation.Notification, title: l10n.t('Signing in to {0}…', host(c.url)) }, async () => {
       const probe = await deps.probe(c.url);
       try {
         await probe.buildInfo();
@@ -219,11 +220,11 @@ async function verifyCandidate(deps: SignInDeps, c: CredentialCandidate): Promis
       } finally {
         await probe.dispose();
       }
-    },
-  ).then(undefined, (e: unknown) => {
-    void vscode.window.showErrorMessage(l10n.t('Cannot sign in to {0}: {1}', c.url, describeError(e)));
-    return undefined;
-  });
+    })
+    .then(undefined, (e: unknown) => {
+      void vscode.window.showErrorMessage(l10n.t('Cannot sign in to {0}: {1}', c.url, describeError(e)));
+      return undefined;
+    });
 }
 
 type Pick = vscode.QuickPickItem & { candidate?: CredentialCandidate };
@@ -240,8 +241,15 @@ export async function signIn(deps: SignInDeps, presetUrl?: string): Promise<stri
         detail: l10n.t('Use the login from {0}', c.origin),
         candidate: c,
       }));
-      items.push({ label: '', kind: vscode.QuickPickItemKind.Separator }, { label: `$(globe) ${l10n.t('Another deployment…')}`, detail: l10n.t('Enter a URL and a session token') });
-      const picked = await vscode.window.showQuickPick(items, { title: l10n.t('Sign In to Coder'), placeHolder: l10n.t('Found logins come first'), ignoreFocusOut: true });
+      items.push(
+        { label: '', kind: vscode.QuickPickItemKind.Separator },
+        { label: `$(globe) ${l10n.t('Another deployment…')}`, detail: l10n.t('Enter a URL and a session token') },
+      );
+      const picked = await vscode.window.showQuickPick(items, {
+        title: l10n.t('Sign In to Coder'),
+        placeHolder: l10n.t('Found logins come first'),
+        ignoreFocusOut: true,
+      });
       if (!picked) return undefined;
       if (picked.candidate) {
         const c = picked.candidate;

@@ -52,7 +52,10 @@ export class ReconnectDriver implements vscode.Disposable {
     const b = this.bound.bound;
     this.ref = b?.agentName ? { session: b.session, workspaceId: b.workspaceId, name: b.agentName, parentName: b.parentName } : undefined;
     if (this.ref && this.follower?.session !== this.ref.session) {
-      this.follower = { session: this.ref.session, follower: new BindingFollower(this.ref.session.fleet, this.tracker, this.machine, () => this.persistHistory()) };
+      this.follower = {
+        session: this.ref.session,
+        follower: new BindingFollower(this.ref.session.fleet, this.tracker, this.machine, () => this.persistHistory()),
+      };
     }
     this.follower?.follower.follow(this.ref);
   }
@@ -104,9 +107,13 @@ export class ReconnectDriver implements vscode.Disposable {
       }
       case 'ask-reconnect':
       case 'ask-loop-cap': {
-        const msg = d.kind === 'ask-loop-cap'
-          ? vscode.l10n.t('{0} changed its agent again. It was reconnected automatically several times in the last 10 minutes: reconnect now?', label)
-          : vscode.l10n.t('{0} has a new agent ({1}). Reconnect now?', label, shortId(d.agentId));
+        const msg =
+          d.kind === 'ask-loop-cap'
+            ? vscode.l10n.t(
+                '{0} changed its agent again. It was reconnected automatically several times in the last 10 minutes: reconnect now?',
+                label,
+              )
+            : vscode.l10n.t('{0} has a new agent ({1}). Reconnect now?', label, shortId(d.agentId));
         const yes = vscode.l10n.t('Reconnect');
         const choice = await vscode.window.showInformationMessage(msg, yes, vscode.l10n.t('Later'));
         return this.machine.userChoice(choice === yes ? 'reconnect' : 'later', d.agentId);
@@ -115,7 +122,11 @@ export class ReconnectDriver implements vscode.Disposable {
         const replay = vscode.l10n.t('Replay Lifecycle');
         const reinit = vscode.l10n.t('Reinitialize Agent');
         const choice = await vscode.window.showWarningMessage(
-          vscode.l10n.t('{0} is connected but its lifecycle is stuck at "created".', label), replay, reinit, vscode.l10n.t('Later'));
+          vscode.l10n.t('{0} is connected but its lifecycle is stuck at "created".', label),
+          replay,
+          reinit,
+          vscode.l10n.t('Later'),
+        );
         return this.machine.userChoice(choice === replay ? 'replay' : choice === reinit ? 'reinitialize' : 'later', d.agentId);
       }
       case 'replay':

@@ -36,8 +36,14 @@ export async function reconnectWindow(ctx: Ctx, label: string): Promise<Reconnec
   if (reloadSafety({ dirtyCount: dirty.length, hotExit }) === 'ask') {
     ctx.log.info(`reconnect ${label}: ${dirty.length} unsaved editor(s) and files.hotExit is off: asking before reloading`);
     const choice = await vscode.window.showWarningMessage(
-      vscode.l10n.t('{0} has a new agent. Reloading the window to reconnect would lose {1} unsaved editor(s), since hot exit is off.', label, dirty.length),
-      vscode.l10n.t('Save All and Reconnect'), vscode.l10n.t('Reconnect Anyway'), vscode.l10n.t('Later'),
+      vscode.l10n.t(
+        '{0} has a new agent. Reloading the window to reconnect would lose {1} unsaved editor(s), since hot exit is off.',
+        label,
+        dirty.length,
+      ),
+      vscode.l10n.t('Save All and Reconnect'),
+      vscode.l10n.t('Reconnect Anyway'),
+      vscode.l10n.t('Later'),
     );
     if (choice === vscode.l10n.t('Save All and Reconnect')) {
       const saved = await vscode.workspace.saveAll(true);

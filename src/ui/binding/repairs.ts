@@ -35,7 +35,11 @@ export function labelOf(ref: AgentRef): string {
 }
 
 /** Asks the deployment for the operation. */
-export async function requestRepair(ctx: Ctx, ref: AgentRef, op: RepairOp): Promise<{ outcome: 'started' | 'unsupported' | 'failed'; error?: string }> {
+export async function requestRepair(
+  ctx: Ctx,
+  ref: AgentRef,
+  op: RepairOp,
+): Promise<{ outcome: 'started' | 'unsupported' | 'failed'; error?: string }> {
   const agent = agentOfRef(ref);
   if (!agent) return { outcome: 'failed', error: `agent ${ref.name} is not in the latest build` };
   if (isOpUnsupported(ref.session, op)) return { outcome: 'unsupported' };
@@ -79,7 +83,10 @@ export function waitUntilReady(ctx: Ctx, ref: AgentRef, timeoutMs: number, token
       else if (left && a.status === 'connected') done(() => resolve(ctx.clock.now() - started));
     };
     const sub = ref.session.onDidChange(check);
-    const timer = ctx.clock.setTimeout(() => done(() => reject(new Error(`${labelOf(ref)} was not ready within ${formatDuration(timeoutMs)}`))), timeoutMs);
+    const timer = ctx.clock.setTimeout(
+      () => done(() => reject(new Error(`${labelOf(ref)} was not ready within ${formatDuration(timeoutMs)}`))),
+      timeoutMs,
+    );
     const cancel = token?.onCancellationRequested(() => done(() => reject(new vscode.CancellationError())));
     check();
   });
@@ -89,18 +96,21 @@ export function waitUntilReady(ctx: Ctx, ref: AgentRef, timeoutMs: number, token
 export async function runRepairCommand(ctx: Ctx, ref: AgentRef, op: RepairOp): Promise<void> {
   const label = labelOf(ref);
   const title = op === 'replay' ? vscode.l10n.t('Replaying the lifecycle of {0}', label) : vscode.l10n.t('Reinitializing {0}', label);
-  const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
-    const r = await requestRepair(ctx, ref, op);
-    if (r.outcome !== 'started') return r;
-    progress.report({ message: vscode.l10n.t('waiting for the agent to be ready...') });
-    try {
-      const ms = await waitUntilReady(ctx, ref, ctx.config.reconnectTimeoutMs, token);
-      return { outcome: 'ready' as const, ms };
-    } catch (e) {
-      if (e instanceof vscode.CancellationError) return { outcome: 'cancelled' as const };
-      return { outcome: 'failed' as const, error: e instanceof Error ? e.message : String(e) };
-    }
-  });
+  const result = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title, cancellable: true },
+    async (progress, token) => {
+      const r = await requestRepair(ctx, ref, op);
+      if (r.outcome !== 'started') return r;
+      progress.report({ message: vscode.l10n.t('waiting for the agent to be ready...') });
+      try {
+        const ms = await waitUntilReady(ctx, ref, ctx.config.reconnectTimeoutMs, token);
+        return { outcome: 'ready' as const, ms };
+      } catch (e) {
+        if (e instanceof vscode.CancellationError) return { outcome: 'cancelled' as const };
+        return { outcome: 'failed' as const, error: e instanceof Error ? e.message : String(e) };
+      }
+    },
+  );
   switch (result.outcome) {
     case 'ready':
       ctx.log.info(`${label}: ready after ${(result.ms / 1000).toFixed(1)} s`);
@@ -113,9 +123,11 @@ export async function runRepairCommand(ctx: Ctx, ref: AgentRef, op: RepairOp): P
       ctx.log.info(`${label}: stopped waiting (cancelled)`);
       return;
     default:
-      void vscode.window.showErrorMessage(vscode.l10n.t('{0}: {1}', label, result.error ?? 'failed'), vscode.l10n.t('Show Logs')).then((a) => {
-        if (a) ctx.log.show(true);
-      });
+      void vscode.window
+        .showErrorMessage(vscode.l10n.t('{0}: {1}', label, result.error ?? 'failed'), vscode.l10n.t('Show Logs'))
+        .then((a) => {
+          if (a) ctx.log.show(true);
+        });
   }
 }
 
@@ -126,7 +138,13 @@ export async function offerRestart(ctx: Ctx, ref: Pick<AgentRef, 'session' | 'wo
   const restart = vscode.l10n.t('Restart Workspace');
   const choice = await vscode.window.showWarningMessage(
     vscode.l10n.t('Restart workspace {0}?', ws.name),
-    { modal: true, detail: vscode.l10n.t('{0} A restart stops and starts the workspace: its agent gets a new ID, and this window reconnects to it.', why) },
+    {
+      modal: true,
+      detail: vscode.l10n.t(
+        '{0} A restart stops and starts the workspace: its agent gets a new ID, and this window reconnects to it.',
+        why,
+      ),
+    },
     restart,
   );
   if (choice !== restart) {
@@ -140,15 +158,18 @@ export async function offerRestart(ctx: Ctx, ref: Pick<AgentRef, 'session' | 'wo
 /** Stop build, wait for it to succeed (bounded), then start build. */
 export async function restartWorkspace(ctx: Ctx, session: DeploymentSession, workspaceId: string): Promise<void> {
   const name = session.fleet.workspace(workspaceId)?.name ?? workspaceId;
-  await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Restarting {0}', name) }, async (progress) => {
-    progress.report({ message: vscode.l10n.t('stopping...') });
-    const stop = await session.client.createBuild(workspaceId, 'stop');
-    ctx.log.info(`${name}: stop build #${stop.build_number} requested`);
-    await waitForBuild(ctx, session, workspaceId, stop.build_number, 10 * 60_000);
-    progress.report({ message: vscode.l10n.t('starting...') });
-    const start = await session.client.createBuild(workspaceId, 'start');
-    ctx.log.info(`${name}: start build #${start.build_number} requested`);
-  });
+  await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Restarting {0}', name) },
+    async (progress) => {
+      progress.report({ message: vscode.l10n.t('stopping...') });
+      const stop = await session.client.createBuild(workspaceId, 'stop');
+      ctx.log.info(`${name}: stop build #${stop.build_number} requested`);
+      await waitForBuild(ctx, session, workspaceId, stop.build_number, 10 * 60_000);
+      progress.report({ message: vscode.l10n.t('starting...') });
+      const start = await session.client.createBuild(workspaceId, 'start');
+      ctx.log.info(`${name}: start build #${start.build_number} requested`);
+    },
+  );
 }
 
 function waitForBuild(ctx: Ctx, session: DeploymentSession, workspaceId: string, buildNumber: number, timeoutMs: number): Promise<void> {
@@ -157,7 +178,8 @@ function waitForBuild(ctx: Ctx, session: DeploymentSession, workspaceId: string,
       const b = session.fleet.workspace(workspaceId)?.latest_build;
       if (!b || b.build_number < buildNumber) return;
       if (b.build_number > buildNumber || b.job.status === 'succeeded') finish(() => resolve());
-      else if (b.job.status === 'failed' || b.job.status === 'canceled') finish(() => reject(new Error(`build #${buildNumber} ${b.job.status}${b.job.error ? `: ${b.job.error}` : ''}`)));
+      else if (b.job.status === 'failed' || b.job.status === 'canceled')
+        finish(() => reject(new Error(`build #${buildNumber} ${b.job.status}${b.job.error ? `: ${b.job.error}` : ''}`)));
     };
     const finish = (fn: () => void) => {
       sub.dispose();

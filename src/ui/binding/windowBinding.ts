@@ -32,11 +32,13 @@ export class WindowBinding implements Disposable {
     private readonly sessions: OpenDeployments,
   ) {
     this.target = this.readTarget();
-    ctx.pushCleanup(ctx.config.onDidChange((affects) => {
-      if (!affects('binding')) return;
-      this.target = this.readTarget();
-      this.resolve();
-    }));
+    ctx.pushCleanup(
+      ctx.config.onDidChange((affects) => {
+        if (!affects('binding')) return;
+        this.target = this.readTarget();
+        this.resolve();
+      }),
+    );
     ctx.pushCleanup(sessions.onDidChangeSessions(() => this.resolve()));
     ctx.pushCleanup(sessions.onDidChange(() => this.resolve()));
   }
@@ -51,7 +53,13 @@ export class WindowBinding implements Disposable {
 
   isNode(node: AgentNode): boolean {
     const b = this.current;
-    return !!b && b.session === node.session && b.workspaceId === node.workspaceId && b.agentName === node.name && b.parentName === node.parentName;
+    return (
+      !!b &&
+      b.session === node.session &&
+      b.workspaceId === node.workspaceId &&
+      b.agentName === node.name &&
+      b.parentName === node.parentName
+    );
   }
 
   /** Reads the binding again (after the user picked or cleared one). */
@@ -69,10 +77,18 @@ export class WindowBinding implements Disposable {
       if (parsed && !('error' in parsed)) return parsed;
       this.ctx.log.warn(`coderStatus.binding: ${parsed && 'error' in parsed ? parsed.error : 'unreadable'}; ignored`);
     }
-    const picked = this.ctx.extension.workspaceState.get<{ owner?: unknown; workspace?: unknown; agent?: unknown }>('coderStatus.pickedBinding');
-    const fromPick: BindingTarget | undefined = picked && typeof picked.workspace === 'string'
-      ? { owner: typeof picked.owner === 'string' ? picked.owner : null, workspace: picked.workspace, agent: typeof picked.agent === 'string' ? picked.agent : null, source: 'picked' }
-      : undefined;
+    const picked = this.ctx.extension.workspaceState.get<{ owner?: unknown; workspace?: unknown; agent?: unknown }>(
+      'coderStatus.pickedBinding',
+    );
+    const fromPick: BindingTarget | undefined =
+      picked && typeof picked.workspace === 'string'
+        ? {
+            owner: typeof picked.owner === 'string' ? picked.owner : null,
+            workspace: picked.workspace,
+            agent: typeof picked.agent === 'string' ? picked.agent : null,
+            source: 'picked',
+          }
+        : undefined;
     return bindingFromAuthority(remoteAuthority()) ?? bindingFromEnv(process.env) ?? fromPick;
   }
 
@@ -80,8 +96,10 @@ export class WindowBinding implements Disposable {
   resolve(): void {
     const next = this.target ? this.find(this.target) : undefined;
     const same =
-      next?.session === this.current?.session && next?.workspaceId === this.current?.workspaceId &&
-      next?.agentName === this.current?.agentName && next?.parentName === this.current?.parentName;
+      next?.session === this.current?.session &&
+      next?.workspaceId === this.current?.workspaceId &&
+      next?.agentName === this.current?.agentName &&
+      next?.parentName === this.current?.parentName;
     this.logState(next);
     if (same) return;
     const before = this.current;
@@ -107,7 +125,7 @@ export class WindowBinding implements Disposable {
       if (top.some((a) => a.name === t.agent)) return { session, workspaceId: ws.id, agentName: t.agent, parentName: null };
       // A dev-container sub-agent is bound by its own name; its parent is found through the fleet.
       const sub = session.fleet.agentsOf(ws.id).find((a) => a.name === t.agent && a.parent_id);
-      const parent = sub?.parent_id ? session.fleet.agentById(sub.parent_id)?.agent.name ?? null : null;
+      const parent = sub?.parent_id ? (session.fleet.agentById(sub.parent_id)?.agent.name ?? null) : null;
       return { session, workspaceId: ws.id, agentName: t.agent, parentName: parent };
     }
     return undefined;

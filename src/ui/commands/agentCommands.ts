@@ -35,7 +35,13 @@ function isNode(arg: unknown): arg is NodeLike {
 function refOfAgentId(d: AgentCommandDeps, id: string): AgentRef | undefined {
   for (const session of d.sessions.list()) {
     const hit = session.fleet.agentById(id);
-    if (hit) return { session, workspaceId: hit.workspace.id, name: hit.agent.name, parentName: session.fleet.parentNameOf(hit.workspace.id, hit.agent) };
+    if (hit)
+      return {
+        session,
+        workspaceId: hit.workspace.id,
+        name: hit.agent.name,
+        parentName: session.fleet.parentNameOf(hit.workspace.id, hit.agent),
+      };
   }
   return undefined;
 }
@@ -61,8 +67,18 @@ async function pickAgent(d: AgentCommandDeps, arg: unknown, title: string): Prom
     for (const ws of session.fleet.workspaces()) {
       for (const a of session.fleet.agentsOf(ws.id)) {
         const ref = { session, workspaceId: ws.id, name: a.name, parentName: session.fleet.parentNameOf(ws.id, a) };
-        const isBound = !!bound && bound.session === session && bound.workspaceId === ws.id && bound.name === a.name && bound.parentName === ref.parentName;
-        const item = { label: `${ws.name}.${a.name}`, description: `${a.lifecycle_state}, ${a.status}${isBound ? ' · bound' : ''}`, detail: `${ws.owner_name} · ${new URL(session.url).host}`, ref };
+        const isBound =
+          !!bound &&
+          bound.session === session &&
+          bound.workspaceId === ws.id &&
+          bound.name === a.name &&
+          bound.parentName === ref.parentName;
+        const item = {
+          label: `${ws.name}.${a.name}`,
+          description: `${a.lifecycle_state}, ${a.status}${isBound ? ' · bound' : ''}`,
+          detail: `${ws.owner_name} · ${new URL(session.url).host}`,
+          ref,
+        };
         if (isBound) items.unshift(item);
         else items.push(item);
       }
@@ -72,7 +88,11 @@ async function pickAgent(d: AgentCommandDeps, arg: unknown, title: string): Prom
   return (await vscode.window.showQuickPick(items, { title, matchOnDescription: true, matchOnDetail: true }))?.ref;
 }
 
-async function pickWorkspace(d: AgentCommandDeps, arg: unknown, title: string): Promise<{ session: DeploymentSession; workspaceId: string } | undefined> {
+async function pickWorkspace(
+  d: AgentCommandDeps,
+  arg: unknown,
+  title: string,
+): Promise<{ session: DeploymentSession; workspaceId: string } | undefined> {
   if (isNode(arg) && arg.workspaceId) return { session: arg.session, workspaceId: arg.workspaceId };
   if (typeof arg === 'string') {
     const session = d.sessions.list().find((s) => s.fleet.workspace(arg));
@@ -82,28 +102,38 @@ async function pickWorkspace(d: AgentCommandDeps, arg: unknown, title: string): 
   const b = d.bound.bound;
   const items = d.sessions.list().flatMap((session) =>
     session.fleet.workspaces().map((ws) => ({
-      label: ws.name, description: `${ws.owner_name} · ${ws.latest_build.status}${b?.session === session && b.workspaceId === ws.id ? ' · bound' : ''}`,
+      label: ws.name,
+      description: `${ws.owner_name} · ${ws.latest_build.status}${b?.session === session && b.workspaceId === ws.id ? ' · bound' : ''}`,
       target: { session, workspaceId: ws.id },
-    })));
+    })),
+  );
   if (items.length === 0) throw new Error(vscode.l10n.t('No workspaces are known yet.'));
   return (await vscode.window.showQuickPick(items, { title }))?.target;
 }
 
 type Factory = (d: AgentCommandDeps) => (...args: unknown[]) => unknown;
 
-const repair = (op: 'replay' | 'reinitialize'): Factory => (d) => async (arg) => {
-  const ref = await pickAgent(d, arg, op === 'replay' ? vscode.l10n.t('Replay Agent Lifecycle') : vscode.l10n.t('Reinitialize Agent'));
-  if (ref) await runRepairCommand(d.ctx, ref, op);
-};
+const repair =
+  (op: 'replay' | 'reinitialize'): Factory =>
+  (d) =>
+  async (arg) => {
+    const ref = await pickAgent(d, arg, op === 'replay' ? vscode.l10n.t('Replay Agent Lifecycle') : vscode.l10n.t('Reinitialize Agent'));
+    if (ref) await runRepairCommand(d.ctx, ref, op);
+  };
 
-const build = (transition: 'start' | 'stop'): Factory => (d) => async (arg) => {
-  const t = await pickWorkspace(d, arg, transition === 'start' ? vscode.l10n.t('Start Workspace') : vscode.l10n.t('Stop Workspace'));
-  if (!t) return;
-  const name = t.session.fleet.workspace(t.workspaceId)?.name ?? t.workspaceId;
-  const b = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Requesting a {0} build of {1}', transition, name) },
-    () => t.session.client.createBuild(t.workspaceId, transition));
-  d.ctx.log.info(`${name}: ${transition} build #${b.build_number} requested`);
-};
+const build =
+  (transition: 'start' | 'stop'): Factory =>
+  (d) =>
+  async (arg) => {
+    const t = await pickWorkspace(d, arg, transition === 'start' ? vscode.l10n.t('Start Workspace') : vscode.l10n.t('Stop Workspace'));
+    if (!t) return;
+    const name = t.session.fleet.workspace(t.workspaceId)?.name ?? t.workspaceId;
+    const b = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Requesting a {0} build of {1}', transition, name) },
+      () => t.session.client.createBuild(t.workspaceId, transition),
+    );
+    d.ctx.log.info(`${name}: ${transition} build #${b.build_number} requested`);
+  };
 
 const restart: Factory = (d) => async (arg) => {
   const t = await pickWorkspace(d, arg, vscode.l10n.t('Restart Workspace'));
@@ -121,11 +151,18 @@ const bind: Factory = (d) => async (arg) => {
   if (!ref) return;
   const ws = ref.session.fleet.workspace(ref.workspaceId);
   if (!ws) return;
-  await d.ctx.extension.workspaceState.update(PICKED_BINDING_KEY, { owner: ws.owner_name, workspace: ws.name, agent: ref.name, url: ref.session.url });
+  await d.ctx.extension.workspaceState.update(PICKED_BINDING_KEY, {
+    owner: ws.owner_name,
+    workspace: ws.name,
+    agent: ref.name,
+    url: ref.session.url,
+  });
   d.ctx.log.info(`bound this window to ${ws.owner_name}/${ws.name}.${ref.name} (picked)`);
   d.bound.reload();
   if (d.ctx.config.binding || process.env['CODER_WORKSPACE_NAME']) {
-    void vscode.window.showInformationMessage(vscode.l10n.t('Saved. Note: coderStatus.binding or the workspace environment takes precedence over a picked agent.'));
+    void vscode.window.showInformationMessage(
+      vscode.l10n.t('Saved. Note: coderStatus.binding or the workspace environment takes precedence over a picked agent.'),
+    );
   }
 };
 

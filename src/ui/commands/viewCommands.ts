@@ -82,9 +82,17 @@ async function workspaceTarget(d: CommandDeps, arg: unknown): Promise<WorkspaceT
   }
   const b = d.bound.bound;
   if (b) return of(b.session, b.workspaceId);
-  const items = d.sessions.list().flatMap((s) =>
-    s.fleet.workspaces().map((w) => ({ label: w.name, description: `${w.owner_name} · ${new URL(s.url).host}`, target: { session: s, owner: w.owner_name, name: w.name } })),
-  );
+  const items = d.sessions
+    .list()
+    .flatMap((s) =>
+      s.fleet
+        .workspaces()
+        .map((w) => ({
+          label: w.name,
+          description: `${w.owner_name} · ${new URL(s.url).host}`,
+          target: { session: s, owner: w.owner_name, name: w.name },
+        })),
+    );
   if (items.length === 0) throw new UserError('No workspaces are known yet: sign in, or check the workspace filter.');
   const picked = await vscode.window.showQuickPick(items, { title: 'Open Workspace in Browser', matchOnDescription: true });
   return picked?.target;
@@ -117,7 +125,10 @@ async function run(d: CommandDeps, id: string, handler: Handler, args: unknown[]
   try {
     return await handler(...args);
   } catch (e) {
-    const text = errorText(e, d.sessions.list().flatMap((s) => s.client.secrets));
+    const text = errorText(
+      e,
+      d.sessions.list().flatMap((s) => s.client.secrets),
+    );
     if (e instanceof UserError) d.ctx.log.warn(`${id}: ${text}`);
     else d.ctx.log.error(`${id} failed: ${text}`);
     void vscode.window.showErrorMessage(`Coder: ${text}`, 'Show Logs').then((a) => {

@@ -53,9 +53,11 @@ export class OpenDeployments implements Disposable {
 
   /** Opens what the store lists and is not open, closes what it no longer lists; reopens `reopen`. */
   reconcile(reopen: readonly string[] = []): Promise<void> {
-    this.queue = this.queue.then(() => this.reconcileNow(reopen)).catch((e: unknown) => {
-      this.ctx.log.error(`updating the open deployments failed: ${errorText(e)}`);
-    });
+    this.queue = this.queue
+      .then(() => this.reconcileNow(reopen))
+      .catch((e: unknown) => {
+        this.ctx.log.error(`updating the open deployments failed: ${errorText(e)}`);
+      });
     return this.queue;
   }
 
@@ -68,7 +70,10 @@ export class OpenDeployments implements Disposable {
     this.ctx.log.info(`${url}: asking to sign in again`);
     const signIn = vscode.l10n.t('Sign In');
     void vscode.window
-      .showWarningMessage(vscode.l10n.t('Coder: {0} no longer accepts the session token ({1}). Sign in again to see its workspaces.', host, reason), signIn)
+      .showWarningMessage(
+        vscode.l10n.t('Coder: {0} no longer accepts the session token ({1}). Sign in again to see its workspaces.', host, reason),
+        signIn,
+      )
       .then((choice) => {
         if (choice === signIn) void vscode.commands.executeCommand('coderStatus.signIn', url);
       });
@@ -97,7 +102,8 @@ export class OpenDeployments implements Disposable {
         if (this.disposed) return session.dispose();
         const sub = session.onDidChange((changes) => {
           logChanges(this.ctx, session, changes, seen);
-          for (const c of changes) if (c.kind === 'connection-changed' && c.state.kind === 'signed-out') this.askToSignIn(url, c.state.error);
+          for (const c of changes)
+            if (c.kind === 'connection-changed' && c.state.kind === 'signed-out') this.askToSignIn(url, c.state.error);
           this.modelChanged.fire({ session, changes });
         });
         this.open.set(url, { session, sub });
@@ -139,9 +145,14 @@ function logChanges(ctx: Ctx, session: DeploymentSession, changes: Change[], see
   const agents = new Set<string>();
   for (const c of changes) {
     if (c.kind === 'agent-changed') agents.add(c.agentId);
-    if (c.kind === 'workspace-changed' || c.kind === 'workspace-added') for (const a of session.fleet.agentsOf(c.workspaceId)) agents.add(a.id);
-    if (c.kind === 'connection-changed') ctx.log.info(`${url}: connection ${c.state.kind}${'error' in c.state ? ` (${c.state.error})` : ''}`);
-    else if (c.kind === 'agent-id-changed') ctx.log.info(`${url}: agent ${c.agentName} of workspace ${c.workspaceId} changed ID ${c.oldId} -> ${c.newId} in build ${c.buildNumber}`);
+    if (c.kind === 'workspace-changed' || c.kind === 'workspace-added')
+      for (const a of session.fleet.agentsOf(c.workspaceId)) agents.add(a.id);
+    if (c.kind === 'connection-changed')
+      ctx.log.info(`${url}: connection ${c.state.kind}${'error' in c.state ? ` (${c.state.error})` : ''}`);
+    else if (c.kind === 'agent-id-changed')
+      ctx.log.info(
+        `${url}: agent ${c.agentName} of workspace ${c.workspaceId} changed ID ${c.oldId} -> ${c.newId} in build ${c.buildNumber}`,
+      );
     else if (c.kind === 'workspace-added' || c.kind === 'workspace-removed') ctx.log.debug(`${url}: ${c.kind} ${c.workspaceId}`);
   }
   for (const id of agents) {

@@ -208,7 +208,12 @@ export class DetailsPanel implements Disposable {
     else if (withLogs) this.sendLogBacklog();
     const message: HostMessage = view
       ? { type: 'state', agent: view }
-      : { type: 'gone', reason: vscode.l10n.t('This agent is no longer known: its workspace was deleted or rebuilt without it, or the deployment was signed out.') };
+      : {
+          type: 'gone',
+          reason: vscode.l10n.t(
+            'This agent is no longer known: its workspace was deleted or rebuilt without it, or the deployment was signed out.',
+          ),
+        };
     // asOf moves on every read; only a change of what is shown is worth a post (and a re-render).
     const serialized = JSON.stringify(view ? { ...view, asOf: 0 } : message);
     if (serialized === this.lastSent) return;

@@ -11,7 +11,13 @@ import type { CoderClient } from '../../api/client';
 import { ReconnectingStream, describeClose } from '../../api/socket';
 import { followAgentLogs } from '../../api/streams';
 import type { WorkspaceAgentLog } from '../../api/schemas';
-import { recordTransition, toAgentDetailsView, type AgentIdChangeRecord, type DetailsInput, type ObservedTransition } from '../../model/detailsView';
+import {
+  recordTransition,
+  toAgentDetailsView,
+  type AgentIdChangeRecord,
+  type DetailsInput,
+  type ObservedTransition,
+} from '../../model/detailsView';
 import type { LogLine } from '../../protocol/detailsPanel';
 import type { DetailsSource, LogSink } from './panel';
 
@@ -43,7 +49,13 @@ export function createDetailsSource(o: DetailsSourceOptions): DetailsSource {
       if (!input) return undefined;
       if (input.agent.id !== observedFor) {
         if (observedFor !== undefined) {
-          const change = { oldId: observedFor, newId: input.agent.id, buildNumber: input.workspace.latest_build.build_number, at: input.now, cause: 'new build' };
+          const change = {
+            oldId: observedFor,
+            newId: input.agent.id,
+            buildNumber: input.workspace.latest_build.build_number,
+            at: input.now,
+            cause: 'new build',
+          };
           seenChanges = [...seenChanges, change].slice(-MAX_SEEN_ID_CHANGES);
         }
         observed = [];

@@ -17,7 +17,13 @@ import type { OpenDeployments } from '../deployments/openDeployments';
 import { connectionText } from './tooltips';
 import { VIEW_ID } from './tree';
 
-const SUMMARY_WORDS: Record<Severity, string> = { ok: 'ready', progress: 'starting', warning: 'need attention', error: 'failing', off: 'off' };
+const SUMMARY_WORDS: Record<Severity, string> = {
+  ok: 'ready',
+  progress: 'starting',
+  warning: 'need attention',
+  error: 'failing',
+  off: 'off',
+};
 const SUMMARY_ORDER: Severity[] = ['ok', 'progress', 'warning', 'error', 'off'];
 
 interface Shown {
@@ -75,7 +81,12 @@ export class StatusBar implements Disposable {
     const age = offlineSince !== undefined ? `offline, state from ${formatDuration(Math.max(0, now - offlineSince))} ago` : undefined;
     const signedOut = sessions.every((s) => s.fleet.connection.kind === 'signed-out');
     if (signedOut) {
-      return { text: '$(account) Coder: signed out', severity: 'warning', timed: false, tooltip: new Tooltip().title('Coder: signed out').line('Sign in again to see your workspaces.').build() };
+      return {
+        text: '$(account) Coder: signed out',
+        severity: 'warning',
+        timed: false,
+        tooltip: new Tooltip().title('Coder: signed out').line('Sign in again to see your workspaces.').build(),
+      };
     }
 
     const b = this.bound.bound;
@@ -87,9 +98,14 @@ export class StatusBar implements Disposable {
       let c: Classification;
       if (agent) {
         c = classifyIn(b.session, agent, now, this.ctx.config.stuckThresholdMs);
-        t.title(`${name}: ${c.label}`, c.icon).line(c.detail ?? '').field('Agent ID', agent.id).field('Connection', agent.status);
+        t.title(`${name}: ${c.label}`, c.icon)
+          .line(c.detail ?? '')
+          .field('Agent ID', agent.id)
+          .field('Connection', agent.status);
       } else {
-        const reason = ws ? `no agent${b.agentName ? ` named ${b.agentName}` : ' to pick'} in build #${ws.latest_build.build_number} (${ws.latest_build.status})` : 'workspace not found';
+        const reason = ws
+          ? `no agent${b.agentName ? ` named ${b.agentName}` : ' to pick'} in build #${ws.latest_build.build_number} (${ws.latest_build.status})`
+          : 'workspace not found';
         c = { severity: 'off', label: ws?.latest_build.status ?? 'unknown', icon: 'circle-slash', detail: reason };
         t.title(`${name}: ${c.label}`, c.icon).line(reason);
       }
@@ -127,7 +143,8 @@ export class StatusBar implements Disposable {
     const parts = SUMMARY_ORDER.filter((k) => counts.get(k)).map((k) => `${counts.get(k)} ${SUMMARY_WORDS[k]}`);
     const worst = [...SUMMARY_ORDER].reverse().find((k) => k !== 'off' && counts.get(k)) ?? 'ok';
     const connecting = this.sessions.list().every((s) => s.fleet.connection.kind === 'connecting');
-    const text = total === 0 ? (connecting ? '$(sync~spin) Coder: connecting' : '$(remote) Coder: no agents') : `$(remote) Coder: ${parts.join(', ')}`;
+    const text =
+      total === 0 ? (connecting ? '$(sync~spin) Coder: connecting' : '$(remote) Coder: no agents') : `$(remote) Coder: ${parts.join(', ')}`;
     const t = new Tooltip().title('Coder workspace agents', 'remote');
     for (const s of this.sessions.list()) t.field(s.url, connectionText(s.fleet.connection, now));
     t.line('Not bound to an agent: set coderStatus.binding to owner/workspace.agent to follow one here.');

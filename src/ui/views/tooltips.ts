@@ -39,9 +39,7 @@ export function agentTooltip(
   now: number,
   bound: boolean,
 ): vscode.MarkdownString {
-  const t = new Tooltip()
-    .title(`${ws.name}.${agent.name}`, c.icon)
-    .line(c.detail ? `${c.label}: ${c.detail}` : c.label);
+  const t = new Tooltip().title(`${ws.name}.${agent.name}`, c.icon).line(c.detail ? `${c.label}: ${c.detail}` : c.label);
   if (bound) t.line('This window is bound to this agent.');
   t.field('Agent ID', agent.id)
     .field('Lifecycle', agent.lifecycle_state)

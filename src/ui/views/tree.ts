@@ -114,7 +114,8 @@ export class AgentTree implements vscode.TreeDataProvider<TreeNode>, Disposable 
         case 'workspace-removed':
           if (multi) fire.add(this.nodes.deployment(session));
           else root = true;
-          if (c.kind === 'workspace-removed') this.nodes.prune((n) => n.kind === 'deployment' || n.session !== session || n.workspaceId !== c.workspaceId);
+          if (c.kind === 'workspace-removed')
+            this.nodes.prune((n) => n.kind === 'deployment' || n.session !== session || n.workspaceId !== c.workspaceId);
           break;
         case 'workspace-changed':
         case 'agent-id-changed': {
@@ -199,7 +200,12 @@ export class AgentTree implements vscode.TreeDataProvider<TreeNode>, Disposable 
   /** Tells each sync which workspaces are on screen and open (they get live streams first). */
   private reportVisible(): void {
     for (const s of this.sessions.list()) {
-      const ids = this.view.visible ? s.fleet.workspaces().map((w) => w.id).filter((id) => !this.collapsed.has(`${s.url}\n${id}`)) : [];
+      const ids = this.view.visible
+        ? s.fleet
+            .workspaces()
+            .map((w) => w.id)
+            .filter((id) => !this.collapsed.has(`${s.url}\n${id}`))
+        : [];
       s.sync.setVisibleWorkspaces(ids);
     }
   }

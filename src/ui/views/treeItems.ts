@@ -24,7 +24,7 @@ export function deploymentItem(node: DeploymentNode): vscode.TreeItem {
   const item = new vscode.TreeItem(hostOf(session.url), vscode.TreeItemCollapsibleState.Expanded);
   item.id = session.url;
   const conn = session.fleet.connection;
-  item.description = conn.kind === 'live' ? session.username ?? '' : conn.kind;
+  item.description = conn.kind === 'live' ? (session.username ?? '') : conn.kind;
   item.iconPath = new vscode.ThemeIcon(conn.kind === 'offline' ? 'cloud-offline' : conn.kind === 'signed-out' ? 'account' : 'cloud');
   item.contextValue = `deployment.${conn.kind}`;
   item.tooltip = deploymentTooltip(session);
@@ -54,7 +54,9 @@ export function workspaceItem(node: WorkspaceNode, ws: Workspace): vscode.TreeIt
     !building && CAN_START.has(build.status) ? 'canStart' : '',
     ws.outdated ? 'outdated' : '',
     building ? 'building' : '',
-  ].filter(Boolean).join('.');
+  ]
+    .filter(Boolean)
+    .join('.');
   item.tooltip = workspaceTooltip(session, ws, c);
   item.accessibilityInformation = { label: `workspace ${ws.name}, ${item.description}` };
   return item;
@@ -64,12 +66,17 @@ export function agentItem(node: AgentNode, agent: WorkspaceAgent, r: RenderConte
   const { session } = node;
   const c = classifyIn(session, agent, r.now, r.stuckThresholdMs);
   const hasChildren = session.fleet.childrenOf(node.workspaceId, agent.id).length > 0;
-  const item = new vscode.TreeItem(agent.name, hasChildren ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+  const item = new vscode.TreeItem(
+    agent.name,
+    hasChildren ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None,
+  );
   item.id = `${session.url}\n${node.workspaceId}\n${node.parentName ?? ''}\n${node.name}`;
   const bound = r.isBound(node);
   item.description = agentDescription(agent, c, bound);
   item.iconPath = severityIcon(c);
-  item.contextValue = ['agent', bound ? 'bound' : '', c.stuck ? 'stuck' : '', agent.parent_id ? 'sub' : '', c.severity].filter(Boolean).join('.');
+  item.contextValue = ['agent', bound ? 'bound' : '', c.stuck ? 'stuck' : '', agent.parent_id ? 'sub' : '', c.severity]
+    .filter(Boolean)
+    .join('.');
   const ws = session.fleet.workspace(node.workspaceId);
   item.tooltip = ws ? agentTooltip(session, ws, agent, c, r.now, bound) : undefined;
   item.accessibilityInformation = { label: `agent ${agent.name}, ${item.description}` };

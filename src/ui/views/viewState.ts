@@ -22,9 +22,11 @@ export class ViewStateKeys implements Disposable {
     private readonly bound: WindowBinding,
   ) {
     ctx.pushCleanup(sessions.onDidChangeSessions(() => this.update()));
-    ctx.pushCleanup(sessions.onDidChange(({ changes }) => {
-      if (changes.some((c) => c.kind !== 'agent-changed')) this.update();
-    }));
+    ctx.pushCleanup(
+      sessions.onDidChange(({ changes }) => {
+        if (changes.some((c) => c.kind !== 'agent-changed')) this.update();
+      }),
+    );
     ctx.pushCleanup(bound.onDidChange(() => this.update()));
     this.update();
   }

@@ -148,11 +148,11 @@ function installCodeServer() {
     npm_config_fund: 'false',
     npm_config_update_notifier: 'false',
   };
-  const r = spawnSync(
-    'npm',
-    ['install', '--no-save', '--no-package-lock', '--omit=dev', `code-server@${CODE_SERVER_VERSION}`],
-    { cwd: codeServerDir, stdio: 'inherit', env },
-  );
+  const r = spawnSync('npm', ['install', '--no-save', '--no-package-lock', '--omit=dev', `code-server@${CODE_SERVER_VERSION}`], {
+    cwd: codeServerDir,
+    stdio: 'inherit',
+    env,
+  });
   if (r.status !== 0) {
     console.error(`e2e setup: npm install of code-server failed (exit ${r.status}); see the output above`);
     process.exit(1);
@@ -160,7 +160,8 @@ function installCodeServer() {
   verifyInstall();
   writeFileSync(
     marker,
-    JSON.stringify({ version: CODE_SERVER_VERSION, nodeAbi: process.versions.modules, installedAt: new Date().toISOString() }, null, 2) + '\n',
+    JSON.stringify({ version: CODE_SERVER_VERSION, nodeAbi: process.versions.modules, installedAt: new Date().toISOString() }, null, 2) +
+      '\n',
   );
 }
 
@@ -174,9 +175,7 @@ function verifyInstall() {
   ];
   const missing = required.filter((p) => !existsSync(p));
   if (missing.length > 0) {
-    console.error(
-      'e2e setup: code-server installed but its install scripts did not finish; missing:\n  ' + missing.join('\n  '),
-    );
+    console.error('e2e setup: code-server installed but its install scripts did not finish; missing:\n  ' + missing.join('\n  '));
     process.exit(1);
   }
   const v = codeServerVersion();

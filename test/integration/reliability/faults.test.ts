@@ -22,8 +22,12 @@ test('control-plane restarts during churn: the model converges to the server aft
   let duplicates = 0;
   let worstSettle = 0;
   type ServerRow = { latest_build: { resources: { agents: { id: string; lifecycle_state: string }[] }[] } };
-  const diverged = () => ids.flatMap((id) => (sim.getWorkspace(id) as ServerRow).latest_build.resources[0]!.agents
-    .filter((a) => core.fleet.agentById(a.id)?.agent.lifecycle_state !== a.lifecycle_state));
+  const diverged = () =>
+    ids.flatMap((id) =>
+      (sim.getWorkspace(id) as ServerRow).latest_build.resources[0]!.agents.filter(
+        (a) => core.fleet.agentById(a.id)?.agent.lifecycle_state !== a.lifecycle_state,
+      ),
+    );
   for (let i = 0; i < cycles; i++) {
     await sim.restart();
     const restartedAt = Date.now();
@@ -34,15 +38,19 @@ test('control-plane restarts during churn: the model converges to the server aft
     // go on changing on the server for a moment: the model must follow them there, by push.
     await core.sync.refresh();
     const settledFrom = Date.now();
-    await core.until(() => diverged().length === 0, 'the model equal to the server', 31_000).catch(() => {
-      divergences += diverged().length;
-    });
+    await core
+      .until(() => diverged().length === 0, 'the model equal to the server', 31_000)
+      .catch(() => {
+        divergences += diverged().length;
+      });
     worstSettle = Math.max(worstSettle, Date.now() - settledFrom);
     // One stream per live workspace on the server, never two (no workspace is bound here).
     duplicates += Math.max(0, sim.stats().openStreams - core.sync.liveWorkspaces.length);
     Object.assign(churn, sim.churn({ eventsPerSecond: 50 }));
   }
-  console.log(`# restarts: ${cycles} cycles, ${divergences} divergences, ${duplicates} duplicate streams, worst recovery ${worst} ms, model equal to the server at most ${worstSettle} ms after the resync`);
+  console.log(
+    `# restarts: ${cycles} cycles, ${divergences} divergences, ${duplicates} duplicate streams, worst recovery ${worst} ms, model equal to the server at most ${worstSettle} ms after the resync`,
+  );
   assert.equal(divergences, 0);
   assert.equal(duplicates, 0);
   assert.ok(worst <= 31_000, `recovery within the backoff cap + 1 s: ${worst} ms`);
@@ -61,15 +69,25 @@ test('a half-open stream (no frames, no pings) is replaced within twice the hear
   const started = Date.now();
   sim.fault('half-open');
   const replaced: Record<string, number> = {};
-  await core.until(() => {
-    for (const kind of ['connection-watch', 'watch-ws']) if (upgrades(kind) > 1) replaced[kind] ??= Date.now() - started;
-    return Object.keys(replaced).length === 2;
-  }, 'both streams replaced', 10_000);
+  await core.until(
+    () => {
+      for (const kind of ['connection-watch', 'watch-ws']) if (upgrades(kind) > 1) replaced[kind] ??= Date.now() - started;
+      return Object.keys(replaced).length === 2;
+    },
+    'both streams replaced',
+    10_000,
+  );
   sim.fault('clear');
   const detected = Math.max(...Object.values(replaced));
   sim.setLifecycle(sim.findAgent(id, 'main').id, 'start_error');
-  await core.until(() => core.fleet.findAgent(id, 'main', null)?.lifecycle_state === 'start_error', 'the change over the new stream', 10_000);
-  console.log(`# half-open: connection-watch replaced after ${replaced['connection-watch']} ms, watch-ws after ${replaced['watch-ws']} ms (ping interval ${ping} ms)`);
+  await core.until(
+    () => core.fleet.findAgent(id, 'main', null)?.lifecycle_state === 'start_error',
+    'the change over the new stream',
+    10_000,
+  );
+  console.log(
+    `# half-open: connection-watch replaced after ${replaced['connection-watch']} ms, watch-ws after ${replaced['watch-ws']} ms (ping interval ${ping} ms)`,
+  );
   assert.ok(detected <= 2 * ping + 1000, `${detected} ms`);
 });
 
@@ -120,7 +138,10 @@ test('garbage on a live stream: each kind logged once, the model untouched, the 
   const id = sim.createWorkspace({ name: 'dev' });
   const core = startBoundCore(t, sim, id);
   // The bound agent's feed tries connection-watch first (404 here), then opens watch-ws.
-  await core.until(() => core.log.lines.some((l) => l.includes(`watch-ws open for ${id}`)) && !!core.fleet.findAgent(id, 'main', null), 'the watch-ws stream');
+  await core.until(
+    () => core.log.lines.some((l) => l.includes(`watch-ws open for ${id}`)) && !!core.fleet.findAgent(id, 'main', null),
+    'the watch-ws stream',
+  );
   const agentId = sim.findAgent(id, 'main').id;
   const view = () => {
     const a = core.fleet.findAgent(id, 'main', null);

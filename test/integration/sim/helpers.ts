@@ -2,13 +2,21 @@
 import WebSocket from 'ws';
 import type { Simulator } from '../../sim';
 
-export async function get(sim: Simulator, path: string, headers: Record<string, string> = { 'Coder-Session-Token': sim.token }): Promise<{ status: number; body: any }> {
+export async function get(
+  sim: Simulator,
+  path: string,
+  headers: Record<string, string> = { 'Coder-Session-Token': sim.token },
+): Promise<{ status: number; body: any }> {
   const res = await fetch(`${sim.url}/api/v2${path}`, { headers });
   return { status: res.status, body: await res.json() };
 }
 
 export async function post(sim: Simulator, path: string, body: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${sim.url}/api/v2${path}`, { method: 'POST', headers: { 'Coder-Session-Token': sim.token, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${sim.url}/api/v2${path}`, {
+    method: 'POST',
+    headers: { 'Coder-Session-Token': sim.token, 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, body: await res.json() };
 }
 
@@ -31,14 +39,22 @@ export function openWs(sim: Simulator, path: string, headers: Record<string, str
   ws.on('error', () => {});
   let read = 0;
   return {
-    ws, frames, closed, refused,
-    get pings() { return pings; },
+    ws,
+    frames,
+    closed,
+    refused,
+    get pings() {
+      return pings;
+    },
     opened: new Promise<void>((resolve) => ws.on('open', () => resolve())),
     async next(timeoutMs = 5000): Promise<any> {
       const deadline = Date.now() + timeoutMs;
       while (frames.length <= read) {
         if (Date.now() > deadline) throw new Error(`no frame within ${timeoutMs} ms`);
-        await new Promise<void>((r) => { waiters.push(r); setTimeout(r, 50); });
+        await new Promise<void>((r) => {
+          waiters.push(r);
+          setTimeout(r, 50);
+        });
       }
       return JSON.parse(frames[read++]!);
     },
@@ -46,7 +62,10 @@ export function openWs(sim: Simulator, path: string, headers: Record<string, str
       const deadline = Date.now() + timeoutMs;
       while (pings < n) {
         if (Date.now() > deadline) throw new Error('no ping');
-        await new Promise<void>((r) => { waiters.push(r); setTimeout(r, 50); });
+        await new Promise<void>((r) => {
+          waiters.push(r);
+          setTimeout(r, 50);
+        });
       }
     },
   };

@@ -44,19 +44,78 @@ test('workspaces: codersdk shape, filter keys, unknown key is a 400 with validat
   assert.equal(all.status, 200);
   assert.equal(all.body.count, 2);
   const ws = all.body.workspaces.find((w: any) => w.id === a);
-  for (const k of ['id', 'name', 'owner_id', 'owner_name', 'organization_id', 'template_id', 'template_name', 'template_display_name', 'template_icon', 'latest_build', 'outdated', 'health', 'last_used_at', 'automatic_updates', 'favorite']) {
+  for (const k of [
+    'id',
+    'name',
+    'owner_id',
+    'owner_name',
+    'organization_id',
+    'template_id',
+    'template_name',
+    'template_display_name',
+    'template_icon',
+    'latest_build',
+    'outdated',
+    'health',
+    'last_used_at',
+    'automatic_updates',
+    'favorite',
+  ]) {
     assert.ok(k in ws, `workspace.${k}`);
   }
   const b = ws.latest_build;
-  for (const k of ['id', 'workspace_id', 'build_number', 'transition', 'status', 'reason', 'initiator_name', 'created_at', 'job', 'resources', 'template_version_id', 'template_version_name']) assert.ok(k in b, `build.${k}`);
+  for (const k of [
+    'id',
+    'workspace_id',
+    'build_number',
+    'transition',
+    'status',
+    'reason',
+    'initiator_name',
+    'created_at',
+    'job',
+    'resources',
+    'template_version_id',
+    'template_version_name',
+  ])
+    assert.ok(k in b, `build.${k}`);
   const agent = b.resources[0].agents[0];
-  for (const k of ['id', 'parent_id', 'name', 'resource_id', 'status', 'lifecycle_state', 'created_at', 'connection_timeout_seconds', 'troubleshooting_url', 'version', 'api_version', 'operating_system', 'architecture', 'health', 'scripts', 'logs_length', 'logs_overflowed', 'display_apps']) assert.ok(k in agent, `agent.${k}`);
+  for (const k of [
+    'id',
+    'parent_id',
+    'name',
+    'resource_id',
+    'status',
+    'lifecycle_state',
+    'created_at',
+    'connection_timeout_seconds',
+    'troubleshooting_url',
+    'version',
+    'api_version',
+    'operating_system',
+    'architecture',
+    'health',
+    'scripts',
+    'logs_length',
+    'logs_overflowed',
+    'display_apps',
+  ])
+    assert.ok(k in agent, `agent.${k}`);
   assert.equal(agent.status, 'connected');
   assert.equal(agent.lifecycle_state, 'ready');
   assert.equal(b.status, 'running');
-  assert.deepEqual((await get(sim, '/workspaces?q=status:stopped')).body.workspaces.map((w: any) => w.name), ['beta']);
-  assert.deepEqual((await get(sim, '/workspaces?q=template:k8s')).body.workspaces.map((w: any) => w.name), ['beta']);
-  assert.deepEqual((await get(sim, '/workspaces?q=owner:bob name:gam')).body.workspaces.map((w: any) => w.name), ['gamma']);
+  assert.deepEqual(
+    (await get(sim, '/workspaces?q=status:stopped')).body.workspaces.map((w: any) => w.name),
+    ['beta'],
+  );
+  assert.deepEqual(
+    (await get(sim, '/workspaces?q=template:k8s')).body.workspaces.map((w: any) => w.name),
+    ['beta'],
+  );
+  assert.deepEqual(
+    (await get(sim, '/workspaces?q=owner:bob name:gam')).body.workspaces.map((w: any) => w.name),
+    ['gamma'],
+  );
   const paged = await get(sim, '/workspaces?limit=1&offset=1');
   assert.equal(paged.body.workspaces.length, 1);
   assert.equal(paged.body.count, 3);
@@ -72,7 +131,11 @@ test('workspaces: codersdk shape, filter keys, unknown key is a 400 with validat
 });
 
 test('builds: pending -> running -> succeeded, 409 while active, new agent ids per start, old rows readable', async (t) => {
-  const sim = await startSimulator({ clock: 'manual', buildTimings: { pendingMs: 100, runningMs: 200 }, agentTimings: { connectMs: 100, startingMs: 100, readyMs: 300 } });
+  const sim = await startSimulator({
+    clock: 'manual',
+    buildTimings: { pendingMs: 100, runningMs: 200 },
+    agentTimings: { connectMs: 100, startingMs: 100, readyMs: 300 },
+  });
   t.after(() => sim.close());
   const id = sim.createWorkspace({ name: 'dev' });
   const oldAgent = sim.findAgent(id, 'main');
@@ -131,7 +194,11 @@ test('agent status follows coderd: connecting, timeout, disconnected after 30 s 
 });
 
 test('replay and reinit: 202 then starting -> ready; switched off they are 404', async (t) => {
-  const sim = await startSimulator({ clock: 'manual', agentTimings: { connectMs: 10, startingMs: 10, readyMs: 10 }, buildTimings: { pendingMs: 10, runningMs: 10 } });
+  const sim = await startSimulator({
+    clock: 'manual',
+    agentTimings: { connectMs: 10, startingMs: 10, readyMs: 10 },
+    buildTimings: { pendingMs: 10, runningMs: 10 },
+  });
   t.after(() => sim.close());
   const id = sim.createWorkspace({ name: 'dev' });
   sim.scenario('surviving-agent', id);
@@ -182,10 +249,18 @@ test('admin surface needs its token and drives scenarios', async (t) => {
   const headers = { 'X-Sim-Admin-Token': sim.adminToken };
   const state = await fetch(`${sim.url}/__sim/state`, { headers }).then((r) => r.json());
   assert.equal(state.workspaces[0].name, 'dev');
-  const res = await fetch(`${sim.url}/__sim/lifecycle`, { method: 'POST', headers, body: JSON.stringify({ workspace: 'dev', agent: 'main', state: 'start_error' }) });
+  const res = await fetch(`${sim.url}/__sim/lifecycle`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ workspace: 'dev', agent: 'main', state: 'start_error' }),
+  });
   assert.equal(res.status, 200);
   assert.equal(sim.findAgent(state.workspaces[0].id, 'main').lifecycle_state, 'start_error');
-  const sc = await fetch(`${sim.url}/__sim/scenario`, { method: 'POST', headers, body: JSON.stringify({ name: 'stop', workspace: 'dev' }) });
+  const sc = await fetch(`${sim.url}/__sim/scenario`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ name: 'stop', workspace: 'dev' }),
+  });
   assert.equal(sc.status, 200);
   assert.equal((sim.getWorkspace(state.workspaces[0].id) as any).latest_build.transition, 'stop');
 });

@@ -42,8 +42,14 @@ test('agent-connection-watch: build_update on connect and changes, agent_update 
   assert.deepEqual(builds, ['stop:running', 'stop:succeeded', 'start:pending', 'start:running', 'start:succeeded']);
   const agents = frames.filter((f) => f.agent_update).map((f) => f.agent_update);
   assert.ok(agents.length >= 2);
-  assert.ok(agents.every((a: any) => a.id !== oldId), 'no agent_update while the latest build is not a succeeded start');
-  assert.deepEqual(agents.map((a: any) => a.lifecycle), ['created', 'starting', 'ready']);
+  assert.ok(
+    agents.every((a: any) => a.id !== oldId),
+    'no agent_update while the latest build is not a succeeded start',
+  );
+  assert.deepEqual(
+    agents.map((a: any) => a.lifecycle),
+    ['created', 'starting', 'ready'],
+  );
 });
 
 test('agent-connection-watch errors: 1 too many agents, 2 not found, 3 no agents, 4 on shutdown; each then closes normally', async (t) => {
@@ -77,7 +83,10 @@ test('SSE watch: text/event-stream, data events with compact JSON, ping events',
   const id = sim.createWorkspace({ name: 'dev' });
   const ctrl = new AbortController();
   t.after(() => ctrl.abort());
-  const res = await fetch(`${sim.url}/api/v2/workspaces/${id}/watch`, { headers: { 'Coder-Session-Token': sim.token }, signal: ctrl.signal });
+  const res = await fetch(`${sim.url}/api/v2/workspaces/${id}/watch`, {
+    headers: { 'Coder-Session-Token': sim.token },
+    signal: ctrl.signal,
+  });
   assert.equal(res.headers.get('content-type'), 'text/event-stream');
   const reader = res.body!.getReader();
   let text = '';
@@ -196,7 +205,9 @@ test('scale: 2,000 workspaces x 2 agents with churn at 1,000 events/s stays resp
   const elapsed = (Date.now() - started) / 1000;
   latencies.sort((x, y) => x - y);
   const p99 = latencies[Math.floor(latencies.length * 0.99)]!;
-  console.log(`# sim scale: ${(events / elapsed).toFixed(0)} events/s over 2,000 x 2, GET /workspaces/{id} p99 ${p99.toFixed(1)} ms over ${latencies.length} requests`);
+  console.log(
+    `# sim scale: ${(events / elapsed).toFixed(0)} events/s over 2,000 x 2, GET /workspaces/{id} p99 ${p99.toFixed(1)} ms over ${latencies.length} requests`,
+  );
   for (const w of watchers) w.ws.close();
   assert.ok(events / elapsed > 500, `churn delivered ${events} events in ${elapsed}s`);
   assert.ok(p99 < 1000, 'hang bound');

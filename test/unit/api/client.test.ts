@@ -6,7 +6,10 @@ import { USER_JSON, workspaceJson } from './fakeServer';
 
 const TOKEN = 'AbCdEfGhIj-abcdefghijklmnopqrstuv';
 
-interface Call { url: string; init: RequestInit }
+interface Call {
+  url: string;
+  init: RequestInit;
+}
 
 function fakeFetch(answer: (url: string, init: RequestInit) => Response | Promise<Response>) {
   const calls: Call[] = [];
@@ -48,10 +51,15 @@ test('sends the session token, user agent and extra headers', async () => {
 });
 
 test('an error body becomes a typed error with status, message, detail and validations', async () => {
-  const f = fakeFetch(() => json({
-    message: 'You are signed out or your session has expired. Please sign in again to continue.',
-    detail: `API key ${TOKEN} expired`,
-  }, 401));
+  const f = fakeFetch(() =>
+    json(
+      {
+        message: 'You are signed out or your session has expired. Please sign in again to continue.',
+        detail: `API key ${TOKEN} expired`,
+      },
+      401,
+    ),
+  );
   const e = await rejects(client(f.fn).me());
   assert.equal(e.kind, 'http');
   assert.equal(e.status, 401);
@@ -79,10 +87,13 @@ test('an answer that does not match the schema is invalid-response', async () =>
 });
 
 test('a request that never answers times out; an external abort is "aborted"', async () => {
-  const hang = fakeFetch((_u, init) => new Promise<Response>((_r, reject) => {
-    if (init.signal?.aborted) reject(new DOMException('aborted', 'AbortError'));
-    init.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')));
-  }));
+  const hang = fakeFetch(
+    (_u, init) =>
+      new Promise<Response>((_r, reject) => {
+        if (init.signal?.aborted) reject(new DOMException('aborted', 'AbortError'));
+        init.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')));
+      }),
+  );
   const e = await rejects(client(hang.fn, { timeoutMs: 10 }).me());
   assert.equal(e.kind, 'timeout');
   const ctrl = new AbortController();
@@ -92,7 +103,9 @@ test('a request that never answers times out; an external abort is "aborted"', a
 });
 
 test('a network failure is kind network and names no token', async () => {
-  const f = fakeFetch(() => { throw new TypeError('fetch failed', { cause: new Error(`ECONNREFUSED ${TOKEN}`) }); });
+  const f = fakeFetch(() => {
+    throw new TypeError('fetch failed', { cause: new Error(`ECONNREFUSED ${TOKEN}`) });
+  });
   const e = await rejects(client(f.fn).me());
   assert.equal(e.kind, 'network');
   assert.ok(!e.message.includes(TOKEN));
@@ -108,7 +121,10 @@ test('allWorkspaces pages until count is reached', async () => {
     return json({ workspaces: all.slice(offset, offset + limit), count: all.length });
   });
   const list = await client(f.fn).allWorkspaces('owner:me status:running', { pageSize: 2 });
-  assert.deepEqual(list.map((w) => w.id), ['w0', 'w1', 'w2', 'w3', 'w4']);
+  assert.deepEqual(
+    list.map((w) => w.id),
+    ['w0', 'w1', 'w2', 'w3', 'w4'],
+  );
   assert.equal(f.calls.length, 3);
 });
 
@@ -145,7 +161,11 @@ test('stream helpers: ws(s) URL and upgrade headers', async () => {
 });
 
 test('a failing header command is reported without crashing', async () => {
-  const c = client(fakeFetch(() => json(USER_JSON)).fn, { headers: () => { throw new Error('exit 1'); } });
+  const c = client(fakeFetch(() => json(USER_JSON)).fn, {
+    headers: () => {
+      throw new Error('exit 1');
+    },
+  });
   const e = await rejects(c.me());
   assert.equal(e.kind, 'network');
   assert.match(e.message, /header command failed: exit 1/);

@@ -21,7 +21,15 @@ test('normalizeDeploymentUrl: adds https, strips trailing slash and /api/v2, kee
 });
 
 test('normalizeDeploymentUrl: rejects other schemes, empty input and credentials in the URL', () => {
-  for (const bad of ['', '   ', 'ftp://coder.example.com', 'file:///etc/passwd', 'javascript:alert(1)', 'https://user:pw@coder.example.com', 'http://']) {
+  for (const bad of [
+    '',
+    '   ',
+    'ftp://coder.example.com',
+    'file:///etc/passwd',
+    'javascript:alert(1)',
+    'https://user:pw@coder.example.com',
+    'http://',
+  ]) {
     const r = normalizeDeploymentUrl(bad);
     assert.equal(r.ok, false, bad);
     if (!r.ok) assert.ok(r.error.length > 10, 'a clear error');
@@ -49,7 +57,14 @@ test('environment first, then the CLI login, values trimmed, each with its sourc
 });
 
 test('missing or unreadable files give no candidate; a half environment borrows the other half', async () => {
-  const none = await findCredentials({ env: {}, readFile: () => { throw new Error('EACCES'); }, homedir: '/h', platform: 'linux' });
+  const none = await findCredentials({
+    env: {},
+    readFile: () => {
+      throw new Error('EACCES');
+    },
+    homedir: '/h',
+    platform: 'linux',
+  });
   assert.deepEqual(none, []);
   const half = await findCredentials({
     env: { CODER_URL: 'other.example.com', CODER_CONFIG_DIR: '/cfg' },
@@ -57,20 +72,31 @@ test('missing or unreadable files give no candidate; a half environment borrows 
     homedir: '/h',
     platform: 'linux',
   });
-  assert.deepEqual(half.map((x) => [x.url, x.token, x.source]), [
-    ['https://other.example.com', 'tok', 'env'],
-    ['https://cli.example.com', 'tok', 'cli-config'],
-  ]);
-  const onlyUrl = await findCredentials({ env: { CODER_URL: 'x.example.com' }, readFile: () => undefined, homedir: '/h', platform: 'linux' });
+  assert.deepEqual(
+    half.map((x) => [x.url, x.token, x.source]),
+    [
+      ['https://other.example.com', 'tok', 'env'],
+      ['https://cli.example.com', 'tok', 'cli-config'],
+    ],
+  );
+  const onlyUrl = await findCredentials({
+    env: { CODER_URL: 'x.example.com' },
+    readFile: () => undefined,
+    homedir: '/h',
+    platform: 'linux',
+  });
   assert.deepEqual(onlyUrl, []);
 });
 
 test('an unusable URL in the environment is skipped, the CLI login still counts', async () => {
   const c = await findCredentials({
     env: { CODER_URL: 'ftp://bad', CODER_SESSION_TOKEN: 't', CODER_CONFIG_DIR: '/cfg' },
-    readFile: async (p) => ({ '/cfg/url': 'cli.example.com', '/cfg/session': 's' } as Record<string, string>)[p],
+    readFile: async (p) => (({ '/cfg/url': 'cli.example.com', '/cfg/session': 's' }) as Record<string, string>)[p],
     homedir: '/h',
     platform: 'darwin',
   });
-  assert.deepEqual(c.map((x) => x.source), ['cli-config']);
+  assert.deepEqual(
+    c.map((x) => x.source),
+    ['cli-config'],
+  );
 });

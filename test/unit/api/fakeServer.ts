@@ -39,7 +39,9 @@ export class FakeServer {
       }
       if (typeof verdict === 'number') {
         const body = JSON.stringify({ message: `refused ${verdict}` });
-        socket.end(`HTTP/1.1 ${verdict} Refused\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+        socket.end(
+          `HTTP/1.1 ${verdict} Refused\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+        );
         return;
       }
       this.wss.handleUpgrade(req, socket, head, (ws) => {
@@ -164,7 +166,9 @@ export function workspaceJson(s: WorkspaceSpec): Record<string, unknown> {
       initiator_name: s.owner ?? 'alice',
       created_at: '2026-01-01T00:00:00Z',
       job: { id: 'job-1', status: s.jobStatus ?? 'succeeded', queue_position: 0 },
-      resources: [{ id: 'res-1', job_id: 'job-1', workspace_transition: 'start', type: 'docker_container', name: 'main', hide: false, agents }],
+      resources: [
+        { id: 'res-1', job_id: 'job-1', workspace_transition: 'start', type: 'docker_container', name: 'main', hide: false, agents },
+      ],
       template_version_id: 'tv-1',
       template_version_name: 'v1',
     },

@@ -34,13 +34,16 @@ describe('parseHeaderOutput', () => {
       [`X-Wide=${SECRET}\u2028`, /line 1: the value has characters/],
     ];
     for (const [input, message] of cases) {
-      assert.throws(() => parseHeaderOutput(input), (e: unknown) => {
-        assert.ok(e instanceof HeaderCommandError);
-        assert.match(e.message, message);
-        assert.ok(!e.message.includes('eyJ'), e.message);
-        assert.ok(!e.message.includes('bad name'), e.message);
-        return true;
-      });
+      assert.throws(
+        () => parseHeaderOutput(input),
+        (e: unknown) => {
+          assert.ok(e instanceof HeaderCommandError);
+          assert.match(e.message, message);
+          assert.ok(!e.message.includes('eyJ'), e.message);
+          assert.ok(!e.message.includes('bad name'), e.message);
+          return true;
+        },
+      );
     }
   });
 
@@ -60,8 +63,11 @@ describe('runHeaderCommand', () => {
   it('runs through sh -c with CODER_URL set, like the coder CLI', async () => {
     const calls: any[] = [];
     const h = await runHeaderCommand({
-      command: 'get-token --for "$CODER_URL"', url: 'https://coder.example.com', env: { PATH: '/bin', CODER_URL: 'stale' },
-      platform: 'linux', exec: fakeExec({ stdout: 'X-Token=abc\n' }, calls),
+      command: 'get-token --for "$CODER_URL"',
+      url: 'https://coder.example.com',
+      env: { PATH: '/bin', CODER_URL: 'stale' },
+      platform: 'linux',
+      exec: fakeExec({ stdout: 'X-Token=abc\n' }, calls),
     });
     assert.deepEqual(h, { 'X-Token': 'abc' });
     assert.equal(calls[0].file, 'sh');
@@ -80,7 +86,14 @@ describe('runHeaderCommand', () => {
 
   it('fails clearly on a timeout or a non-zero exit, without its output', async () => {
     await assert.rejects(
-      runHeaderCommand({ command: 'x', url: 'u', env: {}, platform: 'linux', timeoutMs: 2000, exec: fakeExec({ timedOut: true, code: null }) }),
+      runHeaderCommand({
+        command: 'x',
+        url: 'u',
+        env: {},
+        platform: 'linux',
+        timeoutMs: 2000,
+        exec: fakeExec({ timedOut: true, code: null }),
+      }),
       /did not finish within 2 s/,
     );
     await assert.rejects(
@@ -90,10 +103,21 @@ describe('runHeaderCommand', () => {
   });
 
   it('really runs a shell command with the real exec', { skip: process.platform === 'win32' }, async () => {
-    const h = await runHeaderCommand({ command: 'printf "X-Url=%s\\n\\nX-Two=2\\n" "$CODER_URL"', url: 'https://c.example', env: { PATH: process.env.PATH }, platform: process.platform });
+    const h = await runHeaderCommand({
+      command: 'printf "X-Url=%s\\n\\nX-Two=2\\n" "$CODER_URL"',
+      url: 'https://c.example',
+      env: { PATH: process.env.PATH },
+      platform: process.platform,
+    });
     assert.deepEqual(h, { 'X-Url': 'https://c.example', 'X-Two': '2' });
-    await assert.rejects(runHeaderCommand({ command: 'sleep 5', url: 'u', env: { PATH: process.env.PATH }, platform: process.platform, timeoutMs: 200 }), /did not finish/);
-    await assert.rejects(runHeaderCommand({ command: 'exit 7', url: 'u', env: { PATH: process.env.PATH }, platform: process.platform }), /exit code 7/);
+    await assert.rejects(
+      runHeaderCommand({ command: 'sleep 5', url: 'u', env: { PATH: process.env.PATH }, platform: process.platform, timeoutMs: 200 }),
+      /did not finish/,
+    );
+    await assert.rejects(
+      runHeaderCommand({ command: 'exit 7', url: 'u', env: { PATH: process.env.PATH }, platform: process.platform }),
+      /exit code 7/,
+    );
   });
 });
 
@@ -144,7 +168,9 @@ describe('decideProxy', () => {
 
   it('uses HTTPS_PROXY for https/wss and HTTP_PROXY for http/ws', () => {
     assert.deepEqual(decideProxy('https://coder.example.com', { env }), {
-      kind: 'proxy', url: 'http://user:pw@proxy.corp:3128/', reason: 'HTTPS_PROXY (http://proxy.corp:3128)',
+      kind: 'proxy',
+      url: 'http://user:pw@proxy.corp:3128/',
+      reason: 'HTTPS_PROXY (http://proxy.corp:3128)',
     });
     assert.equal((decideProxy('wss://coder.example.com/x', { env }) as { url: string }).url, 'http://user:pw@proxy.corp:3128/');
     assert.equal((decideProxy('ws://coder.example.com/x', { env }) as { url: string }).url, 'http://plain.corp/');
@@ -152,17 +178,26 @@ describe('decideProxy', () => {
 
   it('reads lower-case variables too, upper-case first', () => {
     assert.equal(decideProxy('https://c.io', { env: { https_proxy: 'http://low:1' } }).kind, 'proxy');
-    assert.equal((decideProxy('https://c.io', { env: { https_proxy: 'http://low:1', HTTPS_PROXY: 'http://up:1' } }) as { url: string }).url, 'http://up:1/');
+    assert.equal(
+      (decideProxy('https://c.io', { env: { https_proxy: 'http://low:1', HTTPS_PROXY: 'http://up:1' } }) as { url: string }).url,
+      'http://up:1/',
+    );
   });
 
   it('prefers the http.proxy setting, and still honours NO_PROXY and http.noProxy', () => {
-    assert.equal(decideProxy('https://c.io', { env, httpProxy: 'http://vscode:8080' }).reason, 'the http.proxy setting (http://vscode:8080)');
+    assert.equal(
+      decideProxy('https://c.io', { env, httpProxy: 'http://vscode:8080' }).reason,
+      'the http.proxy setting (http://vscode:8080)',
+    );
     assert.equal(decideProxy('https://x.internal', { env, httpProxy: 'http://vscode:8080' }).kind, 'direct');
     assert.equal(decideProxy('https://c.io', { env, httpProxy: 'http://vscode:8080', noProxy: ['c.io'] }).kind, 'direct');
   });
 
   it('goes direct for NO_PROXY hits and loopback addresses, saying why', () => {
-    assert.deepEqual(decideProxy('https://coder.internal', { env }), { kind: 'direct', reason: 'NO_PROXY entry ".internal" matches coder.internal' });
+    assert.deepEqual(decideProxy('https://coder.internal', { env }), {
+      kind: 'direct',
+      reason: 'NO_PROXY entry ".internal" matches coder.internal',
+    });
     assert.equal(decideProxy('https://10.9.8.7', { env }).kind, 'direct');
     for (const local of ['http://localhost:3000', 'http://127.0.0.1:3000', 'http://[::1]:3000', 'https://app.localhost']) {
       assert.equal(decideProxy(local, { env }).kind, 'direct', local);
@@ -217,12 +252,15 @@ describe('createNetwork', () => {
 
     const insecure = await createNetwork({ deploymentUrl: 'https://c.io', env: {}, insecure: true });
     assert.ok(insecure.wsAgent instanceof https.Agent);
-    assert.equal((insecure.wsAgent as https.Agent).options.rejectUnauthorized, false);
+    assert.equal((insecure.wsAgent).options.rejectUnauthorized, false);
     assert.match(insecure.summary, /TLS NOT verified/);
     assert.equal(insecure.wsAgentFor('ws://c.io/x'), undefined, 'plain ws needs no TLS agent');
     await insecure.dispose();
 
-    const proxied = await createNetwork({ deploymentUrl: 'https://c.io', env: { HTTPS_PROXY: 'http://a:secret@p:3128', NO_PROXY: 'local.io' } });
+    const proxied = await createNetwork({
+      deploymentUrl: 'https://c.io',
+      env: { HTTPS_PROXY: 'http://a:secret@p:3128', NO_PROXY: 'local.io' },
+    });
     assert.equal(proxied.wsAgent?.constructor.name, 'TunnelAgent');
     assert.equal(proxied.wsAgentFor('wss://x.local.io'), undefined);
     assert.match(proxied.summary, /^proxy HTTPS_PROXY \(http:\/\/p:3128\)/);
@@ -231,7 +269,10 @@ describe('createNetwork', () => {
   });
 
   it('refuses an unusable proxy with a clear error', async () => {
-    await assert.rejects(createNetwork({ deploymentUrl: 'https://c.io', env: { HTTPS_PROXY: 'socks5://s:1' } }), /Cannot use the proxy: .*socks5:/);
+    await assert.rejects(
+      createNetwork({ deploymentUrl: 'https://c.io', env: { HTTPS_PROXY: 'socks5://s:1' } }),
+      /Cannot use the proxy: .*socks5:/,
+    );
   });
 
   it('runs the header command once per burst, retries after a failure, logs names only', async () => {
@@ -243,7 +284,15 @@ describe('createNetwork', () => {
     };
     let t = 0;
     const log = new MemoryLogger();
-    const net = await createNetwork({ deploymentUrl: 'https://c.io', env: {}, headerCommand: 'x', exec, now: () => t, log, headerCacheMs: 1000 });
+    const net = await createNetwork({
+      deploymentUrl: 'https://c.io',
+      env: {},
+      headerCommand: 'x',
+      exec,
+      now: () => t,
+      log,
+      headerCacheMs: 1000,
+    });
     const [a, b] = await Promise.all([net.headers(), net.headers()]);
     assert.deepEqual(a, { 'X-Auth': SECRET });
     assert.deepEqual(b, a);
@@ -255,7 +304,10 @@ describe('createNetwork', () => {
     assert.deepEqual(await net.headers(), { 'X-Auth': SECRET });
     assert.equal(runs, 3);
     assert.ok(log.lines.some((l) => l.includes('X-Auth')));
-    assert.ok(log.lines.every((l) => !l.includes('eyJ')), log.lines.join('\n'));
+    assert.ok(
+      log.lines.every((l) => !l.includes('eyJ')),
+      log.lines.join('\n'),
+    );
     await net.dispose();
   });
 

@@ -44,7 +44,7 @@ test('malformed frames are rejected with a short reason, fields the extension do
 /** Deterministic pseudo-random numbers, so a failure can be replayed. */
 function rng(seed: number): () => number {
   let s = seed;
-  return () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  return () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 }
 
 function mutate(value: unknown, r: () => number, depth = 0): unknown {

@@ -2,7 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../../src/common/clock';
 import {
-  ReconnectingStream, backoffDelay, classifyClose, reduce, type CloseReason, type StreamState,
+  ReconnectingStream,
+  backoffDelay,
+  classifyClose,
+  reduce,
+  type CloseReason,
+  type StreamState,
   type TransportHandlers,
 } from '../../../src/api/socket';
 
@@ -12,7 +17,11 @@ function fakeTransport() {
   const connect = (h: TransportHandlers<string>) => {
     const a = { h, closed: false };
     attempts.push(a);
-    return { close: () => { a.closed = true; } };
+    return {
+      close: () => {
+        a.closed = true;
+      },
+    };
   };
   const last = () => attempts[attempts.length - 1]!;
   return { attempts, connect, last };
@@ -40,8 +49,10 @@ function setup(random = () => 1) {
 const policy = { baseMs: 250, capMs: 30_000, random: () => 1 };
 
 test('backoff doubles from 250 ms up to the 30 s cap, with full jitter', () => {
-  assert.deepEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 20].map((a) => backoffDelay(a, policy)),
-    [250, 500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000]);
+  assert.deepEqual(
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 20].map((a) => backoffDelay(a, policy)),
+    [250, 500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000],
+  );
   assert.equal(backoffDelay(3, { ...policy, random: () => 0.5 }), 1000);
   assert.equal(backoffDelay(3, { ...policy, random: () => 0 }), 0);
 });
@@ -80,7 +91,7 @@ test('failed connects back off exponentially and each retry connects again', () 
   for (let i = 0; i < 9; i++) {
     t.last().h.onClose({ kind: 'network', message: 'ECONNREFUSED' });
     assert.equal(s.state.kind, 'backoff');
-    const st = s.state as Extract<StreamState, { kind: 'backoff' }>;
+    const st = s.state;
     delays.push(st.delayMs);
     clock.advance(st.delayMs - 1);
     assert.equal(t.attempts.length, i + 1, 'no reconnect before the delay');
@@ -192,7 +203,10 @@ test('a transport that throws while connecting counts as a network failure', () 
   const clock = new ManualClock();
   let calls = 0;
   const s = new ReconnectingStream<string>({
-    connect: () => { calls++; throw new Error('bad url'); },
+    connect: () => {
+      calls++;
+      throw new Error('bad url');
+    },
     clock,
     random: () => 1,
     onFrame: () => {},

@@ -19,17 +19,19 @@ test('event and data lines end with a blank line', () => {
 test('chunks may split anywhere, including between CR and LF', () => {
   const text = 'event: data\r\ndata: {"x":"y"}\r\n\r\nevent: ping\r\n\r\n';
   for (let i = 1; i < text.length; i++) {
-    assert.deepEqual(parse([text.slice(0, i), text.slice(i)]), [
-      { event: 'data', data: '{"x":"y"}' },
-      { event: 'ping', data: '' },
-    ], `split at ${i}`);
+    assert.deepEqual(
+      parse([text.slice(0, i), text.slice(i)]),
+      [
+        { event: 'data', data: '{"x":"y"}' },
+        { event: 'ping', data: '' },
+      ],
+      `split at ${i}`,
+    );
   }
 });
 
 test('comments are skipped, multi-line data is joined, an event without a blank line waits', () => {
-  assert.deepEqual(parse([': keep-alive\n', 'data: a\ndata: b\n\n', 'event: data\ndata: pending\n']), [
-    { event: '', data: 'a\nb' },
-  ]);
+  assert.deepEqual(parse([': keep-alive\n', 'data: a\ndata: b\n\n', 'event: data\ndata: pending\n']), [{ event: '', data: 'a\nb' }]);
 });
 
 test('a runaway line is dropped instead of growing without bound', () => {

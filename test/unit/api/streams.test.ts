@@ -19,19 +19,41 @@ after(() => server.close());
 function run<T>(connect: Connect<T>) {
   const log = { opened: 0, alive: 0, frames: [] as T[], closed: undefined as CloseReason | undefined, invalid: [] as string[] };
   const pokes = new Set<() => void>();
-  const poke = () => { for (const p of pokes) p(); };
+  const poke = () => {
+    for (const p of pokes) p();
+  };
   const handle: TransportHandle = connect({
-    onOpen: () => { log.opened++; poke(); },
-    onAlive: () => { log.alive++; poke(); },
-    onFrame: (f) => { log.frames.push(f); poke(); },
-    onClose: (r) => { log.closed = r; poke(); },
+    onOpen: () => {
+      log.opened++;
+      poke();
+    },
+    onAlive: () => {
+      log.alive++;
+      poke();
+    },
+    onFrame: (f) => {
+      log.frames.push(f);
+      poke();
+    },
+    onClose: (r) => {
+      log.closed = r;
+      poke();
+    },
   });
   const wait = async (check: () => boolean, what: string) => {
     const u = until(check, 3000, what);
     pokes.add(u.poke);
     await u.done.finally(() => pokes.delete(u.poke));
   };
-  return { log, handle, wait, invalid: (r: string) => { log.invalid.push(r); poke(); } };
+  return {
+    log,
+    handle,
+    wait,
+    invalid: (r: string) => {
+      log.invalid.push(r);
+      poke();
+    },
+  };
 }
 
 test('connection-watch: token on the upgrade, agent_name in the query, frames validated', async () => {
@@ -66,7 +88,8 @@ test('connection-watch: a WatchError followed by a normal close is reported as t
   await r.wait(() => r.log.closed !== undefined, 'close');
   const closed = r.log.closed;
   assert.equal(closed?.kind, 'watch-error');
-  if (closed?.kind === 'watch-error') assert.deepEqual([closed.error.code, closed.error.retryable, closed.error.message], [1, false, 'too many agents']);
+  if (closed?.kind === 'watch-error')
+    assert.deepEqual([closed.error.code, closed.error.retryable, closed.error.message], [1, false, 'too many agents']);
   assert.equal(r.log.frames.length, 0);
 });
 
@@ -91,7 +114,9 @@ test('watch-ws: ping envelopes are liveness, data envelopes carry the whole work
   server.ws('/api/v2/workspaces/w4/watch-ws', () => (ws) => {
     ws.send(JSON.stringify({ type: 'ping', data: null }));
     ws.send(JSON.stringify({ type: 'data', data: { id: 'w4' } }));
-    ws.send(JSON.stringify({ type: 'data', data: workspaceJson({ id: 'w4', agents: [{ id: 'a1', name: 'main', lifecycle: 'brand_new' }] }) }));
+    ws.send(
+      JSON.stringify({ type: 'data', data: workspaceJson({ id: 'w4', agents: [{ id: 'a1', name: 'main', lifecycle: 'brand_new' }] }) }),
+    );
     ws.send(JSON.stringify({ type: 'error', data: { message: 'database hiccup' } }));
   });
   const invalid: string[] = [];
@@ -127,7 +152,10 @@ test('SSE watch: parses events over a streaming answer; ping is liveness', async
 
 test('SSE watch: 404 and non-event-stream answers are unsupported, 401 is auth', async () => {
   server.json('GET /api/v2/workspaces/w6/watch', { message: 'Unauthorized' }, 401);
-  server.on('GET /api/v2/workspaces/w7/watch', (_req, res) => { res.writeHead(200, { 'Content-Type': 'text/html' }); res.end('<html>'); });
+  server.on('GET /api/v2/workspaces/w7/watch', (_req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/html' });
+    res.end('<html>');
+  });
   const a = run(watchSse(client, 'missing'));
   const b = run(watchSse(client, 'w6'));
   const c = run(watchSse(client, 'w7'));

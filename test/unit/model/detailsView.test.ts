@@ -70,7 +70,10 @@ describe('recordTransition', () => {
     let h = recordTransition([], 'created', 1);
     h = recordTransition(h, 'created', 2);
     h = recordTransition(h, 'starting', 3);
-    assert.deepEqual(h, [{ state: 'created', at: 1 }, { state: 'starting', at: 3 }]);
+    assert.deepEqual(h, [
+      { state: 'created', at: 1 },
+      { state: 'starting', at: 3 },
+    ]);
   });
 
   it('keeps only the newest 50 entries', () => {
@@ -85,11 +88,14 @@ describe('buildTimeline', () => {
   it('derives created/starting/ready from the agent row when nothing was observed', () => {
     const ws = workspace([agentJson()]);
     const t = buildTimeline(ws.latest_build.resources[0]!.agents[0]!, [], 0);
-    assert.deepEqual(t.map((e) => [e.state, e.at - T0, e.source]), [
-      ['created', 0, 'server'],
-      ['starting', 10_000, 'server'],
-      ['ready', 25_000, 'server'],
-    ]);
+    assert.deepEqual(
+      t.map((e) => [e.state, e.at - T0, e.source]),
+      [
+        ['created', 0, 'server'],
+        ['starting', 10_000, 'server'],
+        ['ready', 25_000, 'server'],
+      ],
+    );
   });
 
   it('puts server times on the latest observed occurrence and keeps earlier ones (a replay)', () => {
@@ -102,13 +108,16 @@ describe('buildTimeline', () => {
       { state: 'ready', at: T0 + 105_000 },
     ];
     const t = buildTimeline(ws.latest_build.resources[0]!.agents[0]!, observed, 0);
-    assert.deepEqual(t.map((e) => [e.state, (e.at - T0) / 1000, e.source]), [
-      ['created', 0, 'server'],
-      ['starting', 11, 'observed'],
-      ['ready', 26, 'observed'],
-      ['starting', 100, 'server'],
-      ['ready', 104, 'server'],
-    ]);
+    assert.deepEqual(
+      t.map((e) => [e.state, (e.at - T0) / 1000, e.source]),
+      [
+        ['created', 0, 'server'],
+        ['starting', 11, 'observed'],
+        ['ready', 26, 'observed'],
+        ['starting', 100, 'server'],
+        ['ready', 104, 'server'],
+      ],
+    );
   });
 
   it('names the end of the start phase after the current state (start_error)', () => {
@@ -122,7 +131,10 @@ describe('buildTimeline', () => {
     const t = buildTimeline(ws.latest_build.resources[0]!.agents[0]!, [], 0);
     assert.deepEqual(t.at(-1), { state: 'shutting_down', at: T0 + 300_000, source: 'server' });
     const stuck = workspace([agentJson({ lifecycle_state: 'created', started_at: null, ready_at: null })]);
-    assert.deepEqual(buildTimeline(stuck.latest_build.resources[0]!.agents[0]!, [], 0).map((e) => e.state), ['created']);
+    assert.deepEqual(
+      buildTimeline(stuck.latest_build.resources[0]!.agents[0]!, [], 0).map((e) => e.state),
+      ['created'],
+    );
   });
 
   it('keeps unknown lifecycle values as they are', () => {
@@ -157,19 +169,24 @@ describe('actionsFor', () => {
 
 describe('toAgentDetailsView', () => {
   it('maps an agent to a view the protocol accepts', () => {
-    const v = toAgentDetailsView(input({
-      idHistory: [{ oldId: 'agent-1', newId: 'agent-2', buildNumber: 7, at: T0, cause: 'build 7 started' }],
-      bound: true,
-    }));
+    const v = toAgentDetailsView(
+      input({
+        idHistory: [{ oldId: 'agent-1', newId: 'agent-2', buildNumber: 7, at: T0, cause: 'build 7 started' }],
+        bound: true,
+      }),
+    );
     assert.ok(AgentDetailsViewSchema.safeParse(v).success);
     assert.equal(v.agentId, 'agent-2');
     assert.equal(v.build.number, 7);
     assert.equal(v.directory, '/home/coder');
     assert.deepEqual(v.idHistory, [{ oldId: 'agent-1', newId: 'agent-2', buildNumber: 7, at: T0, cause: 'build 7 started' }]);
-    assert.deepEqual(v.scripts.map((s) => [s.name, s.startBlocksLogin, s.timeoutSeconds]), [
-      ['dotfiles', true, 300],
-      ['(unnamed script)', false, 0],
-    ]);
+    assert.deepEqual(
+      v.scripts.map((s) => [s.name, s.startBlocksLogin, s.timeoutSeconds]),
+      [
+        ['dotfiles', true, 300],
+        ['(unnamed script)', false, 0],
+      ],
+    );
     assert.equal(v.times.readyAt, T0 + 25_000);
     assert.equal(v.actions.reconnect, true);
   });
@@ -196,9 +213,17 @@ describe('toAgentDetailsView', () => {
   });
 
   it('carries the stuck classification', () => {
-    const v = toAgentDetailsView(input({
-      classification: { severity: 'warning', label: 'created, connected: lifecycle not reported', icon: 'warning', stuck: true, detail: 'Replay the lifecycle.' },
-    }));
+    const v = toAgentDetailsView(
+      input({
+        classification: {
+          severity: 'warning',
+          label: 'created, connected: lifecycle not reported',
+          icon: 'warning',
+          stuck: true,
+          detail: 'Replay the lifecycle.',
+        },
+      }),
+    );
     assert.equal(v.stuck, true);
     assert.equal(v.severity, 'warning');
     assert.equal(v.detail, 'Replay the lifecycle.');

@@ -27,7 +27,16 @@ export function agent(over: Partial<WorkspaceAgent> & { name?: string } = {}): W
 }
 
 export function workspace(
-  opts: { id?: string; name?: string; owner?: string; build?: number; transition?: string; job?: string; status?: string; agents?: WorkspaceAgent[] } = {},
+  opts: {
+    id?: string;
+    name?: string;
+    owner?: string;
+    build?: number;
+    transition?: string;
+    job?: string;
+    status?: string;
+    agents?: WorkspaceAgent[];
+  } = {},
 ): Workspace {
   const id = opts.id ?? uuid();
   return WorkspaceSchema.parse({

@@ -23,7 +23,10 @@ test('a lifecycle change is one agent-changed for that agent', () => {
   f.apply({ kind: 'workspace', workspace: ws, at: 1 });
   const next = workspace({ id: ws.id, agents: [{ ...a, lifecycle_state: 'ready' }] });
   assert.deepEqual(f.apply({ kind: 'workspace', workspace: next, at: 2 }), [{ kind: 'agent-changed', workspaceId: ws.id, agentId: a.id }]);
-  assert.deepEqual(f.lifecycleTimeline(a.id).map((t) => t.state), ['starting', 'ready']);
+  assert.deepEqual(
+    f.lifecycleTimeline(a.id).map((t) => t.state),
+    ['starting', 'ready'],
+  );
 });
 
 test('a REST answer overtaken by a stream frame does not take an agent back; a newer row does apply', () => {
@@ -47,7 +50,10 @@ test('a full list removes the workspaces it no longer holds', () => {
   const a = workspace({ name: 'a' });
   const b = workspace({ name: 'b' });
   f.apply({ kind: 'workspaces', workspaces: [a, b], at: 1 });
-  assert.deepEqual(f.workspaces().map((w) => w.name), ['a', 'b']);
+  assert.deepEqual(
+    f.workspaces().map((w) => w.name),
+    ['a', 'b'],
+  );
   assert.deepEqual(f.apply({ kind: 'workspaces', workspaces: [b], at: 2 }), [{ kind: 'workspace-removed', workspaceId: a.id }]);
   assert.equal(f.workspace(a.id), undefined);
 });
@@ -64,7 +70,15 @@ test('a rebuild reports agent-id-changed by name and parent, sub-agents included
   const idChanges = changes.filter((c) => c.kind === 'agent-id-changed');
   assert.deepEqual(idChanges, [
     { kind: 'agent-id-changed', workspaceId: ws.id, agentName: 'main', parentName: null, oldId: main.id, newId: main2.id, buildNumber: 4 },
-    { kind: 'agent-id-changed', workspaceId: ws.id, agentName: 'devcontainer', parentName: 'main', oldId: child.id, newId: child2.id, buildNumber: 4 },
+    {
+      kind: 'agent-id-changed',
+      workspaceId: ws.id,
+      agentName: 'devcontainer',
+      parentName: 'main',
+      oldId: child.id,
+      newId: child2.id,
+      buildNumber: 4,
+    },
   ]);
   assert.ok(changes.some((c) => c.kind === 'workspace-changed' && c.buildChanged));
   assert.equal(f.findAgent(ws.id, 'devcontainer', 'main')?.id, child2.id);
@@ -76,7 +90,10 @@ test('an event of an older build is ignored', () => {
   const f = newFleet();
   const ws = workspace({ build: 5 });
   f.apply({ kind: 'workspace', workspace: ws, at: 1 });
-  assert.deepEqual(f.apply({ kind: 'workspace', workspace: workspace({ id: ws.id, build: 4, status: 'stopped', transition: 'stop' }), at: 2 }), []);
+  assert.deepEqual(
+    f.apply({ kind: 'workspace', workspace: workspace({ id: ws.id, build: 4, status: 'stopped', transition: 'stop' }), at: 2 }),
+    [],
+  );
   assert.equal(f.workspace(ws.id)?.latest_build.build_number, 5);
 });
 
@@ -85,30 +102,54 @@ test('connection-watch frames patch the lifecycle and detect a new agent id', ()
   const a = agent({ lifecycle_state: 'starting' });
   const ws = workspace({ agents: [a] });
   f.apply({ kind: 'workspace', workspace: ws, at: 1 });
-  const ready = f.apply({ kind: 'connection-watch', workspaceId: ws.id, agentName: 'main', event: { agent_update: { lifecycle: 'ready', id: a.id } }, at: 2 });
+  const ready = f.apply({
+    kind: 'connection-watch',
+    workspaceId: ws.id,
+    agentName: 'main',
+    event: { agent_update: { lifecycle: 'ready', id: a.id } },
+    at: 2,
+  });
   assert.deepEqual(ready, [{ kind: 'agent-changed', workspaceId: ws.id, agentId: a.id }]);
   assert.equal(f.findAgent(ws.id, 'main', null)?.lifecycle_state, 'ready');
-  assert.deepEqual(ws.latest_build.resources[0]?.agents[0]?.lifecycle_state, 'starting', 'the caller\'s object is not mutated');
+  assert.deepEqual(ws.latest_build.resources[0]?.agents[0]?.lifecycle_state, 'starting', "the caller's object is not mutated");
 
   const newId = uuid();
-  const moved = f.apply({ kind: 'connection-watch', workspaceId: ws.id, agentName: 'main', event: { agent_update: { lifecycle: 'created', id: newId } }, at: 3 });
+  const moved = f.apply({
+    kind: 'connection-watch',
+    workspaceId: ws.id,
+    agentName: 'main',
+    event: { agent_update: { lifecycle: 'created', id: newId } },
+    at: 3,
+  });
   assert.deepEqual(kinds(moved), ['agent-id-changed', 'agent-changed']);
   assert.equal(f.findAgent(ws.id, 'main', null)?.id, newId);
 
-  const build = f.apply({ kind: 'connection-watch', workspaceId: ws.id, agentName: 'main', event: { build_update: { transition: 'stop', job_status: 'running' } }, at: 4 });
+  const build = f.apply({
+    kind: 'connection-watch',
+    workspaceId: ws.id,
+    agentName: 'main',
+    event: { build_update: { transition: 'stop', job_status: 'running' } },
+    at: 4,
+  });
   assert.deepEqual(build, [{ kind: 'workspace-changed', workspaceId: ws.id, buildChanged: true }]);
   assert.equal(f.isPartial(ws.id), true, 'agents unknown until the workspace is read whole');
-  f.apply({ kind: 'workspace', workspace: workspace({ id: ws.id, build: 2, transition: 'stop', status: 'stopping', job: 'running', agents: [] }), at: 5 });
+  f.apply({
+    kind: 'workspace',
+    workspace: workspace({ id: ws.id, build: 2, transition: 'stop', status: 'stopping', job: 'running', agents: [] }),
+    at: 5,
+  });
   assert.equal(f.isPartial(ws.id), false);
   assert.equal(f.workspace(ws.id)?.latest_build.status, 'stopping');
 });
 
-test('an agent row replaces the latest build\'s row; an old build\'s row is ignored', () => {
+test("an agent row replaces the latest build's row; an old build's row is ignored", () => {
   const f = newFleet();
   const a = agent({ lifecycle_state: 'starting' });
   const ws = workspace({ agents: [a] });
   f.apply({ kind: 'workspace', workspace: ws, at: 1 });
-  assert.deepEqual(kinds(f.apply({ kind: 'agent', workspaceId: ws.id, agent: { ...a, lifecycle_state: 'ready' }, at: 2 })), ['agent-changed']);
+  assert.deepEqual(kinds(f.apply({ kind: 'agent', workspaceId: ws.id, agent: { ...a, lifecycle_state: 'ready' }, at: 2 })), [
+    'agent-changed',
+  ]);
   assert.deepEqual(f.apply({ kind: 'agent', workspaceId: ws.id, agent: agent(), at: 3 }), []);
 });
 
@@ -144,8 +185,14 @@ test('top-level agents, children and parent names', () => {
   const child = agent({ name: 'dc', parent_id: main.id });
   const ws = workspace({ agents: [main, child] });
   f.apply({ kind: 'workspace', workspace: ws, at: 1 });
-  assert.deepEqual(f.topLevelAgents(ws.id).map((a) => a.name), ['main']);
-  assert.deepEqual(f.childrenOf(ws.id, main.id).map((a) => a.name), ['dc']);
+  assert.deepEqual(
+    f.topLevelAgents(ws.id).map((a) => a.name),
+    ['main'],
+  );
+  assert.deepEqual(
+    f.childrenOf(ws.id, main.id).map((a) => a.name),
+    ['dc'],
+  );
   assert.equal(f.parentNameOf(ws.id, child), 'main');
   assert.equal(f.isForeign(workspace({ owner: 'bob' })), true);
 });

@@ -66,7 +66,9 @@ test('unknown enum values are kept and shown', () => {
 });
 
 test('usable: ready; or connected and nothing blocks login', () => {
-  const blocking = [{ display_name: 's', start_blocks_login: true, run_on_start: true, run_on_stop: false, timeout: 0, log_source_id: null }];
+  const blocking = [
+    { display_name: 's', start_blocks_login: true, run_on_start: true, run_on_stop: false, timeout: 0, log_source_id: null },
+  ];
   assert.equal(isUsable(agent()), true);
   assert.equal(isUsable(agent({ lifecycle_state: 'starting' })), true);
   assert.equal(isUsable(agent({ lifecycle_state: 'starting', scripts: blocking })), false);

@@ -6,7 +6,9 @@ import type { WorkspaceAgent } from '../../../src/api/schemas';
 import { agent } from './fixtures';
 
 const WS = 'ws-1';
-const blocking = [{ display_name: 'deps', start_blocks_login: true, run_on_start: true, run_on_stop: false, timeout: 0, log_source_id: null }];
+const blocking = [
+  { display_name: 'deps', start_blocks_login: true, run_on_start: true, run_on_stop: false, timeout: 0, log_source_id: null },
+];
 
 function setup(settings: Partial<ReconnectSettings> = {}) {
   const clock = new ManualClock();
@@ -141,7 +143,10 @@ test('loop cap: the 4th automatic reconnect within 10 minutes asks; after the wi
     m.reconnected();
     clock.advance(60_000);
   }
-  assert.deepEqual(kinds().filter((k) => k !== 'waiting'), ['reconnect', 'reconnect', 'reconnect', 'ask-loop-cap']);
+  assert.deepEqual(
+    kinds().filter((k) => k !== 'waiting'),
+    ['reconnect', 'reconnect', 'reconnect', 'ask-loop-cap'],
+  );
   clock.advance(600_000);
   const a = agent({ status: 'connected', lifecycle_state: 'ready' });
   change(a.id, 20);

@@ -1,8 +1,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  logMessages, MAX_LOG_LINES_PER_MESSAGE, MAX_TEXT, parseHostMessage, parseWebviewMessage,
-  type AgentDetailsView, type LogLine,
+  logMessages,
+  MAX_LOG_LINES_PER_MESSAGE,
+  MAX_TEXT,
+  parseHostMessage,
+  parseWebviewMessage,
+  type AgentDetailsView,
+  type LogLine,
 } from '../../../src/protocol/detailsPanel';
 
 const view: AgentDetailsView = {
@@ -55,7 +60,12 @@ describe('webview -> host messages', () => {
 
   it('rejects unknown types, unknown actions and non-objects', () => {
     for (const bad of [
-      null, undefined, 42, 'ready', [], {},
+      null,
+      undefined,
+      42,
+      'ready',
+      [],
+      {},
       { type: 'exec', command: 'rm -rf /' },
       { type: 'action', action: 'delete' },
       { type: 'action' },
@@ -126,7 +136,14 @@ describe('logMessages', () => {
     const lines = Array.from({ length: 2500 }, (_, i) => line(i));
     const msgs = logMessages(lines, true);
     assert.equal(msgs.length, 3);
-    assert.deepEqual(msgs.map((m) => (m.type === 'logs' ? [m.reset, m.lines.length] : null)), [[true, 1000], [false, 1000], [false, 500]]);
+    assert.deepEqual(
+      msgs.map((m) => (m.type === 'logs' ? [m.reset, m.lines.length] : null)),
+      [
+        [true, 1000],
+        [false, 1000],
+        [false, 500],
+      ],
+    );
     for (const m of msgs) assert.ok(parseHostMessage(m).ok);
   });
 

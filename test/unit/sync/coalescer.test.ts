@@ -6,7 +6,11 @@ test('requests during a run make exactly one more run; keys are independent', as
   const runs: string[] = [];
   const gates: (() => void)[] = [];
   const c = new Coalescer(
-    (key) => new Promise<void>((resolve) => { runs.push(key); gates.push(resolve); }),
+    (key) =>
+      new Promise<void>((resolve) => {
+        runs.push(key);
+        gates.push(resolve);
+      }),
     () => assert.fail('no error expected'),
   );
   c.request('a');
@@ -29,7 +33,13 @@ test('a failing run reports its error and frees the key', async () => {
   const errors: string[] = [];
   let fail = true;
   let calls = 0;
-  const c = new Coalescer(async () => { calls++; if (fail) throw new Error('boom'); }, (k, e) => errors.push(`${k}: ${(e as Error).message}`));
+  const c = new Coalescer(
+    async () => {
+      calls++;
+      if (fail) throw new Error('boom');
+    },
+    (k, e) => errors.push(`${k}: ${(e as Error).message}`),
+  );
   c.request('x');
   await new Promise((r) => setImmediate(r));
   assert.deepEqual(errors, ['x: boom']);

@@ -40,15 +40,32 @@ async function setup(specs: WorkspaceSpec[], settings: Partial<SyncSettings> = {
   const fleet = new RecordingFleet();
   const log = new MemoryLogger();
   const sync = new DeploymentSync({
-    client, fleet, clock, log, random: () => 1,
+    client,
+    fleet,
+    clock,
+    log,
+    random: () => 1,
     settings: { workspaceFilter: 'owner:me', pollIntervalMs: 15_000, maxLiveWorkspaces: 20, ...settings },
   });
-  cleanups.push(() => server.close(), () => sync.dispose());
+  cleanups.push(
+    () => server.close(),
+    () => sync.dispose(),
+  );
   return { server, clock, fleet, log, sync, rows, net };
 }
 
-const single = (id: string, extra: Partial<WorkspaceSpec> = {}): WorkspaceSpec => ({ id, agents: [{ id: `${id}-a1`, name: 'main' }], ...extra });
-const multi = (id: string): WorkspaceSpec => ({ id, agents: [{ id: `${id}-a1`, name: 'main' }, { id: `${id}-a2`, name: 'dev' }] });
+const single = (id: string, extra: Partial<WorkspaceSpec> = {}): WorkspaceSpec => ({
+  id,
+  agents: [{ id: `${id}-a1`, name: 'main' }],
+  ...extra,
+});
+const multi = (id: string): WorkspaceSpec => ({
+  id,
+  agents: [
+    { id: `${id}-a1`, name: 'main' },
+    { id: `${id}-a2`, name: 'dev' },
+  ],
+});
 const stopped = (id: string): WorkspaceSpec => ({ id, transition: 'stop', status: 'stopped', agents: [] });
 
 function serveWatchWs(env: Env, id: string) {
@@ -73,7 +90,10 @@ test('start: token check, list, live set; connection-watch plus a watch-ws compa
   env.sync.setBoundAgentName('w1', 'main');
   env.sync.start();
   const pushed = (id: string) => env.fleet.of('workspace').some((e) => e.workspace.id === id);
-  await env.fleet.until(() => env.fleet.of('connection-watch').length === 2 && pushed('w1') && pushed('w2') && pushed('w4'), 'stream events');
+  await env.fleet.until(
+    () => env.fleet.of('connection-watch').length === 2 && pushed('w1') && pushed('w2') && pushed('w4'),
+    'stream events',
+  );
   assert.deepEqual(env.fleet.connectionKinds(), ['connecting', 'live']);
   assert.deepEqual(env.fleet.rungs('w1'), ['connection-watch']);
   assert.deepEqual(env.fleet.rungs('w2'), ['watch-ws']);
@@ -107,10 +127,16 @@ test('the companion pushes what connection-watch cannot tell: a ready agent disc
   env.sync.setBoundAgentName('w1', 'main');
   env.sync.start();
   const agentStatus = () => env.fleet.of('workspace').at(-1)?.workspace.latest_build.resources[0]?.agents?.[0]?.status;
-  await env.fleet.until(() => env.fleet.of('connection-watch').length === 1 && sockets.length === 1 && agentStatus() === 'connecting', 'both streams');
+  await env.fleet.until(
+    () => env.fleet.of('connection-watch').length === 1 && sockets.length === 1 && agentStatus() === 'connecting',
+    'both streams',
+  );
   const reads = env.server.count('GET /api/v2/workspaces/w1');
   env.clock.advance(10_000);
-  for (const [status, lifecycle] of [['connected', 'ready'], ['disconnected', 'ready']] as const) {
+  for (const [status, lifecycle] of [
+    ['connected', 'ready'],
+    ['disconnected', 'ready'],
+  ] as const) {
     env.rows.set('w1', workspaceJson({ id: 'w1', agents: [{ id: 'a1', name: 'main', status, lifecycle }] }));
     sockets[0]!.send(JSON.stringify({ type: 'data', data: env.rows.get('w1') }));
     await env.fleet.until(() => agentStatus() === status, `${status} pushed`);
@@ -169,7 +195,10 @@ test('401 on a stream upgrade stops every stream and poll of the deployment', as
   serveWatchWs(env, 'w1');
   let refused = false;
   env.server.ws('/api/v2/workspaces/w2/watch-ws', () => 401);
-  env.server.ws('/api/v2/workspaces/w1/watch-ws', () => (ws) => { ws.send(JSON.stringify({ type: 'data', data: env.rows.get('w1') })); refused = true; });
+  env.server.ws('/api/v2/workspaces/w1/watch-ws', () => (ws) => {
+    ws.send(JSON.stringify({ type: 'data', data: env.rows.get('w1') }));
+    refused = true;
+  });
   env.sync.start();
   await env.fleet.until(() => env.fleet.connectionKinds().includes('signed-out'), 'signed-out');
   const count = env.server.requests.length;

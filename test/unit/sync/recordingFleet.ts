@@ -27,7 +27,9 @@ export class RecordingFleet {
   }
 
   rungs(workspaceId: string): string[] {
-    return this.of('rung').filter((e) => e.workspaceId === workspaceId).map((e) => e.rung);
+    return this.of('rung')
+      .filter((e) => e.workspaceId === workspaceId)
+      .map((e) => e.rung);
   }
 
   /** Resolves once `check` holds (checked now and after every event); fails after `ms`. */
@@ -38,7 +40,13 @@ export class RecordingFleet {
         this.waiters = this.waiters.filter((x) => x.check !== check);
         reject(new Error(`timed out waiting for ${what}; events: ${this.events.map((e) => e.kind).join(',')}`));
       }, ms);
-      this.waiters.push({ check, resolve: () => { clearTimeout(t); resolve(); } });
+      this.waiters.push({
+        check,
+        resolve: () => {
+          clearTimeout(t);
+          resolve();
+        },
+      });
     });
   }
 }

@@ -38,27 +38,51 @@ describe('createDetailsSource', () => {
     source.getView();
     current = inputFor('a1', 'starting', 3_000);
     const v1 = source.getView();
-    assert.deepEqual(v1?.timeline.filter((t) => t.source === 'observed').map((t) => [t.state, t.at]), [['starting', 2_000]]);
+    assert.deepEqual(
+      v1?.timeline.filter((t) => t.source === 'observed').map((t) => [t.state, t.at]),
+      [['starting', 2_000]],
+    );
     current = inputFor('a2', 'created', 4_000);
     const v2 = source.getView();
     assert.equal(v2?.agentId, 'a2');
     assert.deepEqual(v2?.idHistory, [{ oldId: 'a1', newId: 'a2', buildNumber: 1, at: 4_000, cause: 'new build' }]);
-    assert.ok(v2?.timeline.every((t) => t.state === 'created'), JSON.stringify(v2?.timeline));
+    assert.ok(
+      v2?.timeline.every((t) => t.state === 'created'),
+      JSON.stringify(v2?.timeline),
+    );
   });
 
   it('uses the fleet timeline when the resolver gives one', () => {
     const source = createDetailsSource({
       key: 'k',
-      resolve: () => ({ ...inputFor('a1', 'ready', 9_000), observed: [{ state: 'created', at: 1_000 }, { state: 'starting', at: 2_000 }, { state: 'ready', at: 3_000 }] }),
+      resolve: () => ({
+        ...inputFor('a1', 'ready', 9_000),
+        observed: [
+          { state: 'created', at: 1_000 },
+          { state: 'starting', at: 2_000 },
+          { state: 'ready', at: 3_000 },
+        ],
+      }),
       onDidChange: () => ({ dispose() {} }),
       followLogs: () => ({ dispose() {} }),
     });
     const observed = source.getView()?.timeline.filter((t) => t.source === 'observed');
-    assert.deepEqual(observed?.map((t) => [t.state, t.at]), [['starting', 2_000], ['ready', 3_000]]);
+    assert.deepEqual(
+      observed?.map((t) => [t.state, t.at]),
+      [
+        ['starting', 2_000],
+        ['ready', 3_000],
+      ],
+    );
   });
 
   it('has no view when the agent is gone', () => {
-    const source = createDetailsSource({ key: 'k', resolve: () => undefined, onDidChange: () => ({ dispose() {} }), followLogs: () => ({ dispose() {} }) });
+    const source = createDetailsSource({
+      key: 'k',
+      resolve: () => undefined,
+      onDidChange: () => ({ dispose() {} }),
+      followLogs: () => ({ dispose() {} }),
+    });
     assert.equal(source.getView(), undefined);
   });
 });
@@ -88,16 +112,31 @@ describe('followLogsInto', () => {
     const lines: LogLine[] = [];
     const statuses: LogStatus[] = [];
     const wait = until(() => lines.length >= 3, 5000, 'three log lines');
-    const follow = followLogsInto(client, 'a1', {
-      lines: (l) => { lines.push(...l); wait.poke(); },
-      status: (s) => statuses.push(s),
-    }, { clock: systemClock, log: silentLogger });
+    const follow = followLogsInto(
+      client,
+      'a1',
+      {
+        lines: (l) => {
+          lines.push(...l);
+          wait.poke();
+        },
+        status: (s) => statuses.push(s),
+      },
+      { clock: systemClock, log: silentLogger },
+    );
     try {
       await wait.done;
     } finally {
       follow.dispose();
     }
-    assert.deepEqual(lines.map((l) => [l.id, l.output, l.level, l.source]), [[1, 'one <b>', 'info', 's'], [2, 'two', 'error', null], [3, 'three', 'info', 's']]);
+    assert.deepEqual(
+      lines.map((l) => [l.id, l.output, l.level, l.source]),
+      [
+        [1, 'one <b>', 'info', 's'],
+        [2, 'two', 'error', null],
+        [3, 'three', 'info', 's'],
+      ],
+    );
     assert.equal(lines[0]?.at, Date.parse('2026-01-01T00:00:00Z'));
     assert.equal(lines[1]?.at, null);
     assert.deepEqual(afters, [null, '2']);
@@ -110,7 +149,18 @@ describe('followLogsInto', () => {
     const client = new CoderClient({ baseUrl: server.url, token: 't' });
     const statuses: Array<[LogStatus, string | undefined]> = [];
     const wait = until(() => statuses.some(([s]) => s === 'unavailable'), 5000, 'unavailable status');
-    const follow = followLogsInto(client, 'nope', { lines: () => {}, status: (s, m) => { statuses.push([s, m]); wait.poke(); } }, { clock: systemClock, log: silentLogger });
+    const follow = followLogsInto(
+      client,
+      'nope',
+      {
+        lines: () => {},
+        status: (s, m) => {
+          statuses.push([s, m]);
+          wait.poke();
+        },
+      },
+      { clock: systemClock, log: silentLogger },
+    );
     try {
       await wait.done;
     } finally {

@@ -17,7 +17,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const started = performance.now();
   const log = vscode.window.createOutputChannel('Coder Workspace Status', { log: true });
   context.subscriptions.push(log);
-  log.info(`activating ${context.extension.id} ${context.extension.packageJSON.version as string}`);
+  log.info(`activating ${context.extension.id} ${(context.extension.packageJSON as { version: string }).version}`);
   const ctx = new Ctx(context, log, systemClock);
 
   // Sign-in/out commands and the deployments to open (stored logins, env and CLI logins found at start).

@@ -20,14 +20,19 @@ export interface CredentialEnvironment {
   /** Returns the file's text, or undefined when it cannot be read. */
   readFile: (file: string) => Promise<string | undefined> | string | undefined;
   homedir: string;
-  platform: NodeJS.Platform | string;
+  platform: string;
+}
+
+/** path.join of the given platform (a Windows config dir is joined with backslashes even when tested elsewhere). */
+function joinFor(platform: string): (...parts: string[]) => string {
+  return platform === 'win32' ? (...p) => path.win32.join(...p) : (...p) => path.posix.join(...p);
 }
 
 /** The coder CLI's config directory for this platform (CODER_CONFIG_DIR wins). */
 export function cliConfigDir(e: Pick<CredentialEnvironment, 'env' | 'homedir' | 'platform'>): string {
   const override = e.env.CODER_CONFIG_DIR?.trim();
   if (override) return override;
-  const join = e.platform === 'win32' ? path.win32.join : path.posix.join;
+  const join = joinFor(e.platform);
   if (e.platform === 'darwin') return join(e.homedir, 'Library', 'Application Support', 'coderv2');
   if (e.platform === 'win32') {
     const appData = e.env.APPDATA?.trim() || join(e.homedir, 'AppData', 'Roaming');
@@ -46,7 +51,7 @@ export async function findCredentials(e: CredentialEnvironment): Promise<Credent
   const envUrl = e.env.CODER_URL?.trim();
   const envToken = e.env.CODER_SESSION_TOKEN?.trim();
   const dir = cliConfigDir(e);
-  const join = e.platform === 'win32' ? path.win32.join : path.posix.join;
+  const join = joinFor(e.platform);
   const read = async (name: string) => {
     try {
       return (await e.readFile(join(dir, name)))?.trim() || undefined;

@@ -81,7 +81,11 @@ function jsonSocket<T>(spec: SocketSpec<T>): Connect<T> {
           }
           let json: unknown;
           try {
-            json = JSON.parse(data.toString());
+            json = JSON.parse(
+              Buffer.isBuffer(data)
+                ? data.toString('utf8')
+                : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]).toString('utf8'),
+            );
           } catch {
             spec.onInvalid?.('frame is not JSON');
             h.onAlive();

@@ -217,7 +217,7 @@ export class BindingTracker {
       };
     }
     if (Array.isArray(o.history)) {
-      t.entries = o.history
+      t.entries = (o.history as Partial<HistoryEntry>[])
         .filter(
           (h): h is HistoryEntry =>
             !!h &&

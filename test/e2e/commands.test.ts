@@ -42,8 +42,8 @@ test('commands, summary and the offline state', { timeout: 300_000 }, async (t) 
   let closed = false;
   t.after(() => sim.close());
   t.after(() => (closed ? undefined : other.close()));
-  const dev = await sim.createWorkspace({ name: 'dev', agents: [{ name: 'main' }] });
-  await other.createWorkspace({ name: 'box', agents: [{ name: 'build' }] });
+  const dev = sim.createWorkspace({ name: 'dev', agents: [{ name: 'main' }] });
+  other.createWorkspace({ name: 'box', agents: [{ name: 'build' }] });
   const devMain = sim.findAgent(dev, 'main');
   assert.ok(devMain);
   const cliDir = mkdtempSync(join(tmpdir(), 'coderv2-'));

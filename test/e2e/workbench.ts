@@ -289,7 +289,7 @@ export class Workbench {
   /** Texts of the notification toasts currently shown. */
   async notifications(): Promise<string[]> {
     return this.page.$$eval('.notifications-toasts .notification-toast', (els) =>
-      els.map((e) => (e.querySelector('.notification-list-item-message') as HTMLElement | null)?.innerText.trim() ?? ''),
+      els.map((e) => e.querySelector<HTMLElement>('.notification-list-item-message')?.innerText.trim() ?? ''),
     );
   }
 

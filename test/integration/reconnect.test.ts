@@ -2,7 +2,7 @@
  * The bound agent against the simulator: api + sync + model + the reconnect state machine,
  * over real sockets. Decisions are counted; repairs are performed the way the extension does.
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { systemClock } from '../../src/common/clock';
 import { isUnsupported } from '../../src/api/errors';
@@ -14,7 +14,7 @@ import { startBoundCore } from './core';
 
 const fast: SimOptions = { agentTimings: { connectMs: 30, startingMs: 30, readyMs: 150 }, buildTimings: { pendingMs: 30, runningMs: 60 } };
 
-async function setup(t: import('node:test').TestContext, settings: Partial<ReconnectSettings>, simOpts: SimOptions = {}) {
+async function setup(t: TestContext, settings: Partial<ReconnectSettings>, simOpts: SimOptions = {}) {
   const sim = await startSimulator({ ...fast, ...simOpts });
   t.after(() => sim.close());
   const id = sim.createWorkspace({

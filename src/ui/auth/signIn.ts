@@ -59,7 +59,7 @@ interface SignInDeps extends Required<SignInOptions> {
 async function defaultProbe(url: string, log: Logger): Promise<DeploymentProbe> {
   const network = await networkFromSettings(url, log);
   const client = (token: string) =>
-    new CoderClient({ baseUrl: url, token, fetch: network.fetch, headers: network.headers, timeoutMs: 15_000 });
+    new CoderClient({ baseUrl: url, token, fetch: network.fetch, headers: () => network.headers(), timeoutMs: 15_000 });
   return { buildInfo: () => client('').buildInfo(), me: (t) => client(t).me(), dispose: () => network.dispose() };
 }
 
@@ -110,7 +110,7 @@ function inputStep<T>(spec: BoxSpec<T>): Promise<Step<T>> {
     const finish = (r: Step<T>) => {
       if (settled) return;
       settled = true;
-      subs.forEach((d) => d.dispose());
+      for (const d of subs) d.dispose();
       resolve(r);
     };
     box.title = spec.title;

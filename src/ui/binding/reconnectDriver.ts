@@ -90,8 +90,9 @@ export class ReconnectDriver implements vscode.Disposable {
   private async act(d: Decision): Promise<void> {
     const ref = this.ref;
     const label = ref ? labelOf(ref) : 'the bound agent';
-    const log = d.kind === 'give-up' || d.kind === 'stuck' ? this.ctx.log.warn : this.ctx.log.info;
-    log.call(this.ctx.log, `reconnect: ${d.kind}: ${d.reason}`);
+    const line = `reconnect: ${d.kind}: ${d.reason}`;
+    if (d.kind === 'give-up' || d.kind === 'stuck') this.ctx.log.warn(line);
+    else this.ctx.log.info(line);
     switch (d.kind) {
       case 'reconnect': {
         // Written before acting: a reload ends this extension host at once.

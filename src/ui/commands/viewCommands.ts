@@ -82,17 +82,13 @@ async function workspaceTarget(d: CommandDeps, arg: unknown): Promise<WorkspaceT
   }
   const b = d.bound.bound;
   if (b) return of(b.session, b.workspaceId);
-  const items = d.sessions
-    .list()
-    .flatMap((s) =>
-      s.fleet
-        .workspaces()
-        .map((w) => ({
-          label: w.name,
-          description: `${w.owner_name} · ${new URL(s.url).host}`,
-          target: { session: s, owner: w.owner_name, name: w.name },
-        })),
-    );
+  const items = d.sessions.list().flatMap((s) =>
+    s.fleet.workspaces().map((w) => ({
+      label: w.name,
+      description: `${w.owner_name} · ${new URL(s.url).host}`,
+      target: { session: s, owner: w.owner_name, name: w.name },
+    })),
+  );
   if (items.length === 0) throw new UserError('No workspaces are known yet: sign in, or check the workspace filter.');
   const picked = await vscode.window.showQuickPick(items, { title: 'Open Workspace in Browser', matchOnDescription: true });
   return picked?.target;

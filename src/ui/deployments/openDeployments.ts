@@ -38,7 +38,7 @@ export class OpenDeployments implements Disposable {
           this.ctx.log.info(`sync settings changed: ${JSON.stringify(ctx.config.sync)}`);
           for (const s of this.list()) s.sync.updateSettings(ctx.config.sync);
         }
-        if (['headerCommand', 'tlsCaFile', 'insecure'].some(affects)) this.reconcile(this.list().map((s) => s.url));
+        if (['headerCommand', 'tlsCaFile', 'insecure'].some(affects)) void this.reconcile(this.list().map((s) => s.url));
       }),
     );
   }

@@ -212,6 +212,6 @@ export class AgentTree implements vscode.TreeDataProvider<TreeNode>, Disposable 
 
   dispose(): void {
     this.tick?.cancel();
-    this.subs.forEach((d) => d.dispose());
+    for (const d of this.subs) d.dispose();
   }
 }

@@ -6,10 +6,13 @@
 import type * as vscode from 'vscode';
 import type { Clock } from '../common/clock';
 import { DisposableStore, type Disposable } from '../common/disposable';
+import { OperationSupport } from '../model/operations';
 import { Config } from './config';
 
 export class Ctx implements Disposable {
   readonly config = new Config();
+  /** What each deployment was found to support, shared by the repair commands and the reconnect driver. */
+  readonly operations = new OperationSupport();
   private readonly cleanups = new DisposableStore();
 
   constructor(

@@ -1,13 +1,15 @@
 /**
- * Drives the reconnect state machine with what the bound agent does, and acts on its decisions:
- * reconnects the window (remote.ts), runs repairs (repair.ts), asks the user where the machine
- * says so. Keeps the binding's ID history and the loop-cap history across reloads.
+ * Drives the reconnect decision (model/reconnect.ts, run by sync/reconnectRunner.ts) with what
+ * the bound agent does, and carries out its decisions: reconnects the window (remoteSession.ts),
+ * runs repairs (repairs.ts), asks the user where the decision says so. Keeps the binding's ID
+ * history and the loop-cap history across reloads.
  */
 import * as vscode from 'vscode';
 import { BindingTracker, type HistoryEntry } from '../../model/binding';
 import { BindingFollower } from '../../sync/bindingFollower';
 import { shortId } from '../../model/lifecycle';
-import { ReconnectMachine, type Decision } from '../../model/reconnect';
+import type { Decision } from '../../model/reconnect';
+import { ReconnectRunner } from '../../sync/reconnectRunner';
 import type { Change } from '../../model/types';
 import type { TimerHandle } from '../../common/clock';
 import type { WindowBinding } from './windowBinding';
@@ -21,7 +23,7 @@ const HISTORY_KEY = 'coderStatus.bindingHistory';
 const NOTICE_KEY = 'coderStatus.reconnectNotice';
 
 export class ReconnectDriver implements vscode.Disposable {
-  private readonly machine: ReconnectMachine;
+  private readonly machine: ReconnectRunner;
   private readonly tracker: BindingTracker;
   private ref: AgentRef | undefined;
   private validation: TimerHandle | undefined;
@@ -33,7 +35,12 @@ export class ReconnectDriver implements vscode.Disposable {
     private readonly bound: WindowBinding,
   ) {
     const state = ctx.extension.globalState;
-    this.machine = new ReconnectMachine({ clock: ctx.clock, settings: ctx.config.reconnect, loopHistory: state.get(LOOP_KEY) ?? {} });
+    this.machine = new ReconnectRunner({
+      clock: ctx.clock,
+      settings: ctx.config.reconnect,
+      loopHistory: state.get(LOOP_KEY),
+      support: (op) => (this.ref ? ctx.operations.get(this.ref.session.url, op) : 'unknown'),
+    });
     this.tracker = BindingTracker.fromJSON(ctx.extension.workspaceState.get(HISTORY_KEY), ctx.clock);
     ctx.pushCleanup(this.machine.onDecision((d) => void this.act(d)));
     ctx.pushCleanup(ctx.config.onDidChange(() => this.machine.updateSettings(ctx.config.reconnect)));
@@ -102,8 +109,8 @@ export class ReconnectDriver implements vscode.Disposable {
         const outcome = await reconnectWindow(this.ctx, label);
         if (outcome === 'reloading') return;
         await this.ctx.extension.globalState.update(NOTICE_KEY, undefined);
-        if (outcome === 'deferred') return this.machine.deferred(d.agentId);
-        this.machine.reconnected();
+        if (outcome === 'deferred') return this.machine.dispatch({ type: 'deferred', agentId: d.agentId });
+        this.machine.dispatch({ type: 'reconnected' });
         return this.notice(text);
       }
       case 'ask-reconnect':
@@ -117,7 +124,7 @@ export class ReconnectDriver implements vscode.Disposable {
             : vscode.l10n.t('{0} has a new agent ({1}). Reconnect now?', label, shortId(d.agentId));
         const yes = vscode.l10n.t('Reconnect');
         const choice = await vscode.window.showInformationMessage(msg, yes, vscode.l10n.t('Later'));
-        return this.machine.userChoice(choice === yes ? 'reconnect' : 'later', d.agentId);
+        return this.machine.dispatch({ type: 'user-choice', choice: choice === yes ? 'reconnect' : 'later', about: d.agentId });
       }
       case 'offer-repair': {
         const replay = vscode.l10n.t('Replay Lifecycle');
@@ -128,18 +135,19 @@ export class ReconnectDriver implements vscode.Disposable {
           reinit,
           vscode.l10n.t('Later'),
         );
-        return this.machine.userChoice(choice === replay ? 'replay' : choice === reinit ? 'reinitialize' : 'later', d.agentId);
+        const picked = choice === replay ? 'replay' : choice === reinit ? 'reinitialize' : 'later';
+        return this.machine.dispatch({ type: 'user-choice', choice: picked, about: d.agentId });
       }
       case 'replay':
       case 'reinitialize': {
         if (!ref) return;
         const r = await requestRepair(this.ctx, ref, d.kind);
-        return this.machine.repairResult({ op: d.kind, ...r });
+        return this.machine.dispatch({ type: 'repair-result', op: d.kind, ...r });
       }
       case 'offer-restart': {
         if (!ref) return;
         const restarted = await offerRestart(this.ctx, ref, d.reason);
-        return this.machine.userChoice(restarted ? 'restart' : 'later', d.agentId);
+        return this.machine.dispatch({ type: 'user-choice', choice: restarted ? 'restart' : 'later', about: d.agentId });
       }
       case 'ready':
         void vscode.window.showInformationMessage(vscode.l10n.t('{0} is ready again.', label));

@@ -19,7 +19,7 @@ const BUILDING = new Set(['pending', 'running', 'canceling']);
 const CAN_START = new Set(['stopped', 'failed', 'canceled']);
 const CAN_STOP = new Set(['running', 'starting']);
 
-export function deploymentItem(node: DeploymentNode): vscode.TreeItem {
+export function deploymentItem(node: DeploymentNode, now: number): vscode.TreeItem {
   const { session } = node;
   const item = new vscode.TreeItem(hostOf(session.url), vscode.TreeItemCollapsibleState.Expanded);
   item.id = session.url;
@@ -27,7 +27,7 @@ export function deploymentItem(node: DeploymentNode): vscode.TreeItem {
   item.description = conn.kind === 'live' ? (session.username ?? '') : conn.kind;
   item.iconPath = new vscode.ThemeIcon(conn.kind === 'offline' ? 'cloud-offline' : conn.kind === 'signed-out' ? 'account' : 'cloud');
   item.contextValue = `deployment.${conn.kind}`;
-  item.tooltip = deploymentTooltip(session);
+  item.tooltip = deploymentTooltip(session, now);
   return item;
 }
 

@@ -83,12 +83,16 @@ export function agentItem(node: AgentNode, agent: WorkspaceAgent, r: RenderConte
   return item;
 }
 
-/** "ready · connected · 3f2a9c1d", with the connection status left out when the label says it. */
+/**
+ * "ready · bound · connected · 3f2a9c1d": what matters first, since a sidebar of normal width
+ * cuts the end of a description; the short ID last (the full one is in the tooltip). The
+ * connection status is left out when the label says it.
+ */
 export function agentDescription(agent: WorkspaceAgent, c: Classification, bound: boolean): string {
   const parts = [c.label];
+  if (bound) parts.push('bound');
   if (!c.label.includes(agent.status)) parts.push(agent.status);
   parts.push(shortId(agent.id));
-  if (bound) parts.push('bound');
   return parts.join(' · ');
 }
 

@@ -76,7 +76,7 @@ test('tree and status bar follow the deployment live', { timeout: 300_000 }, asy
         const back = Date.now();
         sim.setLifecycle(devMain.id, 'ready');
         await wb.waitForStatusBar((i) => i.text.includes('dev.main: ready'), 15_000);
-        await row(wb, 'main', /^ready · connected/, 15_000);
+        await row(wb, 'main', /^ready · bound · connected/, 15_000);
         console.log(`lifecycle back to ready -> status bar: ${Date.now() - back} ms`);
       });
 

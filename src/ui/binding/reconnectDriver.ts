@@ -17,10 +17,8 @@ import type { Ctx } from '../ctx';
 import { reconnectWindow } from './remoteSession';
 import { labelOf, offerRestart, requestRepair, type AgentRef } from './repairs';
 import type { OpenDeployments } from '../deployments/openDeployments';
-
-const LOOP_KEY = 'coderStatus.loopHistory';
-const HISTORY_KEY = 'coderStatus.bindingHistory';
-const NOTICE_KEY = 'coderStatus.reconnectNotice';
+import { RECONNECT_NOTICE_LIFETIME_MS } from '../persistentState';
+import { UserRefusal } from '../commands/commandTable';
 
 export class ReconnectDriver implements vscode.Disposable {
   private readonly machine: ReconnectRunner;
@@ -34,14 +32,13 @@ export class ReconnectDriver implements vscode.Disposable {
     sessions: OpenDeployments,
     private readonly bound: WindowBinding,
   ) {
-    const state = ctx.extension.globalState;
     this.machine = new ReconnectRunner({
       clock: ctx.clock,
       settings: ctx.config.reconnect,
-      loopHistory: state.get(LOOP_KEY),
+      loopHistory: ctx.state.loopHistory,
       support: (op) => (this.ref ? ctx.operations.get(this.ref.session.url, op) : 'unknown'),
     });
-    this.tracker = BindingTracker.fromJSON(ctx.extension.workspaceState.get(HISTORY_KEY), ctx.clock);
+    this.tracker = BindingTracker.fromJSON(ctx.state.bindingHistory, ctx.clock);
     ctx.pushCleanup(this.machine.onDecision((d) => void this.act(d)));
     ctx.pushCleanup(ctx.config.onDidChange(() => this.machine.updateSettings(ctx.config.reconnect)));
     ctx.pushCleanup(bound.onDidChange(() => this.rebind()));
@@ -102,13 +99,14 @@ export class ReconnectDriver implements vscode.Disposable {
     else this.ctx.log.info(line);
     switch (d.kind) {
       case 'reconnect': {
-        // Written before acting: a reload ends this extension host at once.
+        // Written before acting: a reload ends this extension host at once. The notice is this
+        // window's: another window starting meanwhile must not show it.
         const text = vscode.l10n.t('Reconnected to {0}: agent changed after build {1}', label, d.buildNumber);
-        await this.ctx.extension.globalState.update(LOOP_KEY, this.machine.loopHistory());
-        await this.ctx.extension.globalState.update(NOTICE_KEY, { text, at: this.ctx.clock.now() });
+        await this.ctx.state.setLoopHistory(this.machine.loopHistory());
+        await this.ctx.state.setReconnectNotice({ text, at: this.ctx.clock.now() });
         const outcome = await reconnectWindow(this.ctx, label);
         if (outcome === 'reloading') return;
-        await this.ctx.extension.globalState.update(NOTICE_KEY, undefined);
+        await this.ctx.state.setReconnectNotice(undefined);
         if (outcome === 'deferred') return this.machine.dispatch({ type: 'deferred', agentId: d.agentId });
         this.machine.dispatch({ type: 'reconnected' });
         return this.notice(text);
@@ -165,7 +163,7 @@ export class ReconnectDriver implements vscode.Disposable {
   /** Manual reconnect (command): reconnect the window to the agent as it is now. */
   async reconnectNow(): Promise<void> {
     const ref = this.ref;
-    if (!ref) throw new Error(vscode.l10n.t('This window is not bound to an agent.'));
+    if (!ref) throw new UserRefusal(vscode.l10n.t('This window is not bound to an agent.'));
     const outcome = await reconnectWindow(this.ctx, labelOf(ref));
     if (outcome === 'rebound') this.notice(vscode.l10n.t('Reconnected to {0}.', labelOf(ref)));
   }
@@ -177,17 +175,17 @@ export class ReconnectDriver implements vscode.Disposable {
   }
 
   private async showPendingNotice(): Promise<void> {
-    const n = this.ctx.extension.globalState.get<{ text?: unknown; at?: unknown }>(NOTICE_KEY);
+    const n = this.ctx.state.reconnectNotice;
     if (!n) return;
-    await this.ctx.extension.globalState.update(NOTICE_KEY, undefined);
-    if (typeof n.text === 'string' && typeof n.at === 'number' && this.ctx.clock.now() - n.at < 5 * 60_000) {
+    await this.ctx.state.setReconnectNotice(undefined);
+    if (this.ctx.clock.now() - n.at < RECONNECT_NOTICE_LIFETIME_MS) {
       this.ctx.log.info(n.text);
       this.notice(n.text);
     }
   }
 
   private persistHistory(): void {
-    void this.ctx.extension.workspaceState.update(HISTORY_KEY, this.tracker.toJSON());
+    void this.ctx.state.setBindingHistory(this.tracker.toJSON());
   }
 
   dispose(): void {

@@ -41,7 +41,7 @@ export function showAgentDetails(ctx: Ctx, bound: WindowBinding, ref: AgentRef):
     followLogs: (agentId, sink) => followLogsInto(session.client, agentId, sink, { clock: ctx.clock, log: ctx.log }),
   });
   ctx.log.info(`details panel for ${name} in workspace ${workspaceId}`);
-  DetailsPanel.show({ extensionUri: ctx.extension.extensionUri, log: ctx.log }, source);
+  DetailsPanel.show({ extensionUri: ctx.extension.extensionUri, log: ctx.log, clock: ctx.clock }, source);
 }
 
 export function refOfNode(node: AgentNode): AgentRef {

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { Disposable } from '../../common/disposable';
 import { DisposableStore } from '../../common/disposable';
+import type { Clock, TimerHandle } from '../../common/clock';
 import type { Logger } from '../../common/log';
 import type { AgentDetailsView, DetailsAction, HostMessage, LogLine, LogStatus } from '../../protocol/detailsPanel';
 import { clampText, logMessages, MAX_TEXT, parseWebviewMessage } from '../../protocol/detailsPanel';
@@ -35,6 +36,7 @@ export interface DetailsSource {
 export interface DetailsPanelContext {
   extensionUri: vscode.Uri;
   log: Logger;
+  clock: Clock;
 }
 
 /** The command each button runs, and which id it passes. */
@@ -83,7 +85,7 @@ export class DetailsPanel implements Disposable {
   private logStatus: HostMessage | undefined;
   private ready = false;
   private lastSent: string | undefined;
-  private pending: ReturnType<typeof setTimeout> | undefined;
+  private pending: TimerHandle | undefined;
   private readonly running = new Set<DetailsAction>();
   private disposed = false;
 
@@ -193,7 +195,7 @@ export class DetailsPanel implements Disposable {
 
   private scheduleUpdate(): void {
     if (this.pending !== undefined || this.disposed) return;
-    this.pending = setTimeout(() => {
+    this.pending = this.ctx.clock.setTimeout(() => {
       this.pending = undefined;
       this.update(false);
     }, UPDATE_DELAY_MS);
@@ -260,7 +262,7 @@ export class DetailsPanel implements Disposable {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    if (this.pending !== undefined) clearTimeout(this.pending);
+    this.pending?.cancel();
     DetailsPanel.open.delete(this.source.key);
     this.logFollow?.dispose();
     this.store.dispose();

@@ -1,6 +1,6 @@
 /** `coderStatus.showDetails`: the details panel of a tree agent, or of the bound agent. */
 import { DetailsPanel } from './panel';
-import { createDetailsSource, followLogsInto } from './source';
+import { createDetailsSource, detailsKey, followLogsInto, resolveDetails, type DetailsTarget } from './source';
 import { classifyIn } from '../views/classify';
 import type { Ctx } from '../ctx';
 import type { WindowBinding } from '../binding/windowBinding';
@@ -16,27 +16,20 @@ export interface AgentRef {
 
 export function showAgentDetails(ctx: Ctx, bound: WindowBinding, ref: AgentRef): void {
   const { session, workspaceId, name, parentName } = ref;
+  const target: DetailsTarget = { deploymentUrl: session.url, workspaceId, agentName: name, parentName };
   const isBound = () => {
     const b = bound.bound;
     return !!b && b.session === session && b.workspaceId === workspaceId && b.agentName === name && b.parentName === parentName;
   };
   const source = createDetailsSource({
-    key: `${session.url}|${workspaceId}|${parentName ?? ''}|${name}`,
-    resolve: () => {
-      const workspace = session.fleet.workspace(workspaceId);
-      const agent = session.fleet.findAgent(workspaceId, name, parentName);
-      if (!workspace || !agent) return undefined;
-      const now = ctx.clock.now();
-      return {
-        deploymentUrl: session.url,
-        workspace,
-        agent,
-        classification: classifyIn(session, agent, now, ctx.config.stuckThresholdMs),
-        connection: session.fleet.connection,
-        bound: isBound(),
-        now,
-      };
-    },
+    key: detailsKey(target),
+    resolve: () =>
+      resolveDetails(target, {
+        fleetOf: (url) => (url === session.url ? session.fleet : undefined),
+        classify: (_url, agent, now) => classifyIn(session, agent, now, ctx.config.stuckThresholdMs),
+        isBound,
+        now: () => ctx.clock.now(),
+      }),
     onDidChange: (listener) => session.onDidChange(() => listener()),
     followLogs: (agentId, sink) => followLogsInto(session.client, agentId, sink, { clock: ctx.clock, log: ctx.log }),
   });

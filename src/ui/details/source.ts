@@ -10,7 +10,7 @@ import type { Logger } from '../../common/log';
 import type { CoderClient } from '../../api/client';
 import { ReconnectingStream, describeClose } from '../../api/socket';
 import { followAgentLogs } from '../../api/streams';
-import type { WorkspaceAgentLog } from '../../api/schemas';
+import type { WorkspaceAgent, WorkspaceAgentLog } from '../../api/schemas';
 import {
   recordTransition,
   toAgentDetailsView,
@@ -18,8 +18,44 @@ import {
   type DetailsInput,
   type ObservedTransition,
 } from '../../model/detailsView';
-import type { LogLine } from '../../protocol/detailsPanel';
+import type { Fleet } from '../../model/fleet';
+import type { Classification } from '../../model/types';
+import type { DetailsPanelState, LogLine } from '../../protocol/detailsPanel';
 import type { DetailsSource, LogSink } from './panel';
+
+/** The agent a panel shows: by name (and parent name) in its workspace, so it follows ID changes. */
+export type DetailsTarget = DetailsPanelState;
+
+/** One panel per target. */
+export function detailsKey(t: DetailsTarget): string {
+  return `${t.deploymentUrl}|${t.workspaceId}|${t.parentName ?? ''}|${t.agentName}`;
+}
+
+export interface ResolveDeps {
+  /** The model of an open deployment, by URL. */
+  fleetOf(deploymentUrl: string): Fleet | undefined;
+  classify(deploymentUrl: string, agent: WorkspaceAgent, now: number): Classification;
+  isBound(t: DetailsTarget): boolean;
+  now(): number;
+}
+
+/** What the fleet knows about the target now, or undefined when its deployment or agent is not there. */
+export function resolveDetails(t: DetailsTarget, d: ResolveDeps): DetailsInput | undefined {
+  const fleet = d.fleetOf(t.deploymentUrl);
+  const workspace = fleet?.workspace(t.workspaceId);
+  const agent = fleet?.findAgent(t.workspaceId, t.agentName, t.parentName);
+  if (!fleet || !workspace || !agent) return undefined;
+  const now = d.now();
+  return {
+    deploymentUrl: t.deploymentUrl,
+    workspace,
+    agent,
+    classification: d.classify(t.deploymentUrl, agent, now),
+    connection: fleet.connection,
+    bound: d.isBound(t),
+    now,
+  };
+}
 
 export interface DetailsSourceOptions {
   /** Stable across agent-ID changes, e.g. `${deploymentUrl}|${workspaceId}|${agentName}`. */

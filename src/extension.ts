@@ -5,6 +5,7 @@ import { WindowBinding } from './ui/binding/windowBinding';
 import { registerCommands } from './ui/commands/viewCommands';
 import { adoptConfiguredUrl } from './ui/auth/configuredUrl';
 import { Ctx } from './ui/ctx';
+import { AgentDetails } from './ui/details/command';
 import { DetailsPanel } from './ui/details/panel';
 import { ReconnectDriver } from './ui/binding/reconnectDriver';
 import { OpenDeployments } from './ui/deployments/openDeployments';
@@ -29,7 +30,11 @@ export function activate(context: vscode.ExtensionContext): void {
   ctx.pushCleanup(new StatusBar(ctx, sessions, bound));
   const driver = ctx.pushCleanup(new ReconnectDriver(ctx, sessions, bound));
   const agentDeps = { ctx, sessions, bound, driver };
-  registerCommands({ ctx, sessions, bound }, Object.fromEntries(Object.entries(AGENT_COMMANDS).map(([id, f]) => [id, f(agentDeps)])));
+  const details = new AgentDetails(ctx, sessions, bound, driver);
+  registerCommands(
+    { ctx, sessions, bound, details },
+    Object.fromEntries(Object.entries(AGENT_COMMANDS).map(([id, f]) => [id, f(agentDeps)])),
+  );
   ctx.pushCleanup({ dispose: () => DetailsPanel.disposeAll() });
 
   void adoptConfiguredUrl(ctx, store).catch((e: unknown) => log.error(`coderStatus.url: ${String(e)}`));

@@ -4,8 +4,10 @@ import { createDetailsSource, detailsKey, followLogsInto, resolveDetails, type D
 import { classifyIn } from '../views/classify';
 import type { Ctx } from '../ctx';
 import type { WindowBinding } from '../binding/windowBinding';
+import type { ReconnectDriver } from '../binding/reconnectDriver';
 import type { AgentNode } from '../views/treeNodes';
 import type { DeploymentSession } from '../deployments/deploymentSession';
+import type { OpenDeployments } from '../deployments/openDeployments';
 
 export interface AgentRef {
   session: DeploymentSession;
@@ -14,27 +16,61 @@ export interface AgentRef {
   parentName: string | null;
 }
 
-export function showAgentDetails(ctx: Ctx, bound: WindowBinding, ref: AgentRef): void {
-  const { session, workspaceId, name, parentName } = ref;
-  const target: DetailsTarget = { deploymentUrl: session.url, workspaceId, agentName: name, parentName };
-  const isBound = () => {
-    const b = bound.bound;
-    return !!b && b.session === session && b.workspaceId === workspaceId && b.agentName === name && b.parentName === parentName;
-  };
-  const source = createDetailsSource({
-    key: detailsKey(target),
-    resolve: () =>
-      resolveDetails(target, {
-        fleetOf: (url) => (url === session.url ? session.fleet : undefined),
-        classify: (_url, agent, now) => classifyIn(session, agent, now, ctx.config.stuckThresholdMs),
-        isBound,
-        now: () => ctx.clock.now(),
-      }),
-    onDidChange: (listener) => session.onDidChange(() => listener()),
-    followLogs: (agentId, sink) => followLogsInto(session.client, agentId, sink, { clock: ctx.clock, log: ctx.log }),
-  });
-  ctx.log.info(`details panel for ${name} in workspace ${workspaceId}`);
-  DetailsPanel.show({ extensionUri: ctx.extension.extensionUri, log: ctx.log }, source);
+/** Opens details panels over the open deployments, the window binding and its persisted history. */
+export class AgentDetails {
+  constructor(
+    private readonly ctx: Ctx,
+    private readonly sessions: OpenDeployments,
+    private readonly bound: WindowBinding,
+    private readonly driver: ReconnectDriver,
+  ) {}
+
+  show(ref: AgentRef): void {
+    const target: DetailsTarget = {
+      deploymentUrl: ref.session.url,
+      workspaceId: ref.workspaceId,
+      agentName: ref.name,
+      parentName: ref.parentName,
+    };
+    this.ctx.log.info(`details panel for ${ref.name} in workspace ${ref.workspaceId}`);
+    DetailsPanel.show({ extensionUri: this.ctx.extension.extensionUri, log: this.ctx.log }, this.sourceOf(target));
+  }
+
+  private sourceOf(target: DetailsTarget) {
+    const ctx = this.ctx;
+    const session = () => this.sessions.get(target.deploymentUrl);
+    return createDetailsSource({
+      key: detailsKey(target),
+      resolve: () =>
+        resolveDetails(target, {
+          sessionOf: (url) => this.sessions.get(url),
+          classify: (s, agent, now) => classifyIn(s, agent, now, ctx.config.stuckThresholdMs),
+          isBound: (t) => this.isBound(t),
+          idHistory: () => this.driver.history,
+          now: () => ctx.clock.now(),
+        }),
+      onDidChange: (listener) => this.sessions.onDidChange((e) => e.session === session() && listener()),
+      followLogs: (agentId, sink) => {
+        const s = session();
+        if (!s) {
+          sink.status('unavailable');
+          return { dispose() {} };
+        }
+        return followLogsInto(s.client, agentId, sink, { clock: ctx.clock, log: ctx.log });
+      },
+    });
+  }
+
+  private isBound(t: DetailsTarget): boolean {
+    const b = this.bound.bound;
+    return (
+      !!b &&
+      b.session.url === t.deploymentUrl &&
+      b.workspaceId === t.workspaceId &&
+      b.agentName === t.agentName &&
+      b.parentName === t.parentName
+    );
+  }
 }
 
 export function refOfNode(node: AgentNode): AgentRef {

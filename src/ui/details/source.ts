@@ -1,8 +1,8 @@
 /**
- * Glue between the fleet's data flow and a DetailsPanel: a DetailsSource built from a resolver
- * (what the fleet knows about the agent now) and the fleet's change event, which uses the
- * fleet's lifecycle timeline or records the transitions it sees while the panel is open; and a log follower that turns the
- * agent's `logs?follow` stream into panel log lines, resuming after the last line it got.
+ * Glue between the fleet's data flow and a DetailsPanel: a resolver (what the fleet knows about
+ * the agent now: its row, the fleet's lifecycle timeline of its ID, the persisted binding
+ * history), a DetailsSource over it and the fleet's change event, and a log follower that turns
+ * the agent's `logs?follow` stream into panel log lines, resuming after the last line it got.
  */
 import type { Clock } from '../../common/clock';
 import type { Disposable } from '../../common/disposable';
@@ -12,6 +12,7 @@ import { ReconnectingStream, describeClose } from '../../api/socket';
 import { followAgentLogs } from '../../api/streams';
 import type { WorkspaceAgent, WorkspaceAgentLog } from '../../api/schemas';
 import {
+  idChainOf,
   recordTransition,
   toAgentDetailsView,
   type AgentIdChangeRecord,
@@ -31,27 +32,32 @@ export function detailsKey(t: DetailsTarget): string {
   return `${t.deploymentUrl}|${t.workspaceId}|${t.parentName ?? ''}|${t.agentName}`;
 }
 
-export interface ResolveDeps {
-  /** The model of an open deployment, by URL. */
-  fleetOf(deploymentUrl: string): Fleet | undefined;
-  classify(deploymentUrl: string, agent: WorkspaceAgent, now: number): Classification;
+export interface ResolveDeps<S extends { fleet: Fleet }> {
+  /** An open deployment, by URL. */
+  sessionOf(deploymentUrl: string): S | undefined;
+  classify(session: S, agent: WorkspaceAgent, now: number): Classification;
   isBound(t: DetailsTarget): boolean;
+  /** The persisted binding history (any agent, any order): the panel keeps the changes of its own agent. */
+  idHistory(): readonly AgentIdChangeRecord[];
   now(): number;
 }
 
 /** What the fleet knows about the target now, or undefined when its deployment or agent is not there. */
-export function resolveDetails(t: DetailsTarget, d: ResolveDeps): DetailsInput | undefined {
-  const fleet = d.fleetOf(t.deploymentUrl);
+export function resolveDetails<S extends { fleet: Fleet }>(t: DetailsTarget, d: ResolveDeps<S>): DetailsInput | undefined {
+  const session = d.sessionOf(t.deploymentUrl);
+  const fleet = session?.fleet;
   const workspace = fleet?.workspace(t.workspaceId);
   const agent = fleet?.findAgent(t.workspaceId, t.agentName, t.parentName);
-  if (!fleet || !workspace || !agent) return undefined;
+  if (!session || !fleet || !workspace || !agent) return undefined;
   const now = d.now();
   return {
     deploymentUrl: t.deploymentUrl,
     workspace,
     agent,
-    classification: d.classify(t.deploymentUrl, agent, now),
+    classification: d.classify(session, agent, now),
     connection: fleet.connection,
+    observed: fleet.lifecycleTimeline(agent.id),
+    idHistory: d.idHistory(),
     bound: d.isBound(t),
     now,
   };
@@ -76,7 +82,7 @@ const MAX_SEEN_ID_CHANGES = 20;
 export function createDetailsSource(o: DetailsSourceOptions): DetailsSource {
   let observed: ObservedTransition[] = [];
   let observedFor: string | undefined;
-  // ID changes seen while the panel is open, for when the resolver has no binding history.
+  // ID changes seen while the panel is open: the binding history has only the bound agent's.
   let seenChanges: AgentIdChangeRecord[] = [];
   return {
     key: o.key,
@@ -98,7 +104,7 @@ export function createDetailsSource(o: DetailsSourceOptions): DetailsSource {
         observedFor = input.agent.id;
       }
       observed = recordTransition(input.observed ?? observed, input.agent.lifecycle_state, input.now);
-      return toAgentDetailsView({ ...input, observed, idHistory: input.idHistory ?? seenChanges });
+      return toAgentDetailsView({ ...input, observed, idHistory: idChainOf(input.agent.id, [...(input.idHistory ?? []), ...seenChanges]) });
     },
     onDidChange: (listener) => o.onDidChange(listener),
     followLogs: (agentId, sink) => o.followLogs(agentId, sink),

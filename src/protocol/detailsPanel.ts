@@ -132,6 +132,8 @@ export const LogStatusSchema = z.enum(['following', 'ended', 'unavailable', 'err
 
 /** Host -> webview. */
 export const HostMessageSchema = z.discriminatedUnion('type', [
+  /** First answer to `ready`: what the page keeps for VS Code to restore the panel after a reload. */
+  z.object({ type: z.literal('init'), panelState: DetailsPanelStateSchema }),
   z.object({ type: z.literal('state'), agent: AgentDetailsViewSchema }),
   /** No agent to show (it left the fleet, or the deployment was signed out). */
   z.object({ type: z.literal('gone'), reason: short }),

@@ -1,6 +1,11 @@
-/** `coderStatus.showDetails`: the details panel of a tree agent, or of the bound agent. */
-import { DetailsPanel } from './panel';
-import { createDetailsSource, detailsKey, followLogsInto, resolveDetails, type DetailsTarget } from './source';
+/**
+ * `coderStatus.showDetails`: the details panel of a tree agent, or of the bound agent; and the
+ * serializer that brings open panels back after a window reload (a reconnect reloads it).
+ */
+import * as vscode from 'vscode';
+import { parsePanelState } from '../../protocol/detailsPanel';
+import { DETAILS_VIEW_TYPE, DetailsPanel, type DetailsSource } from './panel';
+import { awaitingData, createDetailsSource, followLogsInto, resolveDetails, type DetailsTarget } from './source';
 import { classifyIn } from '../views/classify';
 import type { Ctx } from '../ctx';
 import type { WindowBinding } from '../binding/windowBinding';
@@ -16,6 +21,9 @@ export interface AgentRef {
   parentName: string | null;
 }
 
+/** How long a restored panel waits for its deployment's first answer before saying the agent is gone. */
+const RESTORE_WAIT_MS = 30_000;
+
 /** Opens details panels over the open deployments, the window binding and its persisted history. */
 export class AgentDetails {
   constructor(
@@ -23,7 +31,14 @@ export class AgentDetails {
     private readonly sessions: OpenDeployments,
     private readonly bound: WindowBinding,
     private readonly driver: ReconnectDriver,
-  ) {}
+  ) {
+    // Registered during activation: VS Code restores the panels once the extension is active.
+    ctx.pushCleanup(
+      vscode.window.registerWebviewPanelSerializer(DETAILS_VIEW_TYPE, {
+        deserializeWebviewPanel: (panel, state) => Promise.resolve(this.restore(panel, state)),
+      }),
+    );
+  }
 
   show(ref: AgentRef): void {
     const target: DetailsTarget = {
@@ -33,30 +48,61 @@ export class AgentDetails {
       parentName: ref.parentName,
     };
     this.ctx.log.info(`details panel for ${ref.name} in workspace ${ref.workspaceId}`);
-    DetailsPanel.show({ extensionUri: this.ctx.extension.extensionUri, log: this.ctx.log }, this.sourceOf(target));
+    DetailsPanel.show(this.panelContext(), this.sourceOf(target));
   }
 
-  private sourceOf(target: DetailsTarget) {
+  private restore(panel: vscode.WebviewPanel, state: unknown): void {
+    const checked = parsePanelState(state);
+    if (!checked.ok) {
+      // A panel saved before its page said which agent it shows, or a state that is not ours.
+      this.ctx.log.warn(`details panel: not restored, its saved state is unreadable (${checked.reason})`);
+      panel.dispose();
+      return;
+    }
+    const target = checked.message;
+    this.ctx.log.info(`details panel for ${target.agentName} in workspace ${target.workspaceId} restored`);
+    DetailsPanel.restore(this.panelContext(), panel, this.sourceOf(target));
+  }
+
+  private panelContext() {
+    return { extensionUri: this.ctx.extension.extensionUri, log: this.ctx.log, clock: this.ctx.clock };
+  }
+
+  private sourceOf(target: DetailsTarget): DetailsSource {
     const ctx = this.ctx;
-    const session = () => this.sessions.get(target.deploymentUrl);
+    const deps = { sessionOf: (url: string) => this.sessions.get(url) };
+    const waitUntil = ctx.clock.now() + RESTORE_WAIT_MS;
     return createDetailsSource({
-      key: detailsKey(target),
+      target,
       resolve: () =>
         resolveDetails(target, {
-          sessionOf: (url) => this.sessions.get(url),
+          ...deps,
           classify: (s, agent, now) => classifyIn(s, agent, now, ctx.config.stuckThresholdMs),
           isBound: (t) => this.isBound(t),
           idHistory: () => this.driver.history,
           now: () => ctx.clock.now(),
         }),
-      onDidChange: (listener) => this.sessions.onDidChange((e) => e.session === session() && listener()),
+      loading: () => ctx.clock.now() < waitUntil && awaitingData(target, deps),
+      onDidChange: (listener) => {
+        const model = this.sessions.onDidChange((e) => {
+          if (e.session.url === target.deploymentUrl) listener();
+        });
+        const opened = this.sessions.onDidChangeSessions(() => listener());
+        // The end of the wait is a change too: a deployment that never answered means "gone".
+        const waited = ctx.clock.setTimeout(listener, Math.max(0, waitUntil - ctx.clock.now()));
+        return {
+          dispose: () => {
+            model.dispose();
+            opened.dispose();
+            waited.cancel();
+          },
+        };
+      },
       followLogs: (agentId, sink) => {
-        const s = session();
-        if (!s) {
-          sink.status('unavailable');
-          return { dispose() {} };
-        }
-        return followLogsInto(s.client, agentId, sink, { clock: ctx.clock, log: ctx.log });
+        const s = this.sessions.get(target.deploymentUrl);
+        if (s) return followLogsInto(s.client, agentId, sink, { clock: ctx.clock, log: ctx.log });
+        sink.status('unavailable');
+        return { dispose() {} };
       },
     });
   }

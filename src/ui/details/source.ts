@@ -42,6 +42,17 @@ export interface ResolveDeps<S extends { fleet: Fleet }> {
   now(): number;
 }
 
+/**
+ * True while the target's deployment is not open yet or has not answered yet: right after a
+ * reload the restored panel's agent is not "gone", its data is on the way.
+ */
+export function awaitingData<S extends { fleet: Fleet }>(t: DetailsTarget, d: Pick<ResolveDeps<S>, 'sessionOf'>): boolean {
+  const fleet = d.sessionOf(t.deploymentUrl)?.fleet;
+  if (!fleet) return true;
+  const kind = fleet.connection.kind;
+  return fleet.workspace(t.workspaceId) === undefined && (kind === 'idle' || kind === 'connecting');
+}
+
 /** What the fleet knows about the target now, or undefined when its deployment or agent is not there. */
 export function resolveDetails<S extends { fleet: Fleet }>(t: DetailsTarget, d: ResolveDeps<S>): DetailsInput | undefined {
   const session = d.sessionOf(t.deploymentUrl);
@@ -64,14 +75,15 @@ export function resolveDetails<S extends { fleet: Fleet }>(t: DetailsTarget, d: 
 }
 
 export interface DetailsSourceOptions {
-  /** Stable across agent-ID changes, e.g. `${deploymentUrl}|${workspaceId}|${agentName}`. */
-  key: string;
+  target: DetailsTarget;
   /**
    * The agent as the fleet has it now (looked up by workspace + name, so it follows ID changes).
    * `observed`: the fleet's lifecycle timeline of this agent ID when it keeps one; without it,
    * the source records the transitions it sees while the panel is open.
    */
   resolve(): DetailsInput | undefined;
+  /** See DetailsSource.loading. */
+  loading(): boolean;
   /** The fleet's change event (any change may touch the agent; the panel skips unchanged views). */
   onDidChange(listener: () => void): Disposable;
   followLogs(agentId: string, sink: LogSink): Disposable;
@@ -85,7 +97,9 @@ export function createDetailsSource(o: DetailsSourceOptions): DetailsSource {
   // ID changes seen while the panel is open: the binding history has only the bound agent's.
   let seenChanges: AgentIdChangeRecord[] = [];
   return {
-    key: o.key,
+    key: detailsKey(o.target),
+    state: o.target,
+    loading: () => o.loading(),
     getView() {
       const input = o.resolve();
       if (!input) return undefined;

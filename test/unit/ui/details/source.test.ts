@@ -7,10 +7,12 @@ import { Emitter } from '../../../../src/common/disposable';
 import { silentLogger } from '../../../../src/common/log';
 import type { DetailsInput } from '../../../../src/model/detailsView';
 import { Fleet } from '../../../../src/model/fleet';
-import { createDetailsSource, detailsKey, followLogsInto, resolveDetails, type DetailsTarget } from '../../../../src/ui/details/source';
+import { awaitingData, createDetailsSource, followLogsInto, resolveDetails, type DetailsTarget } from '../../../../src/ui/details/source';
 import type { LogLine, LogStatus } from '../../../../src/protocol/detailsPanel';
 import { FakeServer, until, workspaceJson } from '../../api/fakeServer';
 import { agent, workspace } from '../../model/fixtures';
+
+const TARGET: DetailsTarget = { deploymentUrl: 'https://c.example', workspaceId: 'w', agentName: 'main', parentName: null };
 
 function inputFor(agentId: string, lifecycle: string, now: number): Omit<DetailsInput, 'observed'> {
   const ws = WorkspaceSchema.parse(workspaceJson({ id: 'w', agents: [{ id: agentId, name: 'main', lifecycle }] }));
@@ -30,7 +32,8 @@ describe('createDetailsSource', () => {
     let current = inputFor('a1', 'created', 1_000);
     const changes = new Emitter<void>();
     const source = createDetailsSource({
-      key: 'k',
+      target: TARGET,
+      loading: () => false,
       resolve: () => current,
       onDidChange: (l) => changes.event(() => l()),
       followLogs: () => ({ dispose() {} }),
@@ -56,7 +59,8 @@ describe('createDetailsSource', () => {
 
   it('uses the fleet timeline when the resolver gives one', () => {
     const source = createDetailsSource({
-      key: 'k',
+      target: TARGET,
+      loading: () => false,
       resolve: () => ({
         ...inputFor('a1', 'ready', 9_000),
         observed: [
@@ -80,7 +84,8 @@ describe('createDetailsSource', () => {
 
   it('has no view when the agent is gone', () => {
     const source = createDetailsSource({
-      key: 'k',
+      target: TARGET,
+      loading: () => false,
       resolve: () => undefined,
       onDidChange: () => ({ dispose() {} }),
       followLogs: () => ({ dispose() {} }),
@@ -117,7 +122,8 @@ describe('resolveDetails', () => {
     const target: DetailsTarget = { deploymentUrl: URL, workspaceId: 'w', agentName: 'main', parentName: null };
     // A panel opened after all of it (or restored after a reload): it saw none of it happen.
     const source = createDetailsSource({
-      key: detailsKey(target),
+      target,
+      loading: () => false,
       resolve: () =>
         resolveDetails(target, {
           sessionOf: (url) => (url === URL ? { fleet } : undefined),
@@ -161,6 +167,21 @@ describe('resolveDetails', () => {
       undefined,
     );
     assert.equal(resolveDetails({ deploymentUrl: URL, workspaceId: 'w', agentName: 'main', parentName: null }, deps), undefined);
+  });
+
+  it('is awaiting data while the deployment is not open or has not answered yet, not once it has', () => {
+    const fleet = new Fleet({ deploymentUrl: URL, clock: new ManualClock() });
+    const deps = { sessionOf: (url: string) => (url === URL ? { fleet } : undefined) };
+    const t: DetailsTarget = { deploymentUrl: URL, workspaceId: 'w', agentName: 'main', parentName: null };
+    assert.equal(awaitingData({ ...t, deploymentUrl: 'https://elsewhere' }, deps), true, 'deployment not open yet');
+    assert.equal(awaitingData(t, deps), true, 'open, nothing heard yet');
+    fleet.apply({ kind: 'connection', state: { kind: 'connecting' }, at: 1 });
+    assert.equal(awaitingData(t, deps), true, 'connecting');
+    fleet.apply({ kind: 'connection', state: { kind: 'live' }, at: 2 });
+    assert.equal(awaitingData(t, deps), false, 'live without the workspace: it is gone');
+    fleet.apply({ kind: 'connection', state: { kind: 'connecting' }, at: 3 });
+    fleet.apply({ kind: 'workspace', workspace: workspace({ id: 'w', agents: [agent({ name: 'other' })] }), at: 4 });
+    assert.equal(awaitingData(t, deps), false, 'the workspace is known: its agent is gone');
   });
 });
 

@@ -6,6 +6,7 @@ import { viewCommands } from './ui/commands/viewCommands';
 import { WindowBinding } from './ui/binding/windowBinding';
 import { adoptConfiguredUrl } from './ui/auth/configuredUrl';
 import { Ctx } from './ui/ctx';
+import { AgentDetails } from './ui/details/command';
 import { DetailsPanel } from './ui/details/panel';
 import { ReconnectDriver } from './ui/binding/reconnectDriver';
 import { OpenDeployments } from './ui/deployments/openDeployments';
@@ -30,7 +31,8 @@ export function activate(context: vscode.ExtensionContext): void {
   ctx.pushCleanup(new AgentTree(ctx, sessions, bound));
   ctx.pushCleanup(new StatusBar(ctx, sessions, bound));
   const driver = ctx.pushCleanup(new ReconnectDriver(ctx, sessions, bound));
-  const deps = { ctx, sessions, bound, driver };
+  const details = new AgentDetails(ctx, sessions, bound, driver);
+  const deps = { ctx, sessions, bound, driver, details };
   registerCommandTable(
     { ctx, secrets: () => sessions.list().flatMap((s) => s.client.secrets) },
     { ...auth.commands, ...viewCommands(deps), ...agentCommands(deps) },

@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import type { WindowBinding } from '../binding/windowBinding';
 import type { Ctx } from '../ctx';
-import { refOfNode, showAgentDetails } from '../details/command';
+import { refOfNode, type AgentDetails } from '../details/command';
 import type { DeploymentSession } from '../deployments/deploymentSession';
 import type { OpenDeployments } from '../deployments/openDeployments';
 import { VIEW_ID } from '../views/tree';
@@ -16,6 +16,7 @@ export interface CommandDeps {
   ctx: Ctx;
   sessions: OpenDeployments;
   bound: WindowBinding;
+  details: AgentDetails;
 }
 
 type Factory = (d: CommandDeps) => CommandHandler;
@@ -91,10 +92,10 @@ async function workspaceTarget(d: CommandDeps, arg: unknown): Promise<WorkspaceT
 }
 
 const showDetails: Factory = (d) => (arg) => {
-  if (isNode(arg) && arg.kind === 'agent') return showAgentDetails(d.ctx, d.bound, refOfNode(arg));
+  if (isNode(arg) && arg.kind === 'agent') return d.details.show(refOfNode(arg));
   const b = d.bound.bound;
   if (!b?.agentName) throw new UserRefusal('Pick an agent in the Workspace Agents view: this window is not bound to an agent.');
-  return showAgentDetails(d.ctx, d.bound, { session: b.session, workspaceId: b.workspaceId, name: b.agentName, parentName: b.parentName });
+  return d.details.show({ session: b.session, workspaceId: b.workspaceId, name: b.agentName, parentName: b.parentName });
 };
 
 const FACTORIES: Record<string, Factory> = {

@@ -1,7 +1,7 @@
 /**
- * Host side of the agent details panel: one webview panel per agent, fed live from a
- * DetailsSource (which the UI layer implements over the fleet), and turning the page's buttons
- * into the extension's commands. The page is a separate, less trusted context: every message
+ * Host side of the agent details panel: one webview panel per agent (opened, or restored by
+ * VS Code after a window reload), fed live from a DetailsSource (which the UI layer implements
+ * over the fleet), and turning the page's buttons into the extension's commands. The page is a separate, less trusted context: every message
  * from it is validated, and nothing secret is ever sent to it.
  */
 import { randomBytes } from 'node:crypto';

@@ -1,7 +1,8 @@
 /**
  * Bytes that arrive in pieces of any size (WebSocket messages, yamux frames) and are read in
  * frames of known length. Chunks are kept as they came and copied once, when a whole frame is
- * taken, so a frame split into many tiny pieces costs linear time, not quadratic.
+ * taken, so a frame split into many tiny pieces costs linear time, not quadratic, and what is
+ * held is exactly `length` bytes plus the frames handed out.
  */
 export class ByteQueue {
   private chunks: Uint8Array[] = [];
@@ -79,9 +80,10 @@ export class ByteQueue {
     const first = this.chunks[this.first];
     // The common case: the whole frame sits in the first chunk.
     if (first && first.length - this.head >= n) {
-      const view = first.subarray(this.head, this.head + n);
+      // A copy, never a view: a small frame kept for later must not pin the whole message it came in.
+      const out = first.slice(this.head, this.head + n);
       if (consume) this.skip(n);
-      return consume ? view : view.slice();
+      return out;
     }
     const out = new Uint8Array(n);
     let written = 0;

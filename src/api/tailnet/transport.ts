@@ -112,7 +112,10 @@ export function workspaceUpdatesTransport(o: TailnetTransportOptions): Connect<F
         if (!refused) finish({ kind: 'network', message: err.message });
       });
       sock.on('close', (code, reason) => {
-        if (!refused) finish({ kind: 'closed', code, reason: reason.toString() });
+        if (refused) return;
+        // The private-range mirror of a 403 means "refused here" on this route too, not "signed out".
+        if (code === 4403) finish({ kind: 'unavailable', status: 403, message: reason.toString() || undefined });
+        else finish({ kind: 'closed', code, reason: reason.toString() });
       });
     };
     start().catch((e: unknown) => finish(reasonOfError(e)));

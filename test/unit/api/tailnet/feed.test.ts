@@ -27,7 +27,7 @@ const DIFF = pbUpdate({
   delAgents: [{ id: A.bytes, name: 'main', workspaceId: W.bytes }],
 });
 
-type Mode = { kind: 'serve' } | { kind: 'refuse'; status: number; body: unknown } | { kind: 'garbage' };
+type Mode = { kind: 'serve' } | { kind: 'refuse'; status: number; body: unknown } | { kind: 'garbage' } | { kind: 'close'; code: number };
 
 interface Upgrade {
   url: string;
@@ -98,6 +98,10 @@ before(async () => {
       sockets.push(ws);
       if (mode.kind === 'garbage') {
         ws.send(Buffer.from('not yamux at all'));
+        return;
+      }
+      if (mode.kind === 'close') {
+        ws.close(mode.code, 'policy');
         return;
       }
       let answered = false;
@@ -257,6 +261,24 @@ for (const [status, body, expected] of unavailable) {
     }
   });
 }
+
+test('a 4403 close (a mirrored 403) is "not available here", a 4401 signs out', async () => {
+  modes = [{ kind: 'close', code: 4403 }];
+  const a = start();
+  try {
+    await when(() => a.feed.state.kind === 'unavailable', 'unavailable');
+    assert.equal(a.feed.state.kind === 'unavailable' && a.feed.state.status, 403);
+  } finally {
+    a.feed.dispose();
+  }
+  modes = [{ kind: 'close', code: 4401 }];
+  const b = start();
+  try {
+    await when(() => b.feed.state.kind === 'signed-out', 'signed out');
+  } finally {
+    b.feed.dispose();
+  }
+});
 
 test('a 500 on the upgrade is retried with backoff', async () => {
   modes = [{ kind: 'refuse', status: 500, body: { message: 'database is down' } }];

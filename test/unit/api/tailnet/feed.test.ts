@@ -135,8 +135,7 @@ beforeEach(() => {
   sockets = [];
 });
 
-function start() {
-  const client = new CoderClient({ baseUrl: url, token: TOKEN });
+function start(client = new CoderClient({ baseUrl: url, token: TOKEN })) {
   const log = new MemoryLogger();
   const feed = new WorkspaceUpdatesFeed({ client, clock: systemClock, log, backoff: { baseMs: 1, capMs: 5 }, random: () => 1 });
   const updates: FleetUpdate[] = [];
@@ -194,6 +193,32 @@ test('replays a Coder session: exact client bytes, no Origin, the token header, 
     assert.equal(meReads, 1, 'the owner id is read once');
     assert.equal(log.lines.filter((l) => l.includes('session ended')).length, 1);
     assert.ok(log.lines.every((l) => !l.includes(TOKEN)));
+  } finally {
+    feed.dispose();
+  }
+});
+
+test("the upgrade uses the client's network options: its agent (proxy, CA, insecure) and the header command's headers, minus Origin", async () => {
+  let connections = 0;
+  class CountingAgent extends http.Agent {
+    override createConnection(...args: Parameters<http.Agent['createConnection']>): ReturnType<http.Agent['createConnection']> {
+      connections++;
+      return super.createConnection(...args);
+    }
+  }
+  const client = new CoderClient({
+    baseUrl: url,
+    token: TOKEN,
+    agent: new CountingAgent(),
+    headers: () => ({ 'X-Corp-Auth': 'from-header-command', Origin: 'https://example.com' }),
+  });
+  const { feed, updates } = start(client);
+  try {
+    await when(() => updates.length === 1, 'the snapshot');
+    assert.equal(connections, 1);
+    assert.equal(upgrades[0]?.headers['x-corp-auth'], 'from-header-command');
+    assert.equal(upgrades[0]?.headers.origin, undefined);
+    assert.equal(upgrades[0]?.headers['coder-session-token'], TOKEN);
   } finally {
     feed.dispose();
   }

@@ -96,6 +96,7 @@ function mutate(r: Rand, input: Uint8Array): Uint8Array {
 
 interface Outcome {
   crashed: unknown;
+  reason: string;
   maxBuffered: number;
   updates: number;
   ended: boolean;
@@ -106,6 +107,7 @@ function feed(bytes: Uint8Array, r: Rand): Outcome {
   const clock = new ManualClock();
   let updates = 0;
   let ended = false;
+  let reason = '';
   let crashed: unknown;
   let maxBuffered = 0;
   const call = new WorkspaceUpdatesCall({
@@ -113,7 +115,12 @@ function feed(bytes: Uint8Array, r: Rand): Outcome {
     ownerId: OWNER_BYTES,
     write: () => undefined,
     onUpdate: () => updates++,
-    onEnd: () => (ended = true),
+    onEnd: (r) => {
+      ended = true;
+      // The layer and rule, without the numbers: "protocol yamux: unknown version", "heartbeat", ...
+      const text = r.kind === 'protocol' ? r.message : r.kind === 'closed' ? (r.reason ?? '') : '';
+      reason = `${r.kind} ${text.replace(/[\d<>,]+.*$/, '').trim()}`.trim();
+    },
   });
   try {
     for (let at = 0; at < bytes.length && !ended;) {
@@ -127,10 +134,11 @@ function feed(bytes: Uint8Array, r: Rand): Outcome {
   } catch (e) {
     crashed = e;
   }
-  return { crashed, maxBuffered, updates, ended: ended || call.isEnded, timersLeft: clock.pendingTimers() };
+  return { crashed, reason, maxBuffered, updates, ended: ended || call.isEnded, timersLeft: clock.pendingTimers() };
 }
 
-test(`${SESSIONS} mutated sessions: 0 crashes, 0 hangs, bounded buffers`, () => {
+test(`${SESSIONS} mutated sessions: 0 crashes, 0 hangs, bounded buffers`, (t) => {
+  const reasons = new Map<string, number>();
   let crashes = 0;
   let hangs = 0;
   let maxBuffered = 0;
@@ -148,12 +156,20 @@ test(`${SESSIONS} mutated sessions: 0 crashes, 0 hangs, bounded buffers`, () => 
     }
     if (!o.ended || o.timersLeft > 0) hangs++;
     if (o.ended) ended++;
+    reasons.set(o.reason, (reasons.get(o.reason) ?? 0) + 1);
     maxBuffered = Math.max(maxBuffered, o.maxBuffered);
     if (valid) {
       assert.equal(o.updates, session.packets, `seed ${seed}: a valid session delivers every packet`);
       validChecked++;
     }
   }
+  t.diagnostic(`fuzz: ${SESSIONS} sessions, ${crashes} crashes, ${hangs} hangs, max buffered ${maxBuffered} bytes (bound ${BOUND})`);
+  t.diagnostic(
+    `fuzz: how they ended: ${[...reasons]
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, n]) => `${k || '?'} ${n}`)
+      .join('; ')}`,
+  );
   assert.equal(crashes, 0, 'no exception escapes');
   assert.equal(hangs, 0, 'every session ends, no timer left');
   assert.ok(maxBuffered <= BOUND, `buffered ${maxBuffered} bytes`);

@@ -27,8 +27,11 @@ export type FleetFeedState =
   | { kind: 'connecting'; attempt: number }
   /** Upgraded and the call sent; the snapshot follows as the next update. */
   | { kind: 'open'; reconnect: boolean }
-  /** The session ended; the next attempt starts in `retryInMs`. */
-  | { kind: 'closed'; reason: string; retryInMs: number }
+  /**
+   * The session ended; the next attempt starts in `retryInMs`. `attempt` counts failures since the
+   * last stable session, `opens` the sessions that ever opened (0: WebSockets may be blocked here).
+   */
+  | { kind: 'closed'; reason: string; retryInMs: number; attempt: number; opens: number }
   /** Not offered by this deployment (or refused by a proxy or policy): move down the ladder. */
   | { kind: 'unavailable'; status: number; reason: string; message?: string; detail?: string; validations?: Validation[] }
   | { kind: 'signed-out'; reason: string }
@@ -144,7 +147,7 @@ export function feedState(s: StreamState): FleetFeedState {
     case 'open':
       return { kind: 'open', reconnect: s.opens > 1 };
     case 'backoff':
-      return { kind: 'closed', reason: describeClose(s.reason), retryInMs: s.delayMs };
+      return { kind: 'closed', reason: describeClose(s.reason), retryInMs: s.delayMs, attempt: s.attempt, opens: s.opens };
     case 'closed-permanently': {
       if (s.reason === 'disposed') return { kind: 'disposed' };
       const reason = s.cause ? describeClose(s.cause) : s.detail;

@@ -11,7 +11,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { CoderClient } from '../../../../src/api/client';
 import { systemClock } from '../../../../src/common/clock';
 import { MemoryLogger } from '../../../../src/common/log';
-import { WorkspaceUpdatesFeed, type FleetFeedState, type FleetUpdate } from '../../../../src/api/tailnet/feed';
+import { WorkspaceUpdatesFeed, feedState, type FleetFeedState, type FleetUpdate } from '../../../../src/api/tailnet/feed';
 import { F, OWNER, T, cat, observedCall, pbUpdate, toHex, uuid, uvarint, yh } from './wire';
 
 const TOKEN = 'AbCdEfGhIj-abcdefghijklmnopqrstuv';
@@ -340,4 +340,28 @@ test('dispose closes the session: the server sees FIN and go away, then the clos
   await closed;
   assert.equal(toHex(Buffer.concat(received.slice(before))), toHex(cat(yh(T.window, F.fin, 1, 0), yh(T.goAway, 0, 0, 0))));
   assert.equal(feed.state.kind, 'disposed');
+});
+
+test('feedState: the reducer states as the feed reports them', () => {
+  assert.deepEqual(
+    feedState({ kind: 'backoff', attempt: 2, opens: 0, delayMs: 750, reason: { kind: 'network', message: 'ECONNREFUSED' } }),
+    {
+      kind: 'closed',
+      reason: 'ECONNREFUSED',
+      retryInMs: 750,
+      attempt: 2,
+      opens: 0,
+    },
+  );
+  assert.deepEqual(feedState({ kind: 'open', attempt: 0, opens: 2, stable: false }), { kind: 'open', reconnect: true });
+  assert.deepEqual(
+    feedState({ kind: 'closed-permanently', reason: 'fatal', detail: 'HTTP 410', cause: { kind: 'http', status: 410, message: 'Gone' } }),
+    { kind: 'unavailable', status: 410, reason: 'HTTP 410 Gone', message: 'Gone', detail: undefined, validations: undefined },
+  );
+  assert.deepEqual(feedState({ kind: 'closed-permanently', reason: 'unsupported', detail: 'not a UUID' }), {
+    kind: 'unavailable',
+    status: 0,
+    reason: 'not a UUID',
+  });
+  assert.deepEqual(feedState({ kind: 'closed-permanently', reason: 'disposed', detail: 'disposed' }), { kind: 'disposed' });
 });

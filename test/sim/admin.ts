@@ -50,6 +50,9 @@ export async function handleAdmin(sim: Simulator, req: IncomingMessage, res: Ser
       case 'POST operations':
         sim.setOperations(body);
         return sendJson(res, 200, { ok: true });
+      case 'POST tailnet':
+        sim.setTailnet(body);
+        return sendJson(res, 200, { ok: true });
       case 'POST fleet':
         return sendJson(res, 200, {
           ids: sim.createFleet(Number(body['count'] ?? 1), { agentsPerWorkspace: Number(body['agentsPerWorkspace'] ?? 1) }),

@@ -57,33 +57,84 @@ export function uvarint(n: number): number[] {
   return out;
 }
 
-/** A length-delimited field (wire type 2). */
-function lenField(field: number, data: Buffer): Buffer {
-  return Buffer.concat([Buffer.from([(field << 3) | 2, ...uvarint(data.length)]), data]);
+/** IDs are few and stable (a workspace's, its agents'), and written in every snapshot: kept as bytes. */
+const idCache = new Map<string, Buffer>();
+function idBytes(id: string): Buffer {
+  let b = idCache.get(id);
+  if (!b) {
+    if (idCache.size > 100_000) idCache.clear();
+    b = uuidBytes(id);
+    idCache.set(id, b);
+  }
+  return b;
 }
 
-function workspaceBytes(w: PbWorkspace): Buffer {
-  const parts = [lenField(1, uuidBytes(w.id))];
-  if (w.name) parts.push(lenField(2, Buffer.from(w.name, 'utf8')));
-  if (w.status) parts.push(Buffer.from([(3 << 3) | 0, ...uvarint(w.status)]));
-  return Buffer.concat(parts);
+const varintLen = (n: number): number => (n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5);
+
+/** The bytes of a message of the update (a workspace or an agent), written in place. */
+interface Part {
+  field: number;
+  id: string;
+  name: string;
+  nameLen: number;
+  status?: number;
+  workspaceId?: string;
+  len: number;
 }
 
-function agentBytes(a: PbAgent): Buffer {
-  const parts = [lenField(1, uuidBytes(a.id))];
-  if (a.name) parts.push(lenField(2, Buffer.from(a.name, 'utf8')));
-  parts.push(lenField(3, uuidBytes(a.workspaceId)));
-  return Buffer.concat(parts);
+function part(field: number, v: PbWorkspace | PbAgent): Part {
+  const nameLen = Buffer.byteLength(v.name, 'utf8');
+  let len = 18 + (nameLen ? 1 + varintLen(nameLen) + nameLen : 0);
+  const status = 'status' in v ? v.status : undefined;
+  const workspaceId = 'workspaceId' in v ? v.workspaceId : undefined;
+  if (status) len += 1 + varintLen(status);
+  if (workspaceId) len += 18;
+  return { field, id: v.id, name: v.name, nameLen, status, workspaceId, len };
 }
 
-/** Fields in number order, as Go's marshaller writes them; an empty update is zero bytes. */
+/**
+ * Fields in number order, as Go's marshaller writes them; an empty update is zero bytes. Written into
+ * one buffer sized up front: a snapshot of thousands of workspaces goes to every client that connects.
+ */
 export function encodeUpdate(u: PbUpdate): Buffer {
-  return Buffer.concat([
-    ...u.upsertedWorkspaces.map((w) => lenField(1, workspaceBytes(w))),
-    ...u.upsertedAgents.map((a) => lenField(2, agentBytes(a))),
-    ...u.deletedWorkspaces.map((w) => lenField(3, workspaceBytes(w))),
-    ...u.deletedAgents.map((a) => lenField(4, agentBytes(a))),
-  ]);
+  const parts = [
+    ...u.upsertedWorkspaces.map((w) => part(1, w)),
+    ...u.upsertedAgents.map((a) => part(2, a)),
+    ...u.deletedWorkspaces.map((w) => part(3, w)),
+    ...u.deletedAgents.map((a) => part(4, a)),
+  ];
+  const buf = Buffer.allocUnsafe(parts.reduce((n, p) => n + 1 + varintLen(p.len) + p.len, 0));
+  let at = 0;
+  const varint = (n: number) => {
+    while (n >= 0x80) {
+      buf[at++] = (n & 0x7f) | 0x80;
+      n >>>= 7;
+    }
+    buf[at++] = n;
+  };
+  const uuid = (field: number, id: string) => {
+    buf[at++] = (field << 3) | 2;
+    buf[at++] = 16;
+    buf.set(idBytes(id), at);
+    at += 16;
+  };
+  for (const p of parts) {
+    buf[at++] = (p.field << 3) | 2;
+    varint(p.len);
+    uuid(1, p.id);
+    if (p.nameLen) {
+      buf[at++] = (2 << 3) | 2;
+      varint(p.nameLen);
+      if (p.nameLen === p.name.length) for (let i = 0; i < p.nameLen; i++) buf[at++] = p.name.charCodeAt(i);
+      else at += buf.write(p.name, at, p.nameLen, 'utf8');
+    }
+    if (p.status) {
+      buf[at++] = 3 << 3;
+      varint(p.status);
+    }
+    if (p.workspaceId) uuid(3, p.workspaceId);
+  }
+  return buf;
 }
 
 export class ProtoError extends Error {}

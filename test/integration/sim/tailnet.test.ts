@@ -205,3 +205,44 @@ test('pings: answered with ACK and the same opaque; the server pings 0, 1, ... a
   await sim.clock.advance(1);
   assert.equal(await c.closed, 1006);
 });
+
+test('yamux edges: data for an unknown stream is skipped, big client data earns a window update, an overrun is a protocol error', async (t) => {
+  const { sim, me } = await setup(t);
+  const c = connectTailnet(sim);
+  await c.opened;
+  c.send(yamuxData(9, Buffer.alloc(3000, 1))); // never opened
+  await c.barrier(1);
+  // An InvokeMetadata packet of 130 KiB (ignored by the server) consumes more than half the window.
+  const metadata = Buffer.concat([Buffer.from([0x0f, 0x01, 0x01, 0x80, 0x90, 0x08]), Buffer.alloc(130 * 1024)]);
+  c.send(openStream(3));
+  for (let i = 0; i < metadata.length; i += 16 * 1024) c.send(yamuxData(3, metadata.subarray(i, i + 16 * 1024)));
+  await c.barrier(2);
+  const updates = c.frames.filter((f) => f.type === 1 && f.stream === 3 && f.flags === 0);
+  assert.equal(updates.length, 1);
+  assert.ok(updates[0]!.length >= 128 * 1024);
+  c.send(openStream(1), yamuxData(1, workspaceUpdatesCall(me)));
+  await c.until(() => c.packets.length === 1, 'the snapshot');
+  // 256 KiB + 1 in one frame: more than the window the server announced.
+  c.send(yamuxData(1, Buffer.alloc(256 * 1024 + 1)));
+  assert.equal(await c.closed, 1000);
+  assert.deepEqual(c.frames[c.frames.length - 1], { ...c.frames[c.frames.length - 1]!, type: 3, flags: 0, stream: 0, length: 1 });
+});
+
+test('protocol errors: a second SYN for an open stream is a go away; a dRPC id going backwards ends that stream with FIN', async (t) => {
+  const { sim, me } = await setup(t);
+  const c = await subscribe(sim, me);
+  c.send(openStream(3), yamuxData(3, hex('05 01 05 00')), yamuxData(3, hex('05 01 04 00')));
+  await c.barrier(1);
+  assert.ok(
+    c.frames.some((f) => f.type === 1 && f.stream === 3 && f.flags === 4),
+    'FIN on stream 3',
+  );
+  c.send(openStream(1));
+  assert.equal(await c.closed, 1000);
+  assert.equal(c.frames[c.frames.length - 1]!.type, 3);
+  assert.equal(c.frames[c.frames.length - 1]!.length, 1);
+  const d = connectTailnet(sim);
+  await d.opened;
+  d.send(Buffer.from([1, ...Buffer.alloc(11)])); // yamux version 1
+  assert.equal(await d.closed, 1000);
+});

@@ -531,20 +531,19 @@ export class Simulator {
       socket.end(errorBody(status, message, detail));
     };
     const kind =
-      r[0] === 'tailnet' && r.length === 1
-        ? 'tailnet'
-        : r[0] === 'workspaces' && r[2] === 'agent-connection-watch'
-          ? 'connection-watch'
-          : r[0] === 'workspaces' && r[2] === 'watch-ws'
-            ? 'watch-ws'
-            : r[0] === 'workspaceagents' && r[2] === 'logs' && url.searchParams.has('follow')
-              ? 'logs'
-              : undefined;
-    this.count(`WS ${kind ?? url.pathname}`);
+      r[0] === 'workspaces' && r[2] === 'agent-connection-watch'
+        ? 'connection-watch'
+        : r[0] === 'workspaces' && r[2] === 'watch-ws'
+          ? 'watch-ws'
+          : r[0] === 'workspaceagents' && r[2] === 'logs' && url.searchParams.has('follow')
+            ? 'logs'
+            : undefined;
+    const tailnet = r.length === 1 && r[0] === 'tailnet';
+    this.count(`WS ${tailnet ? 'tailnet' : (kind ?? url.pathname)}`);
     if (this.faults.blockWebSockets) return void socket.destroy();
-    if (!kind || r.length !== (kind === 'tailnet' ? 1 : 3)) return refuse(404, 'Route not found.');
+    if (tailnet) return this.tailnet.upgrade(req, socket, head, url, () => this.gate(req, url), this.latencyMs);
+    if (!kind || r.length !== 3) return refuse(404, 'Route not found.');
     if (this.latencyMs > 0) await new Promise((res) => setTimeout(res, this.latencyMs));
-    if (kind === 'tailnet') return this.tailnet.upgrade(req, socket, head, url, () => this.gate(req, url));
     const g = this.gate(req, url);
     if (!('user' in g)) return refuse(g.status, g.message, g.detail);
     if ((kind === 'connection-watch' && !this.streamsOn.connectionWatch) || (kind === 'watch-ws' && !this.streamsOn.watchWs))

@@ -113,7 +113,8 @@ export class TailnetServer {
   }
 
   /** Refusals in coderd's order (no route or a proxy, then auth, browser-only, version), else the upgrade. */
-  upgrade(req: IncomingMessage, socket: Socket, head: Buffer, url: URL, gate: () => Gate): void {
+  async upgrade(req: IncomingMessage, socket: Socket, head: Buffer, url: URL, gate: () => Gate, latencyMs = 0): Promise<void> {
+    if (latencyMs > 0) await new Promise((r) => setTimeout(r, latencyMs));
     const mode = this.settings.mode;
     if (mode === 'absent') return refuse(socket, 404, { message: 'Route not found.' });
     if (mode === 'refused') return refuse(socket, 403, { message: 'Forbidden.', detail: 'A policy refuses this connection.' });

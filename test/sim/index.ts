@@ -78,6 +78,8 @@ export interface SimStats {
   tailnetSessionsAccepted: number;
   /** WorkspaceUpdate messages sent, snapshots included. */
   tailnetUpdatesSent: number;
+  /** yamux bytes written on tailnet sessions, WebSocket framing aside (the same bytes are in bytesSent). */
+  tailnetBytesSent: number;
 }
 
 export interface SimEvent {
@@ -367,6 +369,7 @@ export class Simulator {
       tailnetSessions: t.sessions,
       tailnetSessionsAccepted: t.accepted,
       tailnetUpdatesSent: t.updatesSent,
+      tailnetBytesSent: t.bytesSent,
     };
   }
 

@@ -81,6 +81,11 @@ test('snapshot: every non-deleted workspace of the owner, each with the agents o
   assert.equal(stats.openStreams, 0, 'the tailnet session is not a workspace stream');
   assert.equal(stats.requestsByRoute['WS tailnet'], 1);
   assert.equal(stats.tailnetUpdatesSent, 1);
+  assert.equal(
+    stats.tailnetBytesSent,
+    c.messages.reduce((n, m) => n + m.length, 0),
+  );
+  assert.ok(stats.bytesSent > stats.tailnetBytesSent, 'the session bytes are in bytesSent too');
   c.ws.close();
   await c.closed;
   await c.until(() => sim.stats().tailnetSessions === 0, 'the session gone on the server');

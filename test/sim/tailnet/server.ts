@@ -38,6 +38,8 @@ export interface TailnetStats {
   sessions: number;
   accepted: number;
   updatesSent: number;
+  /** yamux bytes written to the sessions (WebSocket framing not included; the sockets' bytes are in bytesSent). */
+  bytesSent: number;
 }
 
 type Gate = { user: SimUser } | { status: number; message: string; detail?: string };
@@ -95,6 +97,7 @@ export class TailnetServer {
   private readonly settings: Required<TailnetOptions>;
   private accepted = 0;
   private updatesSent = 0;
+  private bytesSent = 0;
   private cancelWsPing: () => void = () => {};
   private oversizeMessage: Buffer | undefined;
 
@@ -109,7 +112,7 @@ export class TailnetServer {
   }
 
   stats(): TailnetStats {
-    return { sessions: this.sessions.size, accepted: this.accepted, updatesSent: this.updatesSent };
+    return { sessions: this.sessions.size, accepted: this.accepted, updatesSent: this.updatesSent, bytesSent: this.bytesSent };
   }
 
   /** Refusals in coderd's order (no route or a proxy, then auth, browser-only, version), else the upgrade. */
@@ -133,7 +136,14 @@ export class TailnetServer {
     ws.on('error', () => {});
     if (this.settings.mode === 'drop') return void ws.terminate();
     const yamux = new YamuxSession(
-      { write: (b) => ws.send(b), destroy: () => ws.terminate(), end: () => ws.close(1000) },
+      {
+        write: (b) => {
+          this.bytesSent += b.length;
+          ws.send(b);
+        },
+        destroy: () => ws.terminate(),
+        end: () => ws.close(1000),
+      },
       {
         clock: this.clock,
         pingIntervalMs: this.settings.pingIntervalMs,

@@ -278,7 +278,7 @@ export class Simulator {
         this.latencyMs = Number(opts['ms'] ?? 100);
         return;
       case 'expire-token': {
-        const t = this.world.tokens.get(String(opts['token'] ?? this.token));
+        const t = this.world.tokens.get(typeof opts['token'] === 'string' ? opts['token'] : this.token);
         if (t) t.expired = true;
         return;
       }

@@ -24,7 +24,7 @@ async function subscribe(sim: Simulator, me: string): Promise<TailnetClient> {
 const refusal = (sim: Simulator, query = '?version=2.3', headers?: Record<string, string>) => connectTailnet(sim, query, headers).refused;
 const unsupported = (detail: string) => ({ message: 'Unknown or unsupported API version', validations: [{ field: 'version', detail }] });
 
-test('upgrade refusals as coderd: 401 bodies, the version check (a missing version reads as 2.0)', async (t) => {
+test('upgrade refusals as coderd: 401 bodies, the version check (a missing version reads as 2.0), a foreign Origin', async (t) => {
   const { sim } = await setup(t);
   assert.deepEqual(await refusal(sim, '?version=2.3', {}), {
     status: 401,
@@ -43,6 +43,11 @@ test('upgrade refusals as coderd: 401 bodies, the version check (a missing versi
   ];
   for (const [version, detail] of cases)
     assert.deepEqual(await refusal(sim, `?version=${version}`), { status: 400, body: unsupported(detail) });
+  const foreign = await refusal(sim, '?version=2.3', { 'Coder-Session-Token': sim.token, Origin: 'https://elsewhere.example' });
+  assert.deepEqual(foreign, {
+    status: 403,
+    body: `request Origin "https://elsewhere.example" is not authorized for Host "${new URL(sim.url).host}"\n`,
+  });
   const bare = connectTailnet(sim, '');
   await bare.opened;
   bare.ws.close();

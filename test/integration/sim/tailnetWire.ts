@@ -164,7 +164,8 @@ export function connectTailnet(
       ws.on('unexpected-response', (_req, res) => {
         let text = '';
         res.on('data', (d: Buffer) => (text += d.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+        // A Coder error body as JSON; anything else (the WebSocket library's own refusals) as text.
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text.startsWith('{') ? JSON.parse(text) : text }));
       }),
     ),
     send(...parts: Buffer[]): void {

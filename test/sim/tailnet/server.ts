@@ -75,6 +75,19 @@ function refuse(socket: Socket, status: number, body: Record<string, unknown>): 
   );
 }
 
+/**
+ * The WebSocket library's Origin check: a client that sends no Origin passes, a browser's Origin must
+ * name the same host. Its refusal is a plain-text 403, not a Coder error body.
+ */
+function originError(req: IncomingMessage): string | undefined {
+  const origin = req.headers.origin;
+  if (!origin) return undefined;
+  const host = URL.canParse(origin) ? new URL(origin).host : '';
+  if (host && host.toLowerCase() === (req.headers.host ?? '').toLowerCase()) return undefined;
+  const why = host ? `is not authorized for Host ${JSON.stringify(req.headers.host ?? '')}` : 'is not a valid URL with a host';
+  return `request Origin ${JSON.stringify(origin)} ${why}\n`;
+}
+
 const toBuffer = (d: RawData): Buffer => (Buffer.isBuffer(d) ? d : Array.isArray(d) ? Buffer.concat(d) : Buffer.from(d));
 
 interface Session {
@@ -128,6 +141,11 @@ export class TailnetServer {
     const err = versionError(url.searchParams.get('version') || '2.0', mode === 'old-server' ? OLD_SERVER : CURRENT);
     if (err)
       return refuse(socket, 400, { message: 'Unknown or unsupported API version', validations: [{ field: 'version', detail: err }] });
+    const origin = originError(req);
+    if (origin) {
+      const head403 = `HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(origin)}`;
+      return void socket.end(`${head403}\r\nConnection: close\r\n\r\n${origin}`);
+    }
     this.wss.handleUpgrade(req, socket, head, (ws) => this.open(ws, g.user));
   }
 

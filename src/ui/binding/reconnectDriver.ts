@@ -86,7 +86,7 @@ export class ReconnectDriver implements vscode.Disposable {
 
   private async act(d: Decision): Promise<void> {
     const ref = this.ref;
-    const label = ref ? labelOf(ref) : 'the bound agent';
+    const label = ref ? labelOf(ref) : vscode.l10n.t('the bound agent');
     const level = d.kind === 'give-up' || d.kind === 'stuck' ? 'warn' : 'info';
     this.ctx.log[level](`reconnect: ${d.kind}: ${d.reason}`);
     switch (d.kind) {

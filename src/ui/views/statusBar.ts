@@ -10,6 +10,7 @@ import { formatDuration } from '../../model/lifecycle';
 import type { Classification, Severity } from '../../model/types';
 import type { WindowBinding } from '../binding/windowBinding';
 import { classifyIn, movesWithClock } from './classify';
+import { detailText, labelText } from './classificationText';
 import type { Ctx } from '../ctx';
 import { Tooltip } from './markdown';
 import { statusBarBackground } from './severity';
@@ -105,8 +106,8 @@ export class StatusBar implements Disposable {
       let c: Classification;
       if (agent) {
         c = classifyIn(b.session, agent, now, this.ctx.config.stuckThresholdMs);
-        t.title(`${name}: ${c.label}`, c.icon)
-          .line(c.detail ?? '')
+        t.title(`${name}: ${labelText(c)}`, c.icon)
+          .line(detailText(c) ?? '')
           .field(vscode.l10n.t('Agent ID'), agent.id)
           .field(vscode.l10n.t('Connection'), agent.status);
       } else {
@@ -117,12 +118,12 @@ export class StatusBar implements Disposable {
             ? vscode.l10n.t('no agent named {0} in build #{1} ({2})', b.agentName, build.build_number, build.status)
             : vscode.l10n.t('no agent to pick in build #{0} ({1})', build.build_number, build.status);
         c = { severity: 'off', label: build?.status ?? vscode.l10n.t('unknown'), icon: 'circle-slash', detail: reason };
-        t.title(`${name}: ${c.label}`, c.icon).line(reason);
+        t.title(`${name}: ${labelText(c)}`, c.icon).line(reason);
       }
       t.line(connectionText(b.session.fleet.connection, now)).line(vscode.l10n.t('Click to show all workspace agents.'));
       const offlineHere = b.session.fleet.connection.kind === 'offline';
       const icon = offlineHere ? 'cloud-offline' : c.icon;
-      const text = `$(${icon}) ${name}: ${c.label}${offlineHere && age ? ` (${age})` : ''}`;
+      const text = `$(${icon}) ${name}: ${labelText(c)}${offlineHere && age ? ` (${age})` : ''}`;
       const timed = offlineHere || (agent !== undefined && movesWithClock(agent));
       return { text, severity: offlineHere ? 'warning' : c.severity, tooltip: t.build(), timed };
     }

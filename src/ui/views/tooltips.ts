@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import type { Workspace, WorkspaceAgent } from '../../api/schemas';
 import { formatDuration } from '../../model/lifecycle';
 import type { Classification, ConnectionState } from '../../model/types';
+import { detailText, labelText } from './classificationText';
 import { Tooltip } from './markdown';
 import type { DeploymentSession } from '../deployments/deploymentSession';
 
@@ -18,7 +19,7 @@ export function workspaceTooltip(session: DeploymentSession, ws: Workspace, c: C
   const b = ws.latest_build;
   const t = new Tooltip()
     .title(`${ws.owner_name}/${ws.name}`, c.icon)
-    .line(c.detail ? `${c.label}: ${c.detail}` : c.label)
+    .line(classificationLine(c))
     .field(vscode.l10n.t('Template'), ws.template_display_name || ws.template_name)
     .field(vscode.l10n.t('Build'), vscode.l10n.t('#{0} {1}, job {2}', b.build_number, b.transition, b.job.status))
     .field(vscode.l10n.t('Template version'), b.template_version_name)
@@ -39,7 +40,7 @@ export function agentTooltip(
   now: number,
   bound: boolean,
 ): vscode.MarkdownString {
-  const t = new Tooltip().title(`${ws.name}.${agent.name}`, c.icon).line(c.detail ? `${c.label}: ${c.detail}` : c.label);
+  const t = new Tooltip().title(`${ws.name}.${agent.name}`, c.icon).line(classificationLine(c));
   if (bound) t.line(vscode.l10n.t('This window is bound to this agent.'));
   const version = agent.api_version ? vscode.l10n.t('{0} (API {1})', agent.version, agent.api_version) : agent.version;
   t.field(vscode.l10n.t('Agent ID'), agent.id)
@@ -54,6 +55,12 @@ export function agentTooltip(
   const heard = session.fleet.lastHeard(ws.id);
   if (heard !== undefined) t.field(vscode.l10n.t('Last update'), vscode.l10n.t('{0} ago', formatDuration(Math.max(0, now - heard))));
   return t.link(vscode.l10n.t('Troubleshooting'), agent.troubleshooting_url).build();
+}
+
+/** "starting 1m 2s: Startup scripts are running; ..." */
+function classificationLine(c: Classification): string {
+  const detail = detailText(c);
+  return detail ? vscode.l10n.t('{0}: {1}', labelText(c), detail) : labelText(c);
 }
 
 /** "live", "offline since 2m (connect ECONNREFUSED)", ... */

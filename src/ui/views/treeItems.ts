@@ -4,6 +4,7 @@ import type { Workspace, WorkspaceAgent } from '../../api/schemas';
 import { classifyWorkspace, shortId } from '../../model/lifecycle';
 import type { Classification } from '../../model/types';
 import { classifyIn } from './classify';
+import { labelText } from './classificationText';
 import { severityIcon } from './severity';
 import { agentTooltip, deploymentTooltip, workspaceTooltip } from './tooltips';
 import type { AgentNode, DeploymentNode, WorkspaceNode } from './treeNodes';
@@ -43,7 +44,7 @@ export function workspaceItem(node: WorkspaceNode, ws: Workspace): vscode.TreeIt
   const building = BUILDING.has(build.job.status);
   const parts: string[] = [];
   if (session.username && ws.owner_name !== session.username) parts.push(ws.owner_name);
-  parts.push(c.label);
+  parts.push(labelText(c));
   if (building && !c.label.includes(build.job.status)) parts.push(vscode.l10n.t('{0} build {1}', build.transition, build.job.status));
   if (ws.outdated) parts.push(vscode.l10n.t('outdated'));
   item.description = parts.join(' · ');
@@ -89,7 +90,7 @@ export function agentItem(node: AgentNode, agent: WorkspaceAgent, r: RenderConte
  * connection status is left out when the label says it.
  */
 export function agentDescription(agent: WorkspaceAgent, c: Classification, bound: boolean): string {
-  const parts = [c.label];
+  const parts = [labelText(c)];
   if (bound) parts.push(vscode.l10n.t('bound'));
   if (!c.label.includes(agent.status)) parts.push(agent.status);
   parts.push(shortId(agent.id));

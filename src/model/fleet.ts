@@ -8,6 +8,7 @@
  */
 import { agentsOf, type ConnectionWatchEvent, type Workspace, type WorkspaceAgent } from '../api/schemas';
 import type { Clock } from '../common/clock';
+import { findByKey, keyOfAgent, parentNameAmong, sameAgent } from './agentKey';
 import { deriveWorkspaceStatus, parseTime } from './lifecycle';
 import type { Change, ConnectionState, FleetEvent, StreamRung } from './types';
 
@@ -166,14 +167,12 @@ export class Fleet {
   }
 
   parentNameOf(workspaceId: string, agent: WorkspaceAgent): string | null {
-    if (!agent.parent_id) return null;
-    return this.agentsOf(workspaceId).find((a) => a.id === agent.parent_id)?.name ?? null;
+    return parentNameAmong(this.agentsOf(workspaceId), agent);
   }
 
   /** An agent of the latest build by name and parent name (null: a top-level agent). */
   findAgent(workspaceId: string, name: string, parentName: string | null): WorkspaceAgent | undefined {
-    const agents = this.agentsOf(workspaceId);
-    return agents.find((a) => a.name === name && this.parentName(agents, a) === parentName);
+    return findByKey(this.agentsOf(workspaceId), { workspaceId, name, parentName });
   }
 
   agentById(agentId: string): { workspace: Workspace; agent: WorkspaceAgent } | undefined {
@@ -261,11 +260,6 @@ export class Fleet {
     }
   }
 
-  private parentName(agents: readonly WorkspaceAgent[], a: WorkspaceAgent): string | null {
-    if (!a.parent_id) return null;
-    return agents.find((p) => p.id === a.parent_id)?.name ?? null;
-  }
-
   private upsert(incoming: Workspace, at: number): Change[] {
     const old = this.entries.get(incoming.id);
     if (old && incoming.latest_build.build_number < old.ws.latest_build.build_number) return []; // stale
@@ -307,8 +301,9 @@ export class Fleet {
     const newAgents = agentsOf(ws);
     const changes: Change[] = [];
     for (const a of newAgents) {
-      const parentName = this.parentName(newAgents, a);
-      const prev = oldAgents.find((o) => o.name === a.name && this.parentName(oldAgents, o) === parentName);
+      const key = keyOfAgent(ws.id, newAgents, a);
+      const parentName = key.parentName;
+      const prev = oldAgents.find((o) => sameAgent(keyOfAgent(ws.id, oldAgents, o), key));
       if (prev && prev.id !== a.id) {
         changes.push({
           kind: 'agent-id-changed',
@@ -389,7 +384,7 @@ export class Fleet {
           kind: 'agent-id-changed',
           workspaceId,
           agentName,
-          parentName: this.parentName(agents, current),
+          parentName: parentNameAmong(agents, current),
           oldId: current.id,
           newId: upd.id,
           buildNumber,

@@ -56,8 +56,7 @@ export class ReconnectDriver implements vscode.Disposable {
   }
 
   private rebind(): void {
-    const b = this.bound.bound;
-    this.ref = b?.agentName ? { session: b.session, workspaceId: b.workspaceId, name: b.agentName, parentName: b.parentName } : undefined;
+    this.ref = this.bound.agent;
     if (this.ref && this.follower?.session !== this.ref.session) {
       this.follower = {
         session: this.ref.session,
@@ -68,7 +67,7 @@ export class ReconnectDriver implements vscode.Disposable {
   }
 
   private onChanges(session: AgentRef['session'], changes: Change[]): void {
-    if (!this.ref && this.bound.bound?.agentName) this.rebind();
+    if (!this.ref && this.bound.agent) this.rebind();
     if (!this.ref || this.follower?.session !== session) return;
     const status = this.follower.follower.onChanges(changes);
     if (status) this.validate(status);

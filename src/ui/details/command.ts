@@ -2,24 +2,15 @@
 import { DetailsPanel } from './panel';
 import { createDetailsSource, followLogsInto } from './source';
 import { classifyIn } from '../views/classify';
+import { sameAgentOf } from '../../model/agentKey';
 import type { Ctx } from '../ctx';
+import type { AgentRef } from '../binding/repairs';
 import type { WindowBinding } from '../binding/windowBinding';
 import type { AgentNode } from '../views/treeNodes';
-import type { DeploymentSession } from '../deployments/deploymentSession';
-
-export interface AgentRef {
-  session: DeploymentSession;
-  workspaceId: string;
-  name: string;
-  parentName: string | null;
-}
 
 export function showAgentDetails(ctx: Ctx, bound: WindowBinding, ref: AgentRef): void {
   const { session, workspaceId, name, parentName } = ref;
-  const isBound = () => {
-    const b = bound.bound;
-    return !!b && b.session === session && b.workspaceId === workspaceId && b.agentName === name && b.parentName === parentName;
-  };
+  const isBound = () => sameAgentOf(bound.agent, ref);
   const source = createDetailsSource({
     key: `${session.url}|${workspaceId}|${parentName ?? ''}|${name}`,
     resolve: () => {

@@ -45,5 +45,5 @@ export function findByKey(agents: readonly WorkspaceAgent[], key: AgentKey): Wor
 
 /** Whether the agent a command was given is the window's bound agent (the reconnect command acts on that one only). */
 export function pickedIsBound<S>(picked: AgentKey & { session: S }, bound: AgentKey & { session: S }): boolean {
-  return picked.session === bound.session && picked.workspaceId === bound.workspaceId && picked.name === bound.name;
+  return sameAgentOf(picked, bound);
 }

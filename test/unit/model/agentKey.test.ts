@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { findByKey, keyOfAgent, keyOfNamed, parentNameAmong, sameAgent, sameAgentOf } from '../../../src/model/agentKey';
+import { findByKey, keyOfAgent, keyOfNamed, parentNameAmong, pickedIsBound, sameAgent, sameAgentOf } from '../../../src/model/agentKey';
 import { agent } from './fixtures';
 
 const WS = 'ws-1';
@@ -32,4 +32,11 @@ test('keys and lookups among the agents of a build', () => {
   assert.deepEqual(keyOfAgent(WS, agents, child), { workspaceId: WS, name: 'main', parentName: 'main' });
   assert.equal(findByKey(agents, { workspaceId: WS, name: 'main', parentName: null }), parent);
   assert.equal(findByKey(agents, { workspaceId: WS, name: 'main', parentName: 'main' }), child);
+});
+
+test('the reconnect command refuses a sub-agent that shares the bound top-level agent name', () => {
+  const bound = { session: 's', workspaceId: WS, name: 'main', parentName: null };
+  assert.equal(pickedIsBound({ ...bound }, bound), true);
+  assert.equal(pickedIsBound({ ...bound, parentName: 'main' }, bound), false, 'the dev-container sub-agent "main" is another agent');
+  assert.equal(pickedIsBound({ ...bound, session: 't' }, bound), false);
 });

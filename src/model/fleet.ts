@@ -9,7 +9,7 @@
 import { agentsOf, type ConnectionWatchEvent, type Workspace, type WorkspaceAgent } from '../api/schemas';
 import type { Clock } from '../common/clock';
 import { findByKey, keyOfAgent, parentNameAmong, sameAgent } from './agentKey';
-import { deriveWorkspaceStatus, parseTime } from './lifecycle';
+import { deriveWorkspaceStatus, parseTime, stuckStart } from './lifecycle';
 import type { Change, ConnectionState, FleetEvent, StreamRung } from './types';
 
 const TIMELINE_CAP = 50;
@@ -29,6 +29,8 @@ export interface FleetOptions {
   deploymentUrl: string;
   clock: Clock;
   myUsername?: string;
+  /** The deployment's clock minus the local one (api/serverClock.ts): server timestamps are read through it. */
+  serverSkewMs?: () => number;
 }
 
 function workspaceFingerprint(ws: Workspace): string {
@@ -120,15 +122,18 @@ export class Fleet {
   private readonly heard = new Map<string, number>();
   private readonly rungs = new Map<string, StreamRung>();
   private readonly timelines = new Map<string, TimelineEntry[]>();
-  private readonly stuck = new Map<string, number>();
   /** Workspaces whose build was patched by a connection-watch frame and not yet re-read whole. */
   private readonly partial = new Set<string>();
   private conn: ConnectionState = { kind: 'idle' };
+  /** When this model first saw each agent's stuck signature (bounds the server's timestamp, see stuckStart). */
+  private readonly stuckSeen = new Map<string, number>();
+  private readonly skew: (() => number) | undefined;
 
   constructor(opts: FleetOptions) {
     this.deploymentUrl = opts.deploymentUrl;
     this.clock = opts.clock;
     this.myUsername = opts.myUsername;
+    this.skew = opts.serverSkewMs;
   }
 
   // ---- readers ------------------------------------------------------------------------------
@@ -196,8 +201,16 @@ export class Fleet {
   }
 
   /** First time the model saw the agent connected with lifecycle `created`; cleared when that ends. */
+  /** When the agent's stuck signature (connected, lifecycle `created`) started, on the local clock; undefined without it. */
   stuckSince(agentId: string): number | undefined {
-    return this.stuck.get(agentId);
+    const a = this.agentIndex.get(agentId)?.agent;
+    if (a?.status !== 'connected' || a.lifecycle_state !== 'created') return undefined;
+    return stuckStart(a, this.serverSkewMs(), this.stuckSeen.get(agentId));
+  }
+
+  /** The deployment's clock minus the local one, in ms (0 when within the Date header's resolution or unknown). */
+  serverSkewMs(): number {
+    return this.skew?.() ?? 0;
   }
 
   /**
@@ -414,16 +427,16 @@ export class Fleet {
       if (timeline.length > TIMELINE_CAP) timeline.splice(0, timeline.length - TIMELINE_CAP);
     }
     if (agent.status === 'connected' && agent.lifecycle_state === 'created') {
-      if (!this.stuck.has(agent.id)) this.stuck.set(agent.id, at);
+      if (!this.stuckSeen.has(agent.id)) this.stuckSeen.set(agent.id, at);
     } else {
-      this.stuck.delete(agent.id);
+      this.stuckSeen.delete(agent.id);
     }
   }
 
   private forgetAgent(agentId: string): void {
     this.agentIndex.delete(agentId);
     this.timelines.delete(agentId);
-    this.stuck.delete(agentId);
+    this.stuckSeen.delete(agentId);
   }
 
   /** Clock time now; readers compute ages and elapsed times with it. */

@@ -50,8 +50,14 @@ export function createDeploymentCore(o: DeploymentCoreOptions): DeploymentCore {
     ...(t.fetch ? { fetch: t.fetch } : {}),
     ...(t.headers ? { headers: t.headers } : {}),
     ...(t.wsAgent ? { agent: t.wsAgent } : {}),
+    clock: o.clock,
   });
-  const fleet = new Fleet({ deploymentUrl: o.url, clock: o.clock, ...(o.myUsername !== undefined ? { myUsername: o.myUsername } : {}) });
+  const fleet = new Fleet({
+    deploymentUrl: o.url,
+    clock: o.clock,
+    serverSkewMs: () => client.serverClock.skewMs,
+    ...(o.myUsername !== undefined ? { myUsername: o.myUsername } : {}),
+  });
   const sync = new DeploymentSync({
     client,
     fleet,

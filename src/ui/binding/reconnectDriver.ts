@@ -40,6 +40,7 @@ export class ReconnectDriver implements vscode.Disposable {
       settings: ctx.config.reconnect,
       loopHistory: state.get(LOOP_KEY),
       support: (op) => (this.ref ? ctx.operations.get(this.ref.session.url, op) : 'unknown'),
+      skewMs: () => this.ref?.session.fleet.serverSkewMs() ?? 0,
     });
     this.tracker = BindingTracker.fromJSON(ctx.extension.workspaceState.get(HISTORY_KEY), ctx.clock);
     ctx.pushCleanup(this.machine.onDecision((d) => void this.act(d)));

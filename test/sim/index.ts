@@ -54,6 +54,8 @@ export interface SimOptions {
   host?: string;
   port?: number;
   clock?: ClockMode;
+  /** The simulated deployment's clock runs this far ahead (negative: behind) of real time. */
+  clockOffsetMs?: number;
   streams?: { connectionWatch?: boolean; watchWs?: boolean; sse?: boolean };
   operations?: { replay?: boolean; reinit?: boolean };
   pingIntervalMs?: number;
@@ -110,6 +112,7 @@ export class Simulator {
 
   constructor(private readonly opts: SimOptions = {}) {
     this.clock = createClock(opts.clock);
+    if (opts.clockOffsetMs) this.clock.setOffset(opts.clockOffsetMs);
     this.port = opts.port ?? 0;
     this.streamsOn = { connectionWatch: true, watchWs: true, sse: true, ...opts.streams };
     this.opsOn = { replay: true, reinit: true, ...opts.operations };
@@ -406,6 +409,8 @@ export class Simulator {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://sim');
+    // The deployment's own time, as Coder's answers carry it (the client measures clock skew from it).
+    res.setHeader('Date', new Date(this.clock.now()).toUTCString());
     try {
       if (url.pathname.startsWith('/__sim/')) return await handleAdmin(this, req, res, url);
       if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));

@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import type { WindowBinding } from '../binding/windowBinding';
 import type { Ctx } from '../ctx';
 import type { ReconnectDriver } from '../binding/reconnectDriver';
+import { pickedIsBound, sameAgentOf } from '../../model/agentKey';
 import { labelOf, offerRestart, restartWorkspace, runRepairCommand, type AgentRef } from '../binding/repairs';
 import type { DeploymentSession } from '../deployments/deploymentSession';
 import type { OpenDeployments } from '../deployments/openDeployments';
@@ -46,8 +47,7 @@ function refOfAgentId(d: AgentCommandDeps, id: string): AgentRef | undefined {
 }
 
 function boundRef(d: AgentCommandDeps): AgentRef | undefined {
-  const b = d.bound.bound;
-  return b?.agentName ? { session: b.session, workspaceId: b.workspaceId, name: b.agentName, parentName: b.parentName } : undefined;
+  return d.bound.agent;
 }
 
 /** The agent a command is about: its argument, else a quick pick with the bound agent first. */
@@ -66,12 +66,7 @@ async function pickAgent(d: AgentCommandDeps, arg: unknown, title: string): Prom
     for (const ws of session.fleet.workspaces()) {
       for (const a of session.fleet.agentsOf(ws.id)) {
         const ref = { session, workspaceId: ws.id, name: a.name, parentName: session.fleet.parentNameOf(ws.id, a) };
-        const isBound =
-          !!bound &&
-          bound.session === session &&
-          bound.workspaceId === ws.id &&
-          bound.name === a.name &&
-          bound.parentName === ref.parentName;
+        const isBound = sameAgentOf(bound, ref);
         const item = {
           label: `${ws.name}.${a.name}`,
           description: isBound
@@ -180,7 +175,7 @@ const reconnect: Factory = (d) => async (arg) => {
   if (typeof arg === 'string' || isNode(arg)) {
     const ref = await pickAgent(d, arg, vscode.l10n.t('Reconnect'));
     const b = boundRef(d);
-    if (ref && b && (ref.session !== b.session || ref.workspaceId !== b.workspaceId || ref.name !== b.name)) {
+    if (ref && b && !pickedIsBound(ref, b)) {
       throw new UserRefusal(vscode.l10n.t('{0} is not the agent this window is bound to.', labelOf(ref)));
     }
   }

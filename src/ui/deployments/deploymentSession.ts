@@ -1,14 +1,15 @@
 /**
- * One open deployment: its network, REST client, model and sync, created together and
- * disposed together. The UI reads `fleet` and listens to `onDidChange`; nothing here decides.
+ * One open deployment: its network and its core (REST client, model and sync, built by
+ * sync/deploymentCore.ts), created together and disposed together. The UI reads `fleet` and listens to `onDidChange`; nothing here decides.
  */
-import { CoderClient } from '../../api/client';
+import type { CoderClient } from '../../api/client';
 import { errorText } from '../../api/errors';
 import type { Network } from '../../api/network';
 import { DisposableStore, Emitter, type Disposable } from '../../common/disposable';
-import { Fleet } from '../../model/fleet';
+import type { Fleet } from '../../model/fleet';
 import type { Change } from '../../model/types';
-import { DeploymentSync } from '../../sync/deployment';
+import type { DeploymentSync } from '../../sync/deployment';
+import { createDeploymentCore } from '../../sync/deploymentCore';
 import type { Ctx } from '../ctx';
 import { networkFromSettings } from '../auth/signIn';
 
@@ -37,11 +38,17 @@ export class DeploymentSession implements Disposable {
     network: Network,
   ) {
     this.store.addFn(() => void network.dispose());
-    this.client = new CoderClient({ baseUrl: url, token, fetch: network.fetch, headers: () => network.headers(), agent: network.wsAgent });
-    this.fleet = new Fleet({ deploymentUrl: url, clock: ctx.clock });
-    this.sync = this.store.add(
-      new DeploymentSync({ client: this.client, fleet: this.fleet, clock: ctx.clock, log: ctx.log, settings: ctx.config.sync }),
+    const core = this.store.add(
+      createDeploymentCore({
+        url,
+        token,
+        clock: ctx.clock,
+        log: ctx.log,
+        settings: ctx.config.sync,
+        transport: { fetch: network.fetch, headers: () => network.headers(), wsAgent: network.wsAgent },
+      }),
     );
+    ({ client: this.client, fleet: this.fleet, sync: this.sync } = core);
     this.store.add(this.sync.onChanges((c) => this.changes.fire(c)));
     this.store.add(this.changes);
   }

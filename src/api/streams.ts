@@ -86,11 +86,7 @@ function jsonSocket<T>(spec: SocketSpec<T>): Connect<T> {
           }
           let json: unknown;
           try {
-            json = JSON.parse(
-              Buffer.isBuffer(data)
-                ? data.toString('utf8')
-                : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]).toString('utf8'),
-            );
+            json = JSON.parse(textOf(data));
           } catch {
             spec.onInvalid?.('frame is not JSON');
             h.onAlive();
@@ -280,4 +276,9 @@ export function watchSse(client: CoderClient, workspaceId: string, onInvalid?: I
       },
     };
   };
+}
+
+function textOf(data: WebSocket.RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data instanceof ArrayBuffer ? new Uint8Array(data) : data).toString('utf8');
 }

@@ -6,6 +6,7 @@ import { CoderClient } from '../../api/client';
 import { errorText } from '../../api/errors';
 import type { Network } from '../../api/network';
 import { DisposableStore, Emitter, type Disposable } from '../../common/disposable';
+import { DevcontainerStore } from '../../model/devcontainers';
 import { Fleet } from '../../model/fleet';
 import type { Change } from '../../model/types';
 import { DeploymentSync } from '../../sync/deployment';
@@ -28,6 +29,7 @@ export class DeploymentSession implements Disposable {
 
   readonly client: CoderClient;
   readonly fleet: Fleet;
+  readonly devcontainers = new DevcontainerStore();
   readonly sync: DeploymentSync;
 
   private constructor(
@@ -40,7 +42,14 @@ export class DeploymentSession implements Disposable {
     this.client = new CoderClient({ baseUrl: url, token, fetch: network.fetch, headers: () => network.headers(), agent: network.wsAgent });
     this.fleet = new Fleet({ deploymentUrl: url, clock: ctx.clock });
     this.sync = this.store.add(
-      new DeploymentSync({ client: this.client, fleet: this.fleet, clock: ctx.clock, log: ctx.log, settings: ctx.config.sync }),
+      new DeploymentSync({
+        client: this.client,
+        fleet: this.fleet,
+        devcontainers: this.devcontainers,
+        clock: ctx.clock,
+        log: ctx.log,
+        settings: ctx.config.sync,
+      }),
     );
     this.store.add(this.sync.onChanges((c) => this.changes.fire(c)));
     this.store.add(this.changes);

@@ -23,6 +23,7 @@ import { StreamHub, type Faults } from './streams';
 import { BuildActiveError, World } from './world';
 import { handleAdmin } from './admin';
 import { demoFleet } from './demo';
+import { DevcontainerSim } from './devcontainers';
 
 export type { AgentSpec, WorkspaceSpec };
 export type ScenarioName =
@@ -53,7 +54,8 @@ export interface SimOptions {
   port?: number;
   clock?: ClockMode;
   streams?: { connectionWatch?: boolean; watchWs?: boolean; sse?: boolean };
-  operations?: { replay?: boolean; reinit?: boolean };
+  /** `devcontainers`: the containers list, watch, recreate and delete routes (off: 404, a server before v2.23). */
+  operations?: { replay?: boolean; reinit?: boolean; devcontainers?: boolean };
   pingIntervalMs?: number;
   fleet?: 'demo' | 'empty';
   token?: string;
@@ -84,6 +86,7 @@ export class Simulator {
   readonly clock: SimClock;
   readonly world: World;
   private readonly hub: StreamHub;
+  readonly devcontainers: DevcontainerSim;
   private readonly faults: Faults = { halfOpen: false, malformed: 0, extraFields: false, blockWebSockets: false };
   private http5xx: { status: number; until: number } | undefined;
   private latencyMs = 0;
@@ -100,7 +103,7 @@ export class Simulator {
     this.clock = createClock(opts.clock);
     this.port = opts.port ?? 0;
     this.streamsOn = { connectionWatch: true, watchWs: true, sse: true, ...opts.streams };
-    this.opsOn = { replay: true, reinit: true, ...opts.operations };
+    this.opsOn = { replay: true, reinit: true, devcontainers: true, ...opts.operations };
     this.world = new World(
       this.clock,
       {
@@ -113,6 +116,7 @@ export class Simulator {
       (id, kind) => this.publish(id, kind),
     );
     this.hub = new StreamHub(this.clock, opts.pingIntervalMs ?? 15_000, this.faults, () => this.renderOptions());
+    this.devcontainers = new DevcontainerSim(this.world, this.clock, this.hub);
     this.token = this.world.addUser('alice', opts.token).token;
     this.adminToken = opts.adminToken ?? randomUUID();
     if (opts.fleet === 'demo') demoFleet(this);
@@ -353,6 +357,7 @@ export class Simulator {
     const ws = this.world.workspaces.get(workspaceId);
     if (!ws) return;
     this.hub.publish(ws);
+    this.devcontainers.publish(ws);
     if (this.hub.hasLogFollowers()) for (const b of ws.builds.slice(-2)) for (const a of b.agents) this.hub.flushLogs(a.id, a.logs);
     const e = { workspaceId, kind, at: this.clock.now() };
     for (const l of this.listeners) l(e);
@@ -448,6 +453,7 @@ export class Simulator {
       const a = r[1] ? this.world.agents.get(r[1]) : undefined;
       if (!a) return sendError(res, 404, NOT_FOUND);
       if (m === 'GET' && r.length === 2) return sendJson(res, 200, renderAgent(a, o));
+      if (r[2] === 'containers' && r[3] !== 'watch') return this.devcontainers.handle(req, res, a, r.slice(3), this.opsOn.devcontainers);
       if (m === 'GET' && r[2] === 'logs' && r.length === 3) {
         const after = Number(url.searchParams.get('after') ?? 0) || 0;
         return sendJson(
@@ -511,8 +517,10 @@ export class Simulator {
           : r[0] === 'workspaceagents' && r[2] === 'logs' && url.searchParams.has('follow')
             ? 'logs'
             : undefined;
-    this.count(`WS ${kind ?? url.pathname}`);
+    const containers = r[0] === 'workspaceagents' && r[2] === 'containers' && r[3] === 'watch' && r.length === 4;
+    this.count(`WS ${kind ?? (containers ? 'containers' : url.pathname)}`);
     if (this.faults.blockWebSockets) return void socket.destroy();
+    if (containers) return this.upgradeContainers(req, socket, head, url, r[1]);
     if (!kind || r.length !== 3) return refuse(404, 'Route not found.');
     if (this.latencyMs > 0) await new Promise((res) => setTimeout(res, this.latencyMs));
     const g = this.gate(req, url);
@@ -552,6 +560,17 @@ export class Simulator {
       }
       this.hub.greet(this.hub.addWebSocket('connection-watch', sock, w.id, { agentName }), w);
     });
+  }
+
+  private upgradeContainers(req: IncomingMessage, socket: Socket, head: Buffer, url: URL, agentId: string | undefined): void {
+    const g = this.gate(req, url);
+    if (!('user' in g)) return void socket.end(errorBody(g.status, g.message, g.detail));
+    if (!this.opsOn.devcontainers) return void socket.end(errorBody(404, 'Route not found.'));
+    const a = agentId ? this.world.agents.get(agentId) : undefined;
+    if (!a) return void socket.end(errorBody(404, NOT_FOUND));
+    const refusal = this.devcontainers.notConnected(a);
+    if (refusal) return void socket.end(errorBody(400, refusal));
+    this.wss.handleUpgrade(req, socket, head, (sock) => this.devcontainers.watch(sock, a));
   }
 }
 

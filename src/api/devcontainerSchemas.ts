@@ -54,7 +54,11 @@ const devcontainerList = z
 export const ContainersResponseSchema = z.object({
   containers: z.array(ContainerSchema.catch({ id: '', friendly_name: '', image: '', running: false, status: '' })).catch([]),
   devcontainers: devcontainerList,
-  warnings: z.array(z.string().catch('')).nullish().catch(null).transform((w) => (w ?? []).filter(Boolean)),
+  warnings: z
+    .array(z.string().catch(''))
+    .nullish()
+    .catch(null)
+    .transform((w) => (w ?? []).filter(Boolean)),
 });
 
 export type DevcontainerAgent = z.infer<typeof DevcontainerAgentSchema>;

@@ -21,7 +21,8 @@ import { jsonSocket, type InvalidFrameListener } from './streams';
  * - `agent-timeout`: 408, the agent did not answer in time;
  * - `failed`: anything else (network, 5xx, a bad answer, no permission).
  */
-export type DevcontainerFailureKind = 'unsupported' | 'not-connected' | 'transitioning' | 'unknown-devcontainer' | 'agent-timeout' | 'failed';
+export type DevcontainerFailureKind =
+  'unsupported' | 'not-connected' | 'transitioning' | 'unknown-devcontainer' | 'agent-timeout' | 'failed';
 
 export class DevcontainerError extends Error {
   constructor(

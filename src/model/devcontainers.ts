@@ -144,5 +144,11 @@ export function classifyDevcontainer(dc: Devcontainer): Classification & { dirty
   else if (base.detail) details.push(base.detail);
   if (dc.dirty) details.push('Its configuration changed since it was built: rebuild it to apply the change.');
   const severity = dc.status === 'running' && dc.dirty ? 'warning' : base.severity;
-  return { severity, icon: base.icon, label: dc.dirty ? `${label}, configuration changed` : label, detail: details.join(' '), dirty: dc.dirty };
+  return {
+    severity,
+    icon: base.icon,
+    label: dc.dirty ? `${label}, configuration changed` : label,
+    detail: details.join(' '),
+    dirty: dc.dirty,
+  };
 }

@@ -188,9 +188,10 @@ export class DevcontainerSim {
         record.status = 'running';
         record.containerId = randomBytes(32).toString('hex');
         record.createdAt = this.clock.now();
-        const childSpec = this.world.specsOf(this.world.workspace(parent.workspaceId)).find((s) => s.name === parent.name)?.children?.find(
-          (c) => c.name === spec.agent,
-        );
+        const childSpec = this.world
+          .specsOf(this.world.workspace(parent.workspaceId))
+          .find((s) => s.name === parent.name)
+          ?.children?.find((c) => c.name === spec.agent);
         const kept = this.subAgent(parent, spec);
         if (kept) this.world.reinit(kept.id);
         else if (childSpec) this.world.injectSubAgent(parent.id, childSpec);

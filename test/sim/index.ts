@@ -196,7 +196,6 @@ export class Simulator {
     return renderWorkspace(this.world.workspace(id), this.renderOptions());
   }
 
-   
   findAgent(workspaceId: string, name: string): any {
     const a = latestBuild(this.world.workspace(workspaceId)).agents.find((x) => x.name === name);
     return a && renderAgent(a, this.renderOptions());

@@ -1,5 +1,5 @@
 /** Conformance of the simulator's dev-container routes with coderd's (coder-api.md section 3.4). */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSimulator, type SimOptions } from '../../sim';
 import { get, openWs, post } from './helpers';
@@ -10,7 +10,7 @@ const timings: SimOptions = {
   buildTimings: { pendingMs: 100, runningMs: 100 },
 };
 
-async function setup(t: import('node:test').TestContext, opts: SimOptions = {}) {
+async function setup(t: TestContext, opts: SimOptions = {}) {
   const sim = await startSimulator({ ...timings, ...opts });
   t.after(() => sim.close());
   const id = sim.createWorkspace({

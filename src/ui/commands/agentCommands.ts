@@ -10,6 +10,7 @@ import type { ReconnectDriver } from '../binding/reconnectDriver';
 import { labelOf, offerRestart, restartWorkspace, runRepairCommand, type AgentRef } from '../binding/repairs';
 import type { DeploymentSession } from '../deployments/deploymentSession';
 import type { OpenDeployments } from '../deployments/openDeployments';
+import { rebuildDevContainer, reinitializeIfDevcontainer } from './devcontainerCommands';
 
 export interface AgentCommandDeps {
   ctx: Ctx;
@@ -118,7 +119,10 @@ const repair =
   (d) =>
   async (arg) => {
     const ref = await pickAgent(d, arg, op === 'replay' ? vscode.l10n.t('Replay Agent Lifecycle') : vscode.l10n.t('Reinitialize Agent'));
-    if (ref) await runRepairCommand(d.ctx, ref, op);
+    if (!ref) return;
+    // On a dev-container sub-agent the deployment offers a real reinitialization: the rebuild.
+    if (op === 'reinitialize' && (await reinitializeIfDevcontainer(d.ctx, ref))) return;
+    await runRepairCommand(d.ctx, ref, op);
   };
 
 const build =
@@ -192,4 +196,5 @@ export const AGENT_COMMANDS: Record<string, Factory> = {
   'coderStatus.bindAgent': bind,
   'coderStatus.unbind': unbind,
   'coderStatus.reconnect': reconnect,
+  'coderStatus.rebuildDevContainer': rebuildDevContainer,
 };

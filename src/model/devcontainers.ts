@@ -11,6 +11,7 @@
 import type { ContainersResponse, Devcontainer } from '../api/devcontainerSchemas';
 import { DEVCONTAINER_STATUSES, TRANSITIONING_STATUSES } from '../api/devcontainerSchemas';
 import { isKnown, type WorkspaceAgent } from '../api/schemas';
+import { clampText, MAX_TEXT, type DevcontainerView } from '../protocol/detailsPanel';
 import type { Change, Classification } from './types';
 
 export type ParentState =
@@ -150,5 +151,21 @@ export function classifyDevcontainer(dc: Devcontainer): Classification & { dirty
     label: dc.dirty ? `${label}, configuration changed` : label,
     detail: details.join(' '),
     dirty: dc.dirty,
+  };
+}
+
+/** The details panel's section about the dev container a sub-agent runs in. */
+export function devcontainerView(dc: Devcontainer): DevcontainerView {
+  const c = classifyDevcontainer(dc);
+  return {
+    name: clampText(dc.name),
+    status: clampText(dc.status),
+    severity: c.severity,
+    label: clampText(c.label),
+    dirty: dc.dirty,
+    workspaceFolder: clampText(dc.workspace_folder, MAX_TEXT),
+    configPath: clampText(dc.config_path, MAX_TEXT),
+    container: dc.container ? clampText(dc.container.friendly_name || dc.container.id.slice(0, 12)) : null,
+    error: dc.error ? clampText(dc.error, MAX_TEXT) : null,
   };
 }

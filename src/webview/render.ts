@@ -74,8 +74,25 @@ function renderOverview(target: HTMLElement, v: AgentDetailsView): void {
     ...row('Started', formatTime(v.times.startedAt)),
     ...row('Ready', formatTime(v.times.readyAt)),
     ...(link ? row('Troubleshooting', el('vscode-link', { text: link, attrs: { href: link } })) : []),
+    ...devcontainerRows(v),
   );
   target.replaceChildren(el('h2', { text: 'Agent' }), dl);
+}
+
+/** A dev-container sub-agent: the container it runs in. */
+function devcontainerRows(v: AgentDetailsView): HTMLElement[] {
+  const d = v.devcontainer;
+  if (!d) return [];
+  return [
+    ...row(
+      'Dev container',
+      el('span', { className: `severity-${d.severity}`, text: `${d.name}: ${d.label}`, attrs: { id: 'devcontainer' } }),
+    ),
+    ...row('Workspace folder', d.workspaceFolder || '-'),
+    ...row('Configuration', d.configPath || '-'),
+    ...(d.container ? row('Container', d.container) : []),
+    ...(d.error ? row('Container error', el('span', { className: 'unhealthy', text: d.error })) : []),
+  ];
 }
 
 function renderTimeline(target: HTMLElement, v: AgentDetailsView): void {

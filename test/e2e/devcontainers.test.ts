@@ -5,10 +5,23 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startSimulator } from '../sim';
+import type { Frame } from 'playwright-core';
 import { withE2E, type TreeItem, type Workbench } from './harness';
 
 function row(wb: Workbench, label: string, description: RegExp, timeoutMs = 30_000): Promise<TreeItem> {
   return wb.waitForTreeItem((i) => i.label === label && description.test(i.description), timeoutMs);
+}
+
+/** The text of `selector` in the details page's frame (VS Code nests it in two iframes), once it is there. */
+async function detailsText(wb: Workbench, selector: string): Promise<string> {
+  const read = async (): Promise<string> => {
+    for (const f of wb.page.frames() as Frame[]) {
+      const t = await f.evaluate((s) => document.querySelector(s)?.textContent ?? '', selector).catch(() => '');
+      if (t) return t;
+    }
+    return '';
+  };
+  return wb.waitFor(read, (t) => t !== '', { what: `${selector} in the details page`, timeoutMs: 45_000 });
 }
 
 test('dev containers: shown with status and sub-agent, rebuilt with progress', { timeout: 300_000 }, async (t) => {
@@ -49,6 +62,19 @@ test('dev containers: shown with status and sub-agent, rebuilt with progress', {
         assert.equal(sub.level, 4, 'the sub-agent sits under its dev container');
         assert.equal(dc.icon, 'vm-running');
         await wb.screenshot('devcontainer-tree');
+      });
+
+      await step('the details panel of the sub-agent shows its container', async () => {
+        const actions = await wb.treeItemActions('frontend');
+        assert.ok(actions.includes('Show Agent Details'), JSON.stringify(actions));
+        await wb.page
+          .locator('.part.sidebar .monaco-list-row')
+          .filter({ has: wb.page.locator('.label-name', { hasText: 'frontend' }) })
+          .locator('.actions .action-label[aria-label="Show Agent Details"]')
+          .first()
+          .click();
+        assert.equal(await detailsText(wb, '#devcontainer'), 'web-app: running, configuration changed');
+        await wb.screenshot('devcontainer-details');
       });
 
       await step('the container row offers Rebuild Dev Container inline, and first in its menu while dirty', async () => {

@@ -27,6 +27,7 @@ export function showAgentDetails(ctx: Ctx, bound: WindowBinding, ref: AgentRef):
       const agent = session.fleet.findAgent(workspaceId, name, parentName);
       if (!workspace || !agent) return undefined;
       const now = ctx.clock.now();
+      const devcontainer = agent.parent_id ? session.devcontainers.devcontainerOf(agent.parent_id, agent) : undefined;
       return {
         deploymentUrl: session.url,
         workspace,
@@ -35,6 +36,7 @@ export function showAgentDetails(ctx: Ctx, bound: WindowBinding, ref: AgentRef):
         connection: session.fleet.connection,
         bound: isBound(),
         now,
+        ...(devcontainer ? { devcontainer } : {}),
       };
     },
     onDidChange: (listener) => session.onDidChange(() => listener()),

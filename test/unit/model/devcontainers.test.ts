@@ -1,8 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ContainersResponseSchema, type ContainersResponse } from '../../../src/api/devcontainerSchemas';
-import { DevcontainerStore, canRecreate, classifyDevcontainer } from '../../../src/model/devcontainers';
-import { agent } from './fixtures';
+import { DevcontainerStore, canRecreate, classifyDevcontainer, devcontainerView } from '../../../src/model/devcontainers';
+import { toAgentDetailsView } from '../../../src/model/detailsView';
+import { AgentDetailsViewSchema } from '../../../src/protocol/detailsPanel';
+import { agent, workspace } from './fixtures';
 
 const answer = (devcontainers: Record<string, unknown>[]): ContainersResponse =>
   ContainersResponseSchema.parse({ containers: [], devcontainers, warnings: [] });
@@ -96,4 +98,50 @@ test('classification: status, configuration changed, error text, unknown statuse
   assert.equal(classifyDevcontainer(parse({ status: 'hibernating' })).label, 'unknown: hibernating');
   for (const st of ['starting', 'stopping', 'deleting']) assert.equal(canRecreate(parse({ status: st })), false, st);
   for (const st of ['running', 'stopped', 'error']) assert.equal(canRecreate(parse({ status: st })), true, st);
+});
+
+test('the details panel of a dev-container sub-agent carries its container, in a view the protocol accepts', () => {
+  const parent = agent({ name: 'main' });
+  const sub = agent({ name: 'app', parent_id: parent.id });
+  const ws = workspace({ agents: [parent, sub] });
+  const d = answer([
+    dc({
+      dirty: true,
+      error: 'postCreateCommand failed',
+      container: { id: 'abcdef0123456789', friendly_name: '', image: 'x', running: true, status: 'running' },
+    }),
+  ]).devcontainers[0]!;
+  const view = toAgentDetailsView({
+    deploymentUrl: 'https://coder.example.com',
+    workspace: ws,
+    agent: sub,
+    classification: { severity: 'ok', label: 'ready', icon: 'pass-filled' },
+    connection: { kind: 'live' },
+    bound: false,
+    now: 1,
+    devcontainer: d,
+  });
+  assert.deepEqual(view.devcontainer, {
+    name: 'app',
+    status: 'running',
+    severity: 'warning',
+    label: 'running, configuration changed',
+    dirty: true,
+    workspaceFolder: '/src/app',
+    configPath: '/src/app/.devcontainer/devcontainer.json',
+    container: 'abcdef012345',
+    error: 'postCreateCommand failed',
+  });
+  assert.ok(AgentDetailsViewSchema.safeParse(view).success);
+  const plain = toAgentDetailsView({
+    deploymentUrl: 'https://coder.example.com',
+    workspace: ws,
+    agent: parent,
+    classification: { severity: 'ok', label: 'ready', icon: 'pass-filled' },
+    connection: { kind: 'live' },
+    bound: false,
+    now: 1,
+  });
+  assert.equal(plain.devcontainer, null);
+  assert.deepEqual(devcontainerView(d).name, 'app');
 });

@@ -5,7 +5,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startSimulator } from '../sim';
-import type { Frame } from 'playwright-core';
 import { withE2E, type TreeItem, type Workbench } from './harness';
 
 function row(wb: Workbench, label: string, description: RegExp, timeoutMs = 30_000): Promise<TreeItem> {
@@ -15,7 +14,7 @@ function row(wb: Workbench, label: string, description: RegExp, timeoutMs = 30_0
 /** The text of `selector` in the details page's frame (VS Code nests it in two iframes), once it is there. */
 async function detailsText(wb: Workbench, selector: string): Promise<string> {
   const read = async (): Promise<string> => {
-    for (const f of wb.page.frames() as Frame[]) {
+    for (const f of wb.page.frames()) {
       const t = await f.evaluate((s) => document.querySelector(s)?.textContent ?? '', selector).catch(() => '');
       if (t) return t;
     }

@@ -16,13 +16,15 @@ import { jsonSocket, type InvalidFrameListener } from './streams';
  * Why a containers request did not give an answer:
  * - `unsupported`: 404 on the list or watch, a server before dev containers (the feature is off there);
  * - `not-connected`: 400, the parent agent is not connected (a state to show, not an error);
+ * - `disabled`: 403 on the list or watch, dev containers are off on that agent (its template) or the
+ *   agent is itself a dev container (a state, not an error);
  * - `transitioning`: 409 on recreate, the dev container is starting, stopping or deleting;
  * - `unknown-devcontainer`: 404 on recreate, no dev container with that id (any more);
  * - `agent-timeout`: 408, the agent did not answer in time;
  * - `failed`: anything else (network, 5xx, a bad answer, no permission).
  */
 export type DevcontainerFailureKind =
-  'unsupported' | 'not-connected' | 'transitioning' | 'unknown-devcontainer' | 'agent-timeout' | 'failed';
+  'unsupported' | 'not-connected' | 'disabled' | 'transitioning' | 'unknown-devcontainer' | 'agent-timeout' | 'failed';
 
 export class DevcontainerError extends Error {
   constructor(
@@ -41,6 +43,7 @@ export type ContainersRoute = 'list' | 'watch' | 'recreate';
 export function failureKindOf(route: ContainersRoute, status: number): DevcontainerFailureKind {
   if (status === 400) return 'not-connected';
   if (status === 408) return 'agent-timeout';
+  if (status === 403 && route !== 'recreate') return 'disabled';
   if (status === 409 && route === 'recreate') return 'transitioning';
   if (status === 404) return route === 'recreate' ? 'unknown-devcontainer' : 'unsupported';
   if (status === 405 || status === 501) return 'unsupported';

@@ -18,13 +18,22 @@ export type ParentState =
   | { kind: 'listed'; devcontainers: readonly Devcontainer[]; warnings: readonly string[]; at: number }
   /** 400: the parent agent is not connected; nothing can be listed until it is. */
   | { kind: 'not-connected'; message: string; at: number }
+  /** 403: dev containers are off on that agent ("Dev Container feature not enabled."). */
+  | { kind: 'disabled'; message: string; at: number }
   | { kind: 'error'; message: string; at: number };
 
 export type Support = 'unknown' | 'supported' | 'unsupported';
 
 export type DevcontainerEvent =
   | { kind: 'answer'; workspaceId: string; parentAgentId: string; answer: ContainersResponse; at: number }
-  | { kind: 'state'; workspaceId: string; parentAgentId: string; state: 'not-connected' | 'error'; message: string; at: number }
+  | {
+      kind: 'state';
+      workspaceId: string;
+      parentAgentId: string;
+      state: 'not-connected' | 'disabled' | 'error';
+      message: string;
+      at: number;
+    }
   /** The parent agent left the latest build or the live set: its entry goes. */
   | { kind: 'forget'; parentAgentId: string }
   /** A 404 on the list or watch: the deployment predates dev containers. */

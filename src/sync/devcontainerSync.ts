@@ -1,10 +1,12 @@
 /**
  * Keeps the dev-container store in step for the parent agents that matter (the bound and the
- * visible workspaces of the live set): one containers watch per connected parent agent, a REST
- * read of the list whenever a watch opens (the watch may say nothing until something changes) and
- * when a row becomes visible again. A 404 turns the feature off for the deployment, logged once;
- * a 400 (the parent agent is not connected) is recorded as a state and retried only when the
- * agent connects again. Watches of parents that leave the set are closed.
+ * visible workspaces of the live set): per connected parent agent, a REST read of the list first,
+ * then (when the agent has dev containers enabled) a containers watch, with the list read again
+ * whenever the watch opens (it may say nothing until something changes) and when a row becomes
+ * visible again. A 404 turns the feature off for the deployment, logged once; a 400 (the parent
+ * agent is not connected) is recorded as a state and retried only when the agent connects again;
+ * a 403 (dev containers not enabled on that agent) is a state too, and no watch is opened. Watches
+ * of parents that leave the set are closed.
  */
 import type { CoderClient } from '../api/client';
 import { DevcontainerError, listDevcontainers, watchContainers, watchFailureKind } from '../api/devcontainers';
@@ -47,6 +49,8 @@ export function devcontainerTargets(ws: Workspace): DevcontainerTarget[] {
 interface Watch {
   target: DevcontainerTarget;
   stream: ReconnectingStream<ContainersResponse> | undefined;
+  /** The first list answered: the watch may open. */
+  watching: boolean;
   reading: boolean;
   readAgain: boolean;
 }
@@ -77,16 +81,16 @@ export class DevcontainerSync implements Disposable {
     for (const t of wanted.values()) {
       const w = this.watches.get(t.parentAgentId);
       if (!w) {
-        const fresh: Watch = { target: t, stream: undefined, reading: false, readAgain: false };
+        const fresh: Watch = { target: t, stream: undefined, watching: false, reading: false, readAgain: false };
         this.watches.set(t.parentAgentId, fresh);
-        if (t.connected) this.open(fresh);
+        if (t.connected) this.read(fresh);
         else this.notConnected(fresh);
         continue;
       }
       const cameBack = t.connected && !w.target.connected;
       w.target = t;
-      // A watch refused with 400 (or never opened) waits for the agent to connect again.
-      if (cameBack && (!w.stream || w.stream.state.kind === 'closed-permanently')) this.open(w);
+      // A parent refused with 400 (or not connected from the start) is asked again once it connects.
+      if (cameBack && (!w.stream || w.stream.state.kind === 'closed-permanently')) this.restart(w);
     }
   }
 
@@ -112,8 +116,17 @@ export class DevcontainerSync implements Disposable {
     this.disposed = true;
   }
 
+  /** Back to the beginning for one parent: list first, then the watch. */
+  private restart(w: Watch): void {
+    w.stream?.dispose();
+    w.stream = undefined;
+    w.watching = false;
+    this.read(w);
+  }
+
   private open(w: Watch): void {
     w.stream?.dispose();
+    w.watching = true;
     const { parentAgentId } = w.target;
     const stream: ReconnectingStream<ContainersResponse> = new ReconnectingStream<ContainersResponse>({
       connect: watchContainers(this.o.client, parentAgentId, this.o.onInvalid),
@@ -143,6 +156,7 @@ export class DevcontainerSync implements Disposable {
     const kind = watchFailureKind(s.cause);
     if (kind === 'unsupported' || s.reason === 'unsupported') return this.unsupported(`containers watch: ${s.detail}`);
     if (kind === 'not-connected') return this.notConnected(w);
+    if (kind === 'disabled') return this.disabled(w, s.detail);
     this.o.log.warn(`dev containers of agent ${w.target.parentAgentId}: watch ended (${s.detail})`);
     this.apply({ kind: 'state', ...ids(w), state: 'error', message: s.detail, at: this.o.clock.now() });
   }
@@ -180,15 +194,25 @@ export class DevcontainerSync implements Disposable {
         return this.unsupported(`containers list: ${e.message}`);
       case 'not-connected':
         return this.notConnected(w);
+      case 'disabled':
+        return this.disabled(w, e.apiError?.message ?? e.message);
       default:
         if (e.apiError?.kind === 'aborted') return;
         this.o.log.warn(`dev containers of agent ${w.target.parentAgentId}: ${e.message}`);
         this.apply({ kind: 'state', ...ids(w), state: 'error', message: e.message, at: this.o.clock.now() });
+        // A passing failure (network, 5xx, a slow agent): the watch retries with backoff and reads again when it opens.
+        if (!w.watching) this.open(w);
     }
   }
 
   private answer(w: Watch, answer: ContainersResponse): void {
     this.apply({ kind: 'answer', ...ids(w), answer, at: this.o.clock.now() });
+    if (!w.watching && w.target.connected) this.open(w);
+  }
+
+  private disabled(w: Watch, message: string): void {
+    this.o.log.debug(`dev containers of agent ${w.target.parentAgentId}: not enabled there (${message})`);
+    this.apply({ kind: 'state', ...ids(w), state: 'disabled', message, at: this.o.clock.now() });
   }
 
   private notConnected(w: Watch): void {

@@ -118,6 +118,30 @@ test('a parent agent that is not connected (400) is a state, not an error; the l
   assert.equal(core.log.lines.filter((l) => l.startsWith('error') || l.startsWith('warn')).length, 0, core.log.lines.join('\n'));
 });
 
+test('an agent with dev containers turned off (403) is a state: no watch, no warning; its sibling is followed', async (t) => {
+  const sim = await startSimulator(fast);
+  t.after(() => sim.close());
+  const id = sim.createWorkspace({
+    name: 'dev',
+    agents: [
+      { name: 'main', devcontainersDisabled: true },
+      { name: 'box', children: [{ name: 'app' }], devcontainers: [{ name: 'app', agent: 'app' }] },
+    ],
+  });
+  const store = new DevcontainerStore();
+  const core = startBoundCore(t, sim, id, {}, { devcontainers: store });
+  const idOf = (name: string) => core.fleet.findAgent(id, name, null)?.id ?? '';
+  await core.until(() => store.state(idOf('main'))?.kind === 'disabled' && store.of(idOf('box')).length === 1, 'both answers');
+  await core.until(() => (sim.stats().requestsByRoute['WS containers'] ?? 0) === 1, 'the watch of box');
+  // A refresh reads both lists again; the agent without dev containers still gets no watch.
+  const lists = () => sim.stats().requestsByRoute['GET /workspaceagents/{}/containers'] ?? 0;
+  const before = lists();
+  await core.sync.refresh();
+  await core.until(() => lists() >= before + 2, 'both lists read again');
+  assert.equal(sim.stats().requestsByRoute['WS containers'], 1, 'no watch for the agent without dev containers');
+  assert.equal(core.log.lines.filter((l) => l.startsWith('error') || l.startsWith('warn')).length, 0, core.log.lines.join('\n'));
+});
+
 test('only the bound and visible workspaces are followed; a workspace that leaves the set has its watches closed', async (t) => {
   const sim = await startSimulator(fast);
   t.after(() => sim.close());
@@ -132,8 +156,8 @@ test('only the bound and visible workspaces are followed; a workspace that leave
   const parentOf = (w: string) => core.fleet.findAgent(w, 'main', null)?.id ?? '';
   await core.until(() => store.of(parentOf(a)).length === 1, 'the bound workspace listed');
   const watches = () => sim.stats().requestsByRoute['WS containers'] ?? 0;
-  assert.equal(watches(), 1, 'one watch: the bound workspace; b is running but not visible');
-  assert.equal(store.state(parentOf(b)), undefined);
+  await core.until(() => watches() === 1, 'the watch of the bound workspace');
+  assert.equal(store.state(parentOf(b)), undefined, 'b is running but not visible: not followed');
   core.sync.setVisibleWorkspaces([b]);
   await core.until(() => store.of(parentOf(b)).length === 1, 'the visible workspace listed');
   await core.until(() => watches() === 2, 'a watch for b');

@@ -43,6 +43,8 @@ export class DevcontainerSim {
   handle(req: IncomingMessage, res: ServerResponse, parent: AgentRow, rest: string[], enabled: boolean): void {
     if (!enabled) return sendError(res, 404, 'Route not found.');
     const m = req.method;
+    const off = this.disabled(parent);
+    if (off) return sendError(res, 403, off.message, off.detail);
     const refusal = this.notConnected(parent);
     if (m === 'GET' && rest.length === 0) {
       if (refusal) return sendError(res, 400, refusal);
@@ -73,6 +75,22 @@ export class DevcontainerSim {
   notConnected(parent: AgentRow): string | undefined {
     const status = this.world.isLatest(parent) ? agentStatus(parent, this.clock.now()) : 'disconnected';
     return status === 'connected' ? undefined : `Agent state is "${status}", it must be in the "connected" state.`;
+  }
+
+  /** 403 as the agent answers when its dev-container API is off, or when it runs inside a dev container itself. */
+  disabled(parent: AgentRow): { message: string; detail: string } | undefined {
+    if (parent.parentId)
+      return {
+        message: 'Dev Container feature not supported.',
+        detail: 'Dev Container integration inside other Dev Containers is explicitly not supported.',
+      };
+    const spec = this.world.workspace(parent.workspaceId).agentSpecs.find((s) => s.name === parent.name);
+    if (spec?.devcontainersDisabled)
+      return {
+        message: 'Dev Container feature not enabled.',
+        detail: 'To enable this feature, set CODER_AGENT_DEVCONTAINERS_ENABLE=true in your template.',
+      };
+    return undefined;
   }
 
   /** A new containers watch (the upgrade was accepted): it sends when something changes, nothing first. */

@@ -567,6 +567,8 @@ export class Simulator {
     if (!this.opsOn.devcontainers) return void socket.end(errorBody(404, 'Route not found.'));
     const a = agentId ? this.world.agents.get(agentId) : undefined;
     if (!a) return void socket.end(errorBody(404, NOT_FOUND));
+    const off = this.devcontainers.disabled(a);
+    if (off) return void socket.end(errorBody(403, off.message, off.detail));
     const refusal = this.devcontainers.notConnected(a);
     if (refusal) return void socket.end(errorBody(400, refusal));
     this.wss.handleUpgrade(req, socket, head, (sock) => this.devcontainers.watch(sock, a));

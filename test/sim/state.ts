@@ -26,6 +26,8 @@ export interface AgentSpec {
   arch?: string;
   /** Dev containers this (top-level) agent runs; see devcontainers.ts. */
   devcontainers?: DevcontainerSpec[];
+  /** The template turned dev containers off on this agent: its containers routes answer 403. */
+  devcontainersDisabled?: boolean;
 }
 
 export interface DevcontainerSpec {

@@ -117,6 +117,7 @@ function report(ctx: Ctx, label: string, dc: Devcontainer, r: RebuildResult | De
     ctx.log.warn(`${label}: rebuild refused or failed (${r.kind}): ${r.message}`);
     const text: Record<DevcontainerError['kind'], string> = {
       transitioning: vscode.l10n.t('The dev container {0} is already changing; try again once it is done.', dc.name),
+      disabled: vscode.l10n.t('Dev containers are not enabled on the agent that runs {0}.', dc.name),
       'not-connected': vscode.l10n.t('The agent that runs {0} is not connected: the dev container cannot be rebuilt now.', dc.name),
       'unknown-devcontainer': vscode.l10n.t('The dev container {0} no longer exists on the agent.', dc.name),
       unsupported: vscode.l10n.t('This deployment does not offer dev container rebuilds.'),

@@ -120,6 +120,20 @@ test('unknown dev container: 404; a parent that is not connected: 400 on list, w
   assert.equal((await post(sim, `/workspaceagents/${parent.id}/containers/devcontainers/${dcId}/recreate`, {})).status, 400);
 });
 
+test('an agent whose template turned dev containers off, and a sub-agent: 403 on list and watch', async (t) => {
+  const sim = await startSimulator(timings);
+  t.after(() => sim.close());
+  const id = sim.createWorkspace({ name: 'dev', agents: [{ name: 'main', devcontainersDisabled: true, children: [{ name: 'app' }] }] });
+  const main = sim.findAgent(id, 'main');
+  const off = await get(sim, `/workspaceagents/${main.id}/containers`);
+  assert.equal(off.status, 403);
+  assert.equal(off.body.message, 'Dev Container feature not enabled.');
+  assert.equal(await openWs(sim, `/workspaceagents/${main.id}/containers/watch`).refused, 403);
+  const inside = await get(sim, `/workspaceagents/${sim.findAgent(id, 'app').id}/containers`);
+  assert.equal(inside.status, 403);
+  assert.equal(inside.body.message, 'Dev Container feature not supported.');
+});
+
 test('the watch closes when the parent agent disconnects', async (t) => {
   const { sim, parent } = await setup(t);
   const watch = openWs(sim, `/workspaceagents/${parent.id}/containers/watch`);

@@ -67,6 +67,9 @@ test('each refusal has a kind: 404 on list/watch is an older server, on recreate
   assert.equal(failureKindOf('recreate', 400), 'not-connected');
   assert.equal(failureKindOf('recreate', 409), 'transitioning');
   assert.equal(failureKindOf('list', 408), 'agent-timeout');
+  assert.equal(failureKindOf('list', 403), 'disabled', 'dev containers turned off on that agent');
+  assert.equal(failureKindOf('watch', 403), 'disabled');
+  assert.equal(failureKindOf('recreate', 403), 'failed', 'no permission to update the workspace');
   assert.equal(failureKindOf('list', 500), 'failed');
   assert.equal(watchFailureKind({ kind: 'http', status: 400 }), 'not-connected');
   assert.equal(watchFailureKind({ kind: 'network', message: 'x' }), 'failed');

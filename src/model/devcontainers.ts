@@ -94,6 +94,7 @@ export class DevcontainerStore {
       case 'unsupported': {
         if (this.support === 'unsupported') return [];
         this.support = 'unsupported';
+        this.agentNames.clear();
         const changes = [...this.parents].map(([parentAgentId, entry]) => changed(entry.workspaceId, parentAgentId));
         this.parents.clear();
         return changes;
@@ -102,6 +103,7 @@ export class DevcontainerStore {
         const entry = this.parents.get(e.parentAgentId);
         if (!entry) return [];
         this.parents.delete(e.parentAgentId);
+        if (entry.state.kind === 'listed') for (const d of entry.state.devcontainers) this.agentNames.delete(d.id);
         return [changed(entry.workspaceId, e.parentAgentId)];
       }
       case 'answer': {

@@ -181,7 +181,7 @@ export class DevcontainerSync implements Disposable {
       )
       .finally(() => {
         w.reading = false;
-        if (w.readAgain && !signal.aborted) {
+        if (w.readAgain && !signal.aborted && this.watches.get(w.target.parentAgentId) === w) {
           w.readAgain = false;
           this.read(w);
         }

@@ -8,6 +8,7 @@ import { systemClock, type Clock } from '../common/clock';
 import { ServerClock } from './serverClock';
 import type { Agent } from 'node:http';
 import type * as z from 'zod';
+import { ContainersResponseSchema, type ContainersResponse } from './devcontainerSchemas';
 import { CoderApiError } from './errors';
 import {
   BuildInfoSchema,
@@ -141,6 +142,17 @@ export class CoderClient {
   /** Not in the stable API: a 404/405/501 tells the caller the deployment lacks it. */
   reinitializeAgent(agentId: string, o?: RequestOptions): Promise<OperationResult> {
     return this.operation(`/api/v2/workspaceagents/${enc(agentId)}/reinit`, o);
+  }
+
+  /** A parent agent's containers and dev containers; 400 while the agent is not connected, 404 on servers before v2.23. */
+  containers(parentAgentId: string, o?: RequestOptions): Promise<ContainersResponse> {
+    return this.getJson(`/api/v2/workspaceagents/${enc(parentAgentId)}/containers`, ContainersResponseSchema, o);
+  }
+
+  /** 202 when the rebuild started; any other answer throws (see devcontainers.ts for what they mean). */
+  async recreateDevcontainer(parentAgentId: string, devcontainerId: string, o?: RequestOptions): Promise<OperationResult> {
+    const path = `/api/v2/workspaceagents/${enc(parentAgentId)}/containers/devcontainers/${enc(devcontainerId)}/recreate`;
+    return this.operation(path, o);
   }
 
   /** ws:// or wss:// URL of a stream path. */

@@ -48,7 +48,9 @@ export type Change =
       newId: string;
       buildNumber: number;
     }
-  | { kind: 'connection-changed'; state: ConnectionState };
+  | { kind: 'connection-changed'; state: ConnectionState }
+  /** The dev containers of a parent agent changed (see devcontainers.ts). */
+  | { kind: 'devcontainers-changed'; workspaceId: string; parentAgentId: string };
 
 /** Severity of an agent or workspace state, mapped to icon colours by the UI. */
 export type Severity = 'ok' | 'progress' | 'warning' | 'error' | 'off';

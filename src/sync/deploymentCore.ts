@@ -8,6 +8,7 @@ import { CoderClient } from '../api/client';
 import type { Clock } from '../common/clock';
 import type { Disposable } from '../common/disposable';
 import type { Logger } from '../common/log';
+import { DevcontainerStore } from '../model/devcontainers';
 import { Fleet } from '../model/fleet';
 import { DeploymentSync } from './deployment';
 import type { DeploymentSupport } from './ladder';
@@ -30,6 +31,8 @@ export interface DeploymentCoreOptions {
   /** Expected server ping interval of the streams. Default 15 s. */
   pingIntervalMs?: number;
   random?: () => number;
+  /** The dev-container store to fill (a new one when absent). */
+  devcontainers?: DevcontainerStore;
   /** What the deployment offers; pass the same one again to remember it across re-creations. */
   support?: DeploymentSupport;
 }
@@ -38,6 +41,8 @@ export interface DeploymentCore extends Disposable {
   readonly url: string;
   readonly client: CoderClient;
   readonly fleet: Fleet;
+  /** Dev containers of the live set's parent agents. */
+  readonly devcontainers: DevcontainerStore;
   readonly sync: DeploymentSync;
 }
 
@@ -58,9 +63,11 @@ export function createDeploymentCore(o: DeploymentCoreOptions): DeploymentCore {
     serverSkewMs: () => client.serverClock.skewMs,
     ...(o.myUsername !== undefined ? { myUsername: o.myUsername } : {}),
   });
+  const devcontainers = o.devcontainers ?? new DevcontainerStore();
   const sync = new DeploymentSync({
     client,
     fleet,
+    devcontainers,
     clock: o.clock,
     log: o.log,
     settings: o.settings,
@@ -68,5 +75,5 @@ export function createDeploymentCore(o: DeploymentCoreOptions): DeploymentCore {
     ...(o.random ? { random: o.random } : {}),
     ...(o.support ? { support: o.support } : {}),
   });
-  return { url: o.url, client, fleet, sync, dispose: () => sync.dispose() };
+  return { url: o.url, client, fleet, devcontainers, sync, dispose: () => sync.dispose() };
 }

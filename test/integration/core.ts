@@ -2,6 +2,7 @@
 import type { CoderClient } from '../../src/api/client';
 import { systemClock } from '../../src/common/clock';
 import { MemoryLogger, type Logger } from '../../src/common/log';
+import type { DevcontainerStore } from '../../src/model/devcontainers';
 import type { Fleet } from '../../src/model/fleet';
 import type { Change } from '../../src/model/types';
 import type { DeploymentSync, SyncSettings } from '../../src/sync/deployment';
@@ -25,7 +26,7 @@ export interface Core {
 export function startCore(
   target: { url: string; token: string },
   settings: Partial<SyncSettings> = {},
-  opts: { pingIntervalMs?: number; logger?: Logger } = {},
+  opts: { pingIntervalMs?: number; logger?: Logger; devcontainers?: DevcontainerStore } = {},
 ): Core {
   const log = new MemoryLogger();
   const { client, fleet, sync } = createDeploymentCore({
@@ -36,6 +37,7 @@ export function startCore(
     myUsername: 'alice',
     settings: { workspaceFilter: 'owner:me', pollIntervalMs: 60_000, maxLiveWorkspaces: 20, ...settings },
     ...(opts.pingIntervalMs ? { pingIntervalMs: opts.pingIntervalMs } : {}),
+    ...(opts.devcontainers ? { devcontainers: opts.devcontainers } : {}),
   });
   const waiters = new Set<() => void>();
   const sub = sync.onChanges((_c: Change[]) => waiters.forEach((w) => w()));
@@ -83,7 +85,7 @@ export function startBoundCore(
   target: { url: string; token: string },
   workspaceId: string,
   settings: Partial<SyncSettings> = {},
-  opts: { pingIntervalMs?: number; logger?: Logger; agentName?: string } = {},
+  opts: { pingIntervalMs?: number; logger?: Logger; agentName?: string; devcontainers?: DevcontainerStore } = {},
 ): Core {
   const core = startCore(target, settings, opts);
   t.after(() => core.dispose());

@@ -12,6 +12,7 @@ import { labelOf, offerRestart, restartWorkspace, runRepairCommand, type AgentRe
 import type { DeploymentSession } from '../deployments/deploymentSession';
 import type { OpenDeployments } from '../deployments/openDeployments';
 import { UserRefusal, type CommandHandler, type CommandTable } from './commandTable';
+import { rebuildDevContainer, reinitializeIfDevcontainer } from './devcontainerCommands';
 
 export interface AgentCommandDeps {
   ctx: Ctx;
@@ -117,7 +118,10 @@ const repair =
   (d) =>
   async (arg) => {
     const ref = await pickAgent(d, arg, op === 'replay' ? vscode.l10n.t('Replay Agent Lifecycle') : vscode.l10n.t('Reinitialize Agent'));
-    if (ref) await runRepairCommand(d.ctx, ref, op);
+    if (!ref) return;
+    // On a dev-container sub-agent the deployment offers a real reinitialization: the rebuild.
+    if (op === 'reinitialize' && (await reinitializeIfDevcontainer(d.ctx, ref))) return;
+    await runRepairCommand(d.ctx, ref, op);
   };
 
 const build =
@@ -191,6 +195,7 @@ const FACTORIES: Record<string, Factory> = {
   'coderStatus.bindAgent': bind,
   'coderStatus.unbind': unbind,
   'coderStatus.reconnect': reconnect,
+  'coderStatus.rebuildDevContainer': rebuildDevContainer,
 };
 
 export function agentCommands(d: AgentCommandDeps): CommandTable {

@@ -6,6 +6,7 @@ import type { CoderClient } from '../../api/client';
 import { errorText } from '../../api/errors';
 import type { Network } from '../../api/network';
 import { DisposableStore, Emitter, type Disposable } from '../../common/disposable';
+import type { DevcontainerStore } from '../../model/devcontainers';
 import type { Fleet } from '../../model/fleet';
 import type { Change } from '../../model/types';
 import type { DeploymentSync } from '../../sync/deployment';
@@ -29,6 +30,7 @@ export class DeploymentSession implements Disposable {
 
   readonly client: CoderClient;
   readonly fleet: Fleet;
+  readonly devcontainers: DevcontainerStore;
   readonly sync: DeploymentSync;
 
   private constructor(
@@ -48,7 +50,7 @@ export class DeploymentSession implements Disposable {
         transport: { fetch: network.fetch, headers: () => network.headers(), wsAgent: network.wsAgent },
       }),
     );
-    ({ client: this.client, fleet: this.fleet, sync: this.sync } = core);
+    ({ client: this.client, fleet: this.fleet, devcontainers: this.devcontainers, sync: this.sync } = core);
     this.store.add(this.sync.onChanges((c) => this.changes.fire(c)));
     this.store.add(this.changes);
   }

@@ -73,6 +73,7 @@ export class AgentDetails {
           ...deps,
           classify: (s, agent, now) => classifyIn(s, agent, now, ctx.config.stuckThresholdMs),
           isBound: (t) => this.isBound(t),
+          devcontainerOf: (s, agent) => (agent.parent_id ? s.devcontainers.devcontainerOf(agent.parent_id, agent) : undefined),
           idHistory: () => this.driver.history,
           now: () => ctx.clock.now(),
         }),

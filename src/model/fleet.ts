@@ -25,6 +25,20 @@ interface WorkspaceEntry {
   agentPrints: Map<string, string>;
 }
 
+/** An event the model could not fold. */
+export class FleetRejection extends Error {
+  /** The event's kind, as far as it has one (for the rate-limited log line). */
+  readonly eventKind: string;
+
+  constructor(event: unknown, reason: string) {
+    const kind = (event as { kind?: unknown } | null)?.kind;
+    const eventKind = typeof kind === 'string' ? kind : 'unknown';
+    super(`cannot apply a ${eventKind} event: ${reason}`);
+    this.name = 'FleetRejection';
+    this.eventKind = eventKind;
+  }
+}
+
 export interface FleetOptions {
   deploymentUrl: string;
   clock: Clock;
@@ -228,12 +242,16 @@ export class Fleet {
 
   // ---- apply ----------------------------------------------------------------------------------
 
+  /**
+   * Folds one event into the model. Throws a FleetRejection for an event it cannot fold (a shape
+   * the schemas let through, an unknown kind): the caller logs it and goes on; the event is dropped.
+   */
   apply(e: FleetEvent): Change[] {
     try {
       return this.applyUnsafe(e);
-    } catch {
-      // A shape the schemas let through but the model cannot fold: drop the event, keep the state.
-      return [];
+    } catch (err) {
+      if (err instanceof FleetRejection) throw err;
+      throw new FleetRejection(e, err instanceof Error ? err.message : String(err));
     }
   }
 
@@ -269,7 +287,7 @@ export class Fleet {
         this.rungs.set(e.workspaceId, e.rung);
         return [];
       default:
-        return [];
+        throw new FleetRejection(e, 'unknown event kind');
     }
   }
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../../src/common/clock';
-import { Fleet } from '../../../src/model/fleet';
+import { Fleet, FleetRejection } from '../../../src/model/fleet';
 import type { Change } from '../../../src/model/types';
 import { agent, uuid, workspace } from './fixtures';
 
@@ -175,12 +175,25 @@ test('connection state changes are reported once', () => {
   assert.equal(f.apply({ kind: 'connection', state: { kind: 'offline', since: 3, error: 'ECONNREFUSED' }, at: 3 }).length, 1);
 });
 
-test('inputs the model cannot fold are dropped without throwing', () => {
+test('inputs the model cannot fold are rejected with a reason (not silently), and leave the model as it was', () => {
   const f = newFleet();
+  const ws = workspace();
+  f.apply({ kind: 'workspace', workspace: ws, at: 1 });
   const broken = { ...workspace(), latest_build: null } as never;
-  assert.deepEqual(f.apply({ kind: 'workspace', workspace: broken, at: 1 }), []);
-  assert.deepEqual(f.apply({ kind: 'connection-watch', workspaceId: 'nope', agentName: 'x', event: {}, at: 1 }), []);
-  assert.deepEqual(f.apply({ kind: 'bogus' } as never), []);
+  assert.throws(
+    () => f.apply({ kind: 'workspace', workspace: broken, at: 2 }),
+    (e: unknown) => e instanceof FleetRejection && e.eventKind === 'workspace',
+  );
+  assert.throws(
+    () => f.apply({ kind: 'bogus' } as never),
+    (e: unknown) => e instanceof FleetRejection && /unknown event kind/.test(e.message),
+  );
+  assert.deepEqual(
+    f.workspaces().map((w) => w.id),
+    [ws.id],
+  );
+  // About a workspace the model does not hold: nothing to do, and nothing wrong.
+  assert.deepEqual(f.apply({ kind: 'connection-watch', workspaceId: 'nope', agentName: 'x', event: {}, at: 3 }), []);
 });
 
 test('top-level agents, children and parent names', () => {

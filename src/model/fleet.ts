@@ -7,7 +7,6 @@
  * O(fleet): the fleet takes thousands of events per second over thousands of workspaces.
  */
 import { agentsOf, type ConnectionWatchEvent, type Workspace, type WorkspaceAgent } from '../api/schemas';
-import type { Clock } from '../common/clock';
 import { findByKey, keyOfAgent, parentNameAmong, sameAgent } from './agentKey';
 import { deriveWorkspaceStatus, parseTime, stuckStart } from './lifecycle';
 import type { Change, ConnectionState, FleetEvent, StreamRung } from './types';
@@ -41,7 +40,6 @@ export class FleetRejection extends Error {
 
 export interface FleetOptions {
   deploymentUrl: string;
-  clock: Clock;
   myUsername?: string;
   /** The deployment's clock minus the local one (api/serverClock.ts): server timestamps are read through it. */
   serverSkewMs?: () => number;
@@ -130,7 +128,6 @@ function keepNewerAgents(held: Workspace, incoming: Workspace): Workspace {
 export class Fleet {
   readonly deploymentUrl: string;
   readonly myUsername: string | undefined;
-  private readonly clock: Clock;
   private readonly entries = new Map<string, WorkspaceEntry>();
   private readonly agentIndex = new Map<string, { workspaceId: string; agent: WorkspaceAgent }>();
   private readonly heard = new Map<string, number>();
@@ -145,7 +142,6 @@ export class Fleet {
 
   constructor(opts: FleetOptions) {
     this.deploymentUrl = opts.deploymentUrl;
-    this.clock = opts.clock;
     this.myUsername = opts.myUsername;
     this.skew = opts.serverSkewMs;
   }
@@ -455,10 +451,5 @@ export class Fleet {
     this.agentIndex.delete(agentId);
     this.timelines.delete(agentId);
     this.stuckSeen.delete(agentId);
-  }
-
-  /** Clock time now; readers compute ages and elapsed times with it. */
-  now(): number {
-    return this.clock.now();
   }
 }

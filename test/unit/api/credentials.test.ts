@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cliConfigDir, discoverCredentials, findCredentials, normalizeDeploymentUrl } from '../../../src/api/credentials';
-import { ManualClock } from '../../../src/common/clock';
-import { MemoryLogger } from '../../../src/common/log';
+import { ManualClock } from '../../doubles/manualClock';
+import { MemoryLogger } from '../../doubles/memoryLogger';
 import { RateLimitedLog } from '../../../src/sync/rateLimitedLog';
 
 function files(map: Record<string, string>) {

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as https from 'node:https';
-import { MemoryLogger } from '../../../src/common/log';
+import { MemoryLogger } from '../../doubles/memoryLogger';
 import { HeaderCommandError, isHeaderName, parseHeaderOutput, runHeaderCommand, type ExecFn } from '../../../src/api/headerCommand';
 import { createNetwork, decideProxy, describeProxy, loadCaFile, matchNoProxy, tlsOptions } from '../../../src/api/network';
 
@@ -252,7 +252,7 @@ describe('createNetwork', () => {
 
     const insecure = await createNetwork({ deploymentUrl: 'https://c.io', env: {}, insecure: true });
     assert.ok(insecure.wsAgent instanceof https.Agent);
-    assert.equal((insecure.wsAgent).options.rejectUnauthorized, false);
+    assert.equal(insecure.wsAgent.options.rejectUnauthorized, false);
     assert.match(insecure.summary, /TLS NOT verified/);
     assert.equal(insecure.wsAgentFor('ws://c.io/x'), undefined, 'plain ws needs no TLS agent');
     await insecure.dispose();

@@ -1,11 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ManualClock } from '../../../src/common/clock';
 import { Fleet, FleetRejection } from '../../../src/model/fleet';
 import type { Change } from '../../../src/model/types';
 import { agent, uuid, workspace } from './fixtures';
 
-const newFleet = () => new Fleet({ deploymentUrl: 'https://coder.example.com', clock: new ManualClock(), myUsername: 'alice' });
+const newFleet = () => new Fleet({ deploymentUrl: 'https://coder.example.com', myUsername: 'alice' });
 const kinds = (cs: Change[]) => cs.map((c) => c.kind);
 
 test('a new workspace is added; the identical event again changes nothing', () => {
@@ -155,7 +154,7 @@ test("an agent row replaces the latest build's row; an old build's row is ignore
 
 test('stuckSince is when the agent connected by the server (corrected by the clock skew), not when this model first saw it; it clears when the signature ends', () => {
   let skew = 0;
-  const f = new Fleet({ deploymentUrl: 'https://coder.example.com', clock: new ManualClock(), serverSkewMs: () => skew });
+  const f = new Fleet({ deploymentUrl: 'https://coder.example.com', serverSkewMs: () => skew });
   const a = agent({ lifecycle_state: 'created', status: 'connected', first_connected_at: '2026-01-01T00:00:01Z' });
   const ws = workspace({ agents: [a] });
   const connected = Date.parse('2026-01-01T00:00:01Z');

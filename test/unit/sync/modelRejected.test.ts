@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CoderClient } from '../../../src/api/client';
-import { ManualClock } from '../../../src/common/clock';
-import { MemoryLogger } from '../../../src/common/log';
+import { ManualClock } from '../../doubles/manualClock';
+import { MemoryLogger } from '../../doubles/memoryLogger';
 import { FleetRejection } from '../../../src/model/fleet';
 import type { FleetEvent } from '../../../src/model/types';
 import { DeploymentSync } from '../../../src/sync/deployment';

@@ -4,6 +4,7 @@
  * home directory are injected so that every platform's rules are unit-tested anywhere.
  */
 import * as path from 'node:path';
+import { errorText } from './errors';
 
 export type CredentialSource = 'env' | 'cli-config';
 
@@ -17,15 +18,13 @@ export interface CredentialCandidate {
 
 export interface CredentialEnvironment {
   env: Record<string, string | undefined>;
-  /** Returns the file's text, or undefined when it cannot be read. */
+  /** Returns the file's text, undefined when there is none; throws (or rejects) when it exists but cannot be read. */
   readFile: (file: string) => Promise<string | undefined> | string | undefined;
   homedir: string;
+  /** `process.platform`, or any other name (treated as a POSIX system). */
   platform: string;
-}
-
-/** path.join of the given platform (a Windows config dir is joined with backslashes even when tested elsewhere). */
-function joinFor(platform: string): (...parts: string[]) => string {
-  return platform === 'win32' ? (...p) => path.win32.join(...p) : (...p) => path.posix.join(...p);
+  /** A file that exists but could not be read: discovery goes on without it, and says so here. */
+  onReadError?: (file: string, error: unknown) => void;
 }
 
 /** The coder CLI's config directory for this platform (CODER_CONFIG_DIR wins). */
@@ -53,9 +52,11 @@ export async function findCredentials(e: CredentialEnvironment): Promise<Credent
   const dir = cliConfigDir(e);
   const join = joinFor(e.platform);
   const read = async (name: string) => {
+    const file = join(dir, name);
     try {
-      return (await e.readFile(join(dir, name)))?.trim() || undefined;
-    } catch {
+      return (await e.readFile(file))?.trim() || undefined;
+    } catch (err) {
+      e.onReadError?.(file, err);
       return undefined;
     }
   };
@@ -106,4 +107,26 @@ export function normalizeDeploymentUrl(input: string): NormalizedUrl {
   let p = url.pathname.replace(/\/+$/, '');
   p = p.replace(/\/api\/v2$/i, '').replace(/\/+$/, '');
   return { ok: true, url: `${url.protocol}//${url.host}${p}` };
+}
+
+/** Where discovery failures go: one line per kind of failure (a RateLimitedLog fits). */
+export interface DiscoveryLog {
+  warn(key: string, message: string): void;
+}
+
+/**
+ * The found logins, never rejecting: when looking fails, that is logged (once per kind through
+ * the rate-limited `log`) and no login is offered, so sign-in goes on with the manual path.
+ */
+export async function discoverCredentials(find: () => Promise<CredentialCandidate[]>, log: DiscoveryLog): Promise<CredentialCandidate[]> {
+  try {
+    return await find();
+  } catch (e) {
+    log.warn('credential-discovery', `looking for existing Coder logins failed: ${errorText(e)}; none offered`);
+    return [];
+  }
+}
+
+function joinFor(platform: string): (...parts: string[]) => string {
+  return platform === 'win32' ? (...p) => path.win32.join(...p) : (...p) => path.posix.join(...p);
 }

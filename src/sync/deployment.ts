@@ -417,7 +417,9 @@ export class DeploymentSync implements Disposable {
     try {
       changes = this.o.fleet.apply(e);
     } catch (err) {
-      this.o.log.error(`model rejected a ${e.kind} event: ${errorText(err)}`);
+      // One line per kind of event and minute: a deployment that sends a shape the model cannot
+      // fold sends it again with every update. The rest of the sync goes on.
+      this.invalid.warn(`model-rejected:${e.kind}`, `model rejected a ${e.kind} event: ${errorText(err, this.o.client.secrets)}`);
       return;
     }
     if (changes.length) this.changes.fire(changes);

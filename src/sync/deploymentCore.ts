@@ -59,7 +59,6 @@ export function createDeploymentCore(o: DeploymentCoreOptions): DeploymentCore {
   });
   const fleet = new Fleet({
     deploymentUrl: o.url,
-    clock: o.clock,
     serverSkewMs: () => client.serverClock.skewMs,
     ...(o.myUsername !== undefined ? { myUsername: o.myUsername } : {}),
   });

@@ -69,10 +69,6 @@ export class WorkspaceFeed implements Disposable {
     return this.current;
   }
 
-  get streamState(): StreamState | undefined {
-    return this.stream?.state;
-  }
-
   /** Whether whole workspaces with connection status are being pushed (any rung but poll, or the companion open). */
   get pushesStatus(): boolean {
     if (this.current === 'watch-ws' || this.current === 'sse') return this.stream?.state.kind === 'open';

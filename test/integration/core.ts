@@ -1,7 +1,8 @@
 /** The extension's headless core (client + sync + model, as sync/deploymentCore.ts builds it) against a deployment, for integration tests and the bench. */
 import type { CoderClient } from '../../src/api/client';
 import { systemClock } from '../../src/common/clock';
-import { MemoryLogger, type Logger } from '../../src/common/log';
+import type { Logger } from '../../src/common/log';
+import { MemoryLogger } from '../doubles/memoryLogger';
 import type { DevcontainerStore } from '../../src/model/devcontainers';
 import type { Fleet } from '../../src/model/fleet';
 import type { Change } from '../../src/model/types';

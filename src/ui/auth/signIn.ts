@@ -9,9 +9,17 @@ import { readFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as vscode from 'vscode';
 import { l10n } from 'vscode';
+import { systemClock } from '../../common/clock';
 import type { Logger } from '../../common/log';
+import { RateLimitedLog } from '../../sync/rateLimitedLog';
 import { CoderClient } from '../../api/client';
-import { findCredentials, normalizeDeploymentUrl, type CredentialCandidate } from '../../api/credentials';
+import {
+  discoverCredentials,
+  findCredentials,
+  normalizeDeploymentUrl,
+  type CredentialCandidate,
+  type DiscoveryLog,
+} from '../../api/credentials';
 import { CoderApiError, isAuthError } from '../../api/errors';
 import { createNetwork, type Network } from '../../api/network';
 import type { BuildInfo, User } from '../../api/schemas';
@@ -56,6 +64,8 @@ export interface SignInOptions {
 
 interface SignInDeps extends Required<SignInOptions> {
   store: DeploymentStore;
+  /** Discovery failures, once per kind and minute: they recur at every sign-in and start. */
+  discoveryLog: DiscoveryLog;
 }
 
 async function defaultProbe(url: string, log: Logger): Promise<DeploymentProbe> {
@@ -65,13 +75,27 @@ async function defaultProbe(url: string, log: Logger): Promise<DeploymentProbe> 
   return { buildInfo: () => client('').buildInfo(), me: (t) => client(t).me(), dispose: () => network.dispose() };
 }
 
-function defaultCandidates(): Promise<CredentialCandidate[]> {
+function defaultCandidates(log: DiscoveryLog): Promise<CredentialCandidate[]> {
   return findCredentials({
     env: process.env,
-    readFile: (p) => readFile(p, 'utf8').catch(() => undefined),
+    // No file is no login; a file that cannot be read is worth a line in the log.
+    readFile: async (p) => {
+      try {
+        return await readFile(p, 'utf8');
+      } catch (e) {
+        if (isMissing(e)) return undefined;
+        throw e;
+      }
+    },
     homedir: os.homedir(),
     platform: process.platform,
+    onReadError: (file, e) => log.warn(`credential-file:${file}`, `cannot read ${file}: ${describeError(e)}; that login is not offered`),
   });
+}
+
+function isMissing(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
 function describeError(e: unknown): string {
@@ -235,7 +259,7 @@ type Pick = vscode.QuickPickItem & { candidate?: CredentialCandidate };
 export async function signIn(deps: SignInDeps, presetUrl?: string): Promise<string | undefined> {
   let url: string | undefined;
   if (!presetUrl) {
-    const candidates = await deps.findCandidates().catch(() => []);
+    const candidates = await discoverCredentials(deps.findCandidates, deps.discoveryLog);
     if (candidates.length > 0) {
       const items: Pick[] = candidates.map((c) => ({
         label: `$(key) ${host(c.url)}`,
@@ -316,7 +340,7 @@ export async function signOut(deps: SignInDeps, url?: string): Promise<void> {
  * look like being signed out.
  */
 export async function adoptFoundCredentials(deps: SignInDeps): Promise<void> {
-  const candidates = await deps.findCandidates().catch(() => []);
+  const candidates = await discoverCredentials(deps.findCandidates, deps.discoveryLog);
   for (const c of candidates) {
     if (deps.store.has(c.url) || deps.store.isDismissed(c.url)) continue;
     let probe: DeploymentProbe | undefined;
@@ -348,10 +372,12 @@ export function startSignIn(
   opts: SignInOptions,
 ): { store: DeploymentStore; commands: CommandTable } {
   const store = new DeploymentStore(context.secrets, state, opts.log);
+  const discoveryLog = new RateLimitedLog(opts.log, systemClock);
   const deps: SignInDeps = {
     store,
     log: opts.log,
-    findCandidates: opts.findCandidates ?? defaultCandidates,
+    discoveryLog,
+    findCandidates: opts.findCandidates ?? (() => defaultCandidates(discoveryLog)),
     probe: opts.probe ?? ((url) => defaultProbe(url, opts.log)),
   };
   const setSignedIn = () => void vscode.commands.executeCommand('setContext', 'coderStatus.signedIn', store.list().length > 0);

@@ -47,11 +47,6 @@ export class Tooltip {
     return this;
   }
 
-  rule(): this {
-    this.parts.push('---');
-    return this;
-  }
-
   build(): vscode.MarkdownString {
     // Only the icons written above are markdown of ours; data never gets a `$(` through escapeMarkdown.
     const md = new vscode.MarkdownString(this.parts.join('\n\n'), true);

@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cliConfigDir, findCredentials, normalizeDeploymentUrl } from '../../../src/api/credentials';
+import { cliConfigDir, discoverCredentials, findCredentials, normalizeDeploymentUrl } from '../../../src/api/credentials';
+import { ManualClock } from '../../doubles/manualClock';
+import { MemoryLogger } from '../../doubles/memoryLogger';
+import { RateLimitedLog } from '../../../src/sync/rateLimitedLog';
 
 function files(map: Record<string, string>) {
   return (p: string) => map[p];
@@ -99,4 +102,34 @@ test('an unusable URL in the environment is skipped, the CLI login still counts'
     c.map((x) => x.source),
     ['cli-config'],
   );
+});
+
+test('a login file that exists but cannot be read is reported, and discovery goes on with the rest', async () => {
+  const errors: string[] = [];
+  const found = await findCredentials({
+    env: { CODER_URL: 'env.example.com', CODER_SESSION_TOKEN: 'envtoken', CODER_CONFIG_DIR: '/cfg' },
+    readFile: (p) => {
+      if (p === '/cfg/session') throw Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
+      return p === '/cfg/url' ? 'https://cli.example.com' : undefined;
+    },
+    homedir: '/h',
+    platform: 'linux',
+    onReadError: (file, e) => errors.push(`${file}: ${e instanceof Error ? e.message : String(e)}`),
+  });
+  assert.deepEqual(errors, ['/cfg/session: EACCES: permission denied']);
+  assert.deepEqual(
+    found.map((c) => c.url),
+    ['https://env.example.com'],
+  );
+});
+
+test('discovery that fails is logged once per kind through the rate-limited log and offers no login', async () => {
+  const clock = new ManualClock();
+  const log = new MemoryLogger();
+  const limited = new RateLimitedLog(log, clock);
+  const failing = () => Promise.reject(new Error('config dir is a socket'));
+  for (let i = 0; i < 3; i++) assert.deepEqual(await discoverCredentials(failing, limited), []);
+  assert.deepEqual(log.lines, ['warn looking for existing Coder logins failed: config dir is a socket; none offered']);
+  const ok = await discoverCredentials(() => Promise.resolve([{ url: 'https://a', token: 't', source: 'env', origin: 'env' }]), limited);
+  assert.equal(ok.length, 1);
 });

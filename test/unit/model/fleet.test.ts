@@ -1,11 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ManualClock } from '../../../src/common/clock';
-import { Fleet } from '../../../src/model/fleet';
+import { Fleet, FleetRejection } from '../../../src/model/fleet';
 import type { Change } from '../../../src/model/types';
 import { agent, uuid, workspace } from './fixtures';
 
-const newFleet = () => new Fleet({ deploymentUrl: 'https://coder.example.com', clock: new ManualClock(), myUsername: 'alice' });
+const newFleet = () => new Fleet({ deploymentUrl: 'https://coder.example.com', myUsername: 'alice' });
 const kinds = (cs: Change[]) => cs.map((c) => c.kind);
 
 test('a new workspace is added; the identical event again changes nothing', () => {
@@ -155,7 +154,7 @@ test("an agent row replaces the latest build's row; an old build's row is ignore
 
 test('stuckSince is when the agent connected by the server (corrected by the clock skew), not when this model first saw it; it clears when the signature ends', () => {
   let skew = 0;
-  const f = new Fleet({ deploymentUrl: 'https://coder.example.com', clock: new ManualClock(), serverSkewMs: () => skew });
+  const f = new Fleet({ deploymentUrl: 'https://coder.example.com', serverSkewMs: () => skew });
   const a = agent({ lifecycle_state: 'created', status: 'connected', first_connected_at: '2026-01-01T00:00:01Z' });
   const ws = workspace({ agents: [a] });
   const connected = Date.parse('2026-01-01T00:00:01Z');
@@ -175,12 +174,25 @@ test('connection state changes are reported once', () => {
   assert.equal(f.apply({ kind: 'connection', state: { kind: 'offline', since: 3, error: 'ECONNREFUSED' }, at: 3 }).length, 1);
 });
 
-test('inputs the model cannot fold are dropped without throwing', () => {
+test('inputs the model cannot fold are rejected with a reason (not silently), and leave the model as it was', () => {
   const f = newFleet();
+  const ws = workspace();
+  f.apply({ kind: 'workspace', workspace: ws, at: 1 });
   const broken = { ...workspace(), latest_build: null } as never;
-  assert.deepEqual(f.apply({ kind: 'workspace', workspace: broken, at: 1 }), []);
-  assert.deepEqual(f.apply({ kind: 'connection-watch', workspaceId: 'nope', agentName: 'x', event: {}, at: 1 }), []);
-  assert.deepEqual(f.apply({ kind: 'bogus' } as never), []);
+  assert.throws(
+    () => f.apply({ kind: 'workspace', workspace: broken, at: 2 }),
+    (e: unknown) => e instanceof FleetRejection && e.eventKind === 'workspace',
+  );
+  assert.throws(
+    () => f.apply({ kind: 'bogus' } as never),
+    (e: unknown) => e instanceof FleetRejection && /unknown event kind/.test(e.message),
+  );
+  assert.deepEqual(
+    f.workspaces().map((w) => w.id),
+    [ws.id],
+  );
+  // About a workspace the model does not hold: nothing to do, and nothing wrong.
+  assert.deepEqual(f.apply({ kind: 'connection-watch', workspaceId: 'nope', agentName: 'x', event: {}, at: 3 }), []);
 });
 
 test('top-level agents, children and parent names', () => {

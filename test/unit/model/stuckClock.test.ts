@@ -5,7 +5,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ServerClock } from '../../../src/api/serverClock';
-import { ManualClock } from '../../../src/common/clock';
 import { Fleet } from '../../../src/model/fleet';
 import { classifyAgent } from '../../../src/model/lifecycle';
 import {
@@ -26,7 +25,6 @@ function both(opts: { connectedAt: number; now: number; skewMs: number }) {
   const ws = workspace({ agents: [a] });
   const fleet = new Fleet({
     deploymentUrl: 'https://coder.example.com',
-    clock: new ManualClock(opts.now),
     serverSkewMs: () => opts.skewMs,
   });
   fleet.apply({ kind: 'workspace', workspace: ws, at: opts.now });

@@ -16,7 +16,6 @@
  * workspaces use watch-ws (or SSE), which pushes the whole workspace on every change. The list
  * poll keeps running underneath: it finds added and removed workspaces and catches drifts.
  */
-import { setMaxListeners } from 'node:events';
 import type { CoderClient } from '../api/client';
 import { errorText, isNotFound } from '../api/errors';
 import { agentsOf, type Workspace } from '../api/schemas';
@@ -32,6 +31,7 @@ import { DevcontainerSync, devcontainerTargets } from './devcontainerSync';
 import { DeploymentSupport } from './ladder';
 import { chooseLiveSet } from './liveSet';
 import { Poller } from './poller';
+import { sharedAbort } from './sharedAbort';
 import { RateLimitedLog, reasonKind } from './rateLimitedLog';
 import { Settler } from './settler';
 import { mergeSettings, type SyncSettings } from './settings';
@@ -426,15 +426,4 @@ export class DeploymentSync implements Disposable {
     // New agent IDs, agents connecting: the dev-container watches follow the rows.
     if (e.kind === 'workspace' && changes.length) this.updateDevcontainers();
   }
-}
-
-/**
- * One controller cancels every request of a session (sign-out, dispose). Each request in flight
- * listens on its signal, so a busy deployment legitimately has more than Node's default of 10
- * listeners there; without this Node would print a leak warning into the extension host log.
- */
-function sharedAbort(): AbortController {
-  const ctrl = new AbortController();
-  setMaxListeners(0, ctrl.signal);
-  return ctrl;
 }

@@ -8,6 +8,7 @@
  * a 403 (dev containers not enabled on that agent) is a state too, and no watch is opened. Watches
  * of parents that leave the set are closed.
  */
+import { sharedAbort } from './sharedAbort';
 import type { CoderClient } from '../api/client';
 import { DevcontainerError, listDevcontainers, watchContainers, watchFailureKind } from '../api/devcontainers';
 import type { ContainersResponse } from '../api/devcontainerSchemas';
@@ -57,7 +58,7 @@ interface Watch {
 
 export class DevcontainerSync implements Disposable {
   private readonly watches = new Map<string, Watch>();
-  private abort = new AbortController();
+  private abort = sharedAbort();
   private disposed = false;
 
   constructor(private readonly o: DevcontainerSyncOptions) {}
@@ -102,7 +103,7 @@ export class DevcontainerSync implements Disposable {
   /** Everything off (sign-out); setTargets starts again. */
   closeAll(): void {
     this.abort.abort();
-    this.abort = new AbortController();
+    this.abort = sharedAbort();
     for (const [id, w] of this.watches) {
       w.stream?.dispose();
       this.apply({ kind: 'forget', parentAgentId: id });

@@ -1,11 +1,12 @@
 /**
  * Where a deployment URL and session token can come from outside the extension's own secret
- * storage: the environment and the `coder` CLI's login. Pure: the file system, environment and
- * home directory are injected so that every platform's rules are unit-tested anywhere.
+ * storage: the environment, the `coder` CLI's login and the logins of the official Coder Remote
+ * extension. Pure: the file system, environment and home directory are injected so that every
+ * platform's rules are unit-tested anywhere. Nothing here ever writes.
  */
 import * as path from 'node:path';
 
-export type CredentialSource = 'env' | 'cli-config';
+export type CredentialSource = 'env' | 'cli-config' | 'coder-remote';
 
 export interface CredentialCandidate {
   url: string;
@@ -20,14 +21,30 @@ export interface CredentialEnvironment {
   /** Returns the file's text, or undefined when it cannot be read. */
   readFile: (file: string) => Promise<string | undefined> | string | undefined;
   homedir: string;
-  platform: NodeJS.Platform | string;
+  /** `process.platform`. */
+  platform: string;
+  /**
+   * The global storage folder of the Coder Remote extension (`coder.coder-remote`, a sibling of
+   * this extension's own); undefined: not looked at.
+   */
+  coderRemoteDir?: string;
+  /** Names of the entries of a folder, or undefined when it cannot be read. Needed for coderRemoteDir. */
+  listDir?: (dir: string) => Promise<string[] | undefined> | string[] | undefined;
 }
+
+/** path.join of the platform the paths are for (the tests run every platform's rules anywhere). */
+function joinFor(platform: string): (...parts: string[]) => string {
+  return platform === 'win32' ? (...p) => path.win32.join(...p) : (...p) => path.posix.join(...p);
+}
+
+/** The id of the official Coder extension, whose global storage folder holds its logins. */
+export const CODER_REMOTE_EXTENSION_ID = 'coder.coder-remote';
 
 /** The coder CLI's config directory for this platform (CODER_CONFIG_DIR wins). */
 export function cliConfigDir(e: Pick<CredentialEnvironment, 'env' | 'homedir' | 'platform'>): string {
   const override = e.env.CODER_CONFIG_DIR?.trim();
   if (override) return override;
-  const join = e.platform === 'win32' ? path.win32.join : path.posix.join;
+  const join = joinFor(e.platform);
   if (e.platform === 'darwin') return join(e.homedir, 'Library', 'Application Support', 'coderv2');
   if (e.platform === 'win32') {
     const appData = e.env.APPDATA?.trim() || join(e.homedir, 'AppData', 'Roaming');
@@ -46,7 +63,7 @@ export async function findCredentials(e: CredentialEnvironment): Promise<Credent
   const envUrl = e.env.CODER_URL?.trim();
   const envToken = e.env.CODER_SESSION_TOKEN?.trim();
   const dir = cliConfigDir(e);
-  const join = e.platform === 'win32' ? path.win32.join : path.posix.join;
+  const join = joinFor(e.platform);
   const read = async (name: string) => {
     try {
       return (await e.readFile(join(dir, name)))?.trim() || undefined;
@@ -62,6 +79,45 @@ export async function findCredentials(e: CredentialEnvironment): Promise<Credent
   else if (envUrl && cliToken) push(out, envUrl, cliToken, 'env', `CODER_URL + ${join(dir, 'session')}`);
   else if (envToken && cliUrl) push(out, cliUrl, envToken, 'env', `${join(dir, 'url')} + CODER_SESSION_TOKEN`);
   if (cliUrl && cliToken) push(out, cliUrl, cliToken, 'cli-config', dir);
+  for (const c of await coderRemoteLogins(e)) push(out, c.url, c.token, 'coder-remote', c.origin);
+  return out;
+}
+
+/**
+ * The logins Coder Remote keeps: one folder per deployment, named after its host (punycode, no
+ * port), holding `url` and `session` (older releases: `session_token`); the oldest releases kept
+ * one `url` and `session_token` at the top of the storage folder. A folder that cannot be read
+ * gives nothing: it is someone else's, and its absence is the common case.
+ */
+async function coderRemoteLogins(e: CredentialEnvironment): Promise<Array<{ url: string; token: string; origin: string }>> {
+  const root = e.coderRemoteDir;
+  if (!root || !e.listDir) return [];
+  const join = joinFor(e.platform);
+  const read = async (file: string) => {
+    try {
+      return (await e.readFile(file))?.trim() || undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const login = async (dir: string) => {
+    const url = await read(join(dir, 'url'));
+    const token = (await read(join(dir, 'session'))) ?? (await read(join(dir, 'session_token')));
+    return url && token ? [{ url, token, origin: dir }] : [];
+  };
+  let names: string[] | undefined;
+  try {
+    names = await e.listDir(root);
+  } catch {
+    names = undefined;
+  }
+  const out: Array<{ url: string; token: string; origin: string }> = [];
+  // Sorted so that the order of found logins does not depend on the file system's.
+  for (const name of [...(names ?? [])].sort()) {
+    if (name === 'url' || name === 'session_token' || name.startsWith('.')) continue;
+    out.push(...(await login(join(root, name))));
+  }
+  out.push(...(await login(root)));
   return out;
 }
 

@@ -1,17 +1,24 @@
 /**
  * Sign-in and sign-out: `coderStatus.signIn` asks for a deployment URL (checked with
  * GET /buildinfo) and a session token (checked with GET /users/me), then stores the token in
- * SecretStorage; credentials found in the environment or the coder CLI login are offered
+ * SecretStorage; credentials found in the environment, the coder CLI login or Coder Remote are offered
  * first, and picked up by themselves at start. Every check runs through the user's network
  * settings (proxy, CA file, header command), so that what works here works for the session.
  */
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { l10n } from 'vscode';
 import type { Logger } from '../../common/log';
 import { CoderClient } from '../../api/client';
-import { findCredentials, normalizeDeploymentUrl, type CredentialCandidate } from '../../api/credentials';
+import {
+  CODER_REMOTE_EXTENSION_ID,
+  findCredentials,
+  normalizeDeploymentUrl,
+  type CredentialCandidate,
+  type CredentialSource,
+} from '../../api/credentials';
 import { CoderApiError, isAuthError } from '../../api/errors';
 import { createNetwork, type Network } from '../../api/network';
 import type { BuildInfo, User } from '../../api/schemas';
@@ -46,7 +53,7 @@ export interface DeploymentProbe {
 
 export interface SignInOptions {
   log: Logger;
-  /** Credentials found outside the extension. Default: environment and coder CLI login. */
+  /** Credentials found outside the extension. Default: environment, coder CLI login, Coder Remote. */
   findCandidates?: () => Promise<CredentialCandidate[]>;
   /** Default: a CoderClient over networkFromSettings(). */
   probe?: (url: string) => Promise<DeploymentProbe>;
@@ -59,17 +66,30 @@ interface SignInDeps extends Required<SignInOptions> {
 async function defaultProbe(url: string, log: Logger): Promise<DeploymentProbe> {
   const network = await networkFromSettings(url, log);
   const client = (token: string) =>
-    new CoderClient({ baseUrl: url, token, fetch: network.fetch, headers: network.headers, timeoutMs: 15_000 });
+    new CoderClient({ baseUrl: url, token, fetch: network.fetch, headers: () => network.headers(), timeoutMs: 15_000 });
   return { buildInfo: () => client('').buildInfo(), me: (t) => client(t).me(), dispose: () => network.dispose() };
 }
 
-function defaultCandidates(): Promise<CredentialCandidate[]> {
+/** Coder Remote's global storage folder: a sibling of this extension's own. */
+function coderRemoteDir(context: vscode.ExtensionContext): string | undefined {
+  const own = context.globalStorageUri;
+  return own.scheme === 'file' ? path.join(path.dirname(own.fsPath), CODER_REMOTE_EXTENSION_ID) : undefined;
+}
+
+function defaultCandidates(context: vscode.ExtensionContext): Promise<CredentialCandidate[]> {
   return findCredentials({
     env: process.env,
     readFile: (p) => readFile(p, 'utf8').catch(() => undefined),
     homedir: os.homedir(),
     platform: process.platform,
+    coderRemoteDir: coderRemoteDir(context),
+    listDir: (d) => readdir(d).catch(() => undefined),
   });
+}
+
+/** How a found login is named wherever found logins are shown. */
+function foundText(source: CredentialSource, origin: string): string {
+  return source === 'coder-remote' ? l10n.t('found: Coder Remote') : l10n.t('Use the login from {0}', origin);
 }
 
 function describeError(e: unknown): string {
@@ -110,7 +130,7 @@ function inputStep<T>(spec: BoxSpec<T>): Promise<Step<T>> {
     const finish = (r: Step<T>) => {
       if (settled) return;
       settled = true;
-      subs.forEach((d) => d.dispose());
+      for (const d of subs) d.dispose();
       resolve(r);
     };
     box.title = spec.title;
@@ -238,7 +258,7 @@ export async function signIn(deps: SignInDeps, presetUrl?: string): Promise<stri
       const items: Pick[] = candidates.map((c) => ({
         label: `$(key) ${host(c.url)}`,
         description: deps.store.has(c.url) ? l10n.t('{0} (signed in)', c.url) : c.url,
-        detail: l10n.t('Use the login from {0}', c.origin),
+        detail: foundText(c.source, c.origin),
         candidate: c,
       }));
       items.push(
@@ -285,6 +305,7 @@ async function finishSignIn(deps: SignInDeps, url: string, token: string, user: 
 
 function sourceText(d: DeploymentEntry): string {
   if (d.tokenSource === 'secret') return l10n.t('Signed in');
+  if (d.tokenSource === 'coder-remote') return l10n.t('found: Coder Remote');
   return d.tokenSource === 'env' ? l10n.t('Found in the environment') : l10n.t('Found in the coder CLI login');
 }
 
@@ -345,7 +366,7 @@ export function registerSignIn(context: vscode.ExtensionContext, opts: SignInOpt
   const deps: SignInDeps = {
     store,
     log: opts.log,
-    findCandidates: opts.findCandidates ?? defaultCandidates,
+    findCandidates: opts.findCandidates ?? (() => defaultCandidates(context)),
     probe: opts.probe ?? ((url) => defaultProbe(url, opts.log)),
   };
   const setSignedIn = () => void vscode.commands.executeCommand('setContext', 'coderStatus.signedIn', store.list().length > 0);

@@ -11,13 +11,14 @@ import { OpenDeployments } from './ui/deployments/openDeployments';
 import { registerSignIn } from './ui/auth/signIn';
 import { StatusBar } from './ui/views/statusBar';
 import { AgentTree } from './ui/views/tree';
+import { AgentDoctor } from './ui/doctor/agentDoctor';
 import { ViewStateKeys } from './ui/views/viewState';
 
 export function activate(context: vscode.ExtensionContext): void {
   const started = performance.now();
   const log = vscode.window.createOutputChannel('Coder Workspace Status', { log: true });
   context.subscriptions.push(log);
-  log.info(`activating ${context.extension.id} ${context.extension.packageJSON.version as string}`);
+  log.info(`activating ${context.extension.id} ${String((context.extension.packageJSON as { version?: unknown }).version)}`);
   const ctx = new Ctx(context, log, systemClock);
 
   // Sign-in/out commands and the deployments to open (stored logins, env and CLI logins found at start).
@@ -25,11 +26,15 @@ export function activate(context: vscode.ExtensionContext): void {
   const sessions = ctx.pushCleanup(new OpenDeployments(ctx, store));
   const bound = ctx.pushCleanup(new WindowBinding(ctx, sessions));
   ctx.pushCleanup(new ViewStateKeys(ctx, sessions, bound));
-  ctx.pushCleanup(new AgentTree(ctx, sessions, bound));
-  ctx.pushCleanup(new StatusBar(ctx, sessions, bound));
-  const driver = ctx.pushCleanup(new ReconnectDriver(ctx, sessions, bound));
-  const agentDeps = { ctx, sessions, bound, driver };
-  registerCommands({ ctx, sessions, bound }, Object.fromEntries(Object.entries(AGENT_COMMANDS).map(([id, f]) => [id, f(agentDeps)])));
+  const doctor = ctx.pushCleanup(new AgentDoctor(ctx, sessions));
+  ctx.pushCleanup(new AgentTree(ctx, sessions, bound, doctor));
+  ctx.pushCleanup(new StatusBar(ctx, sessions, bound, doctor));
+  const driver = ctx.pushCleanup(new ReconnectDriver(ctx, sessions, bound, doctor));
+  const agentDeps = { ctx, sessions, bound, driver, doctor };
+  registerCommands(
+    { ctx, sessions, bound, doctor },
+    Object.fromEntries(Object.entries(AGENT_COMMANDS).map(([id, f]) => [id, f(agentDeps)])),
+  );
   ctx.pushCleanup({ dispose: () => DetailsPanel.disposeAll() });
 
   void adoptConfiguredUrl(ctx, store).catch((e: unknown) => log.error(`coderStatus.url: ${String(e)}`));

@@ -20,7 +20,10 @@ const BUTTONS: Record<DetailsAction, { label: string; title: string }> = {
   reinitialize: { label: 'Reinitialize agent', title: 'Restart the agent process and run its startup scripts again' },
   restart: { label: 'Restart workspace', title: 'Stop and start the workspace: the agent gets a new ID' },
   reconnect: { label: 'Reconnect', title: 'Reconnect this window to the agent' },
+  copyDiagnostics: { label: 'Copy diagnostics', title: 'Copy a plain-text report for a bug report (no token)' },
 };
+
+const NONE_ENABLED = Object.fromEntries(ACTIONS.map((a) => [a, false])) as Record<DetailsAction, boolean>;
 
 async function registerToolkit(): Promise<void> {
   // Dynamic imports: the toolkit is an ES module and this file is type-checked as CommonJS;
@@ -61,12 +64,14 @@ function buildPage(vscode: VsCodeApi): {
   const sections: Sections = {
     header: el('header', { attrs: { id: 'header' } }),
     banner: el('p', { className: 'banner', attrs: { id: 'connection-banner', role: 'alert' } }),
+    diagnosis: section('diagnosis'),
     overview: section('overview'),
     timeline: section('timeline'),
     history: section('id-history'),
     scripts: section('scripts'),
   };
   sections.banner.hidden = true;
+  sections.diagnosis.hidden = true;
   const buttons = new Map<DetailsAction, HTMLElement>();
   const bar = el('div', { className: 'actions', attrs: { role: 'toolbar', 'aria-label': 'Agent actions' } });
   for (const action of ACTIONS) {
@@ -91,7 +96,17 @@ function buildPage(vscode: VsCodeApi): {
   const logs = new LogPane(section('logs'));
   const loading = el('div', { className: 'loading' }, el('vscode-progress-ring'), 'Loading agent details…');
   const columns = el('div', { className: 'columns' }, sections.overview, el('div', {}, sections.timeline, sections.history));
-  root.replaceChildren(loading, sections.header, sections.banner, bar, el('vscode-divider'), columns, sections.scripts, logs.root);
+  root.replaceChildren(
+    loading,
+    sections.header,
+    sections.banner,
+    sections.diagnosis,
+    bar,
+    el('vscode-divider'),
+    columns,
+    sections.scripts,
+    logs.root,
+  );
   return { sections, logs, buttons, loading };
 }
 
@@ -99,7 +114,7 @@ async function main(): Promise<void> {
   const vscode = acquireVsCodeApi();
   await registerToolkit();
   const page = buildPage(vscode);
-  let enabled: Record<DetailsAction, boolean> = { replay: false, reinitialize: false, restart: false, reconnect: false };
+  let enabled: Record<DetailsAction, boolean> = NONE_ENABLED;
 
   const syncButtons = (): void => {
     for (const [action, b] of page.buttons) {
@@ -123,7 +138,7 @@ async function main(): Promise<void> {
         document.body.classList.add('gone');
         page.sections.banner.hidden = false;
         page.sections.banner.textContent = msg.reason;
-        enabled = { replay: false, reinitialize: false, restart: false, reconnect: false };
+        enabled = NONE_ENABLED;
         syncButtons();
         break;
       case 'logs':

@@ -8,6 +8,7 @@ import { el, formatClock, formatDuration, formatTime, grid, safeHttpUrl } from '
 export interface Sections {
   header: HTMLElement;
   banner: HTMLElement;
+  diagnosis: HTMLElement;
   overview: HTMLElement;
   timeline: HTMLElement;
   history: HTMLElement;
@@ -133,8 +134,27 @@ function renderScripts(target: HTMLElement, v: AgentDetailsView): void {
   );
 }
 
+function renderDiagnosis(target: HTMLElement, v: AgentDetailsView): void {
+  target.hidden = v.diagnoses.length === 0;
+  target.replaceChildren(
+    el('h2', { text: 'Diagnosis' }),
+    ...v.diagnoses.map((d) => {
+      const link = safeHttpUrl(d.link);
+      return el(
+        'div',
+        { className: 'diagnosis', attrs: { 'data-code': d.code } },
+        el('p', { className: 'cause', text: d.cause }),
+        el('p', { className: 'fix', text: d.fix }),
+        d.logLines.length ? el('pre', { className: 'log-tail', text: d.logLines.join('\n') }) : null,
+        link ? el('vscode-link', { text: link, attrs: { href: link } }) : null,
+      );
+    }),
+  );
+}
+
 export function renderView(s: Sections, v: AgentDetailsView): void {
   renderHeader(s.header, v);
+  renderDiagnosis(s.diagnosis, v);
   const banner = connectionText(v);
   s.banner.hidden = banner === undefined;
   s.banner.textContent = banner ?? '';

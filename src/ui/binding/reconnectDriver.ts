@@ -13,8 +13,11 @@ import type { TimerHandle } from '../../common/clock';
 import type { WindowBinding } from './windowBinding';
 import type { Ctx } from '../ctx';
 import { reconnectWindow } from './remoteSession';
-import { labelOf, offerRestart, requestRepair, type AgentRef } from './repairs';
+import { agentOfRef, labelOf, offerRestart, requestRepair, type AgentRef } from './repairs';
 import type { OpenDeployments } from '../deployments/openDeployments';
+import type { AgentDoctor } from '../doctor/agentDoctor';
+import { showStuckNotice, type NoticeChoice } from '../doctor/stuckNotice';
+import { devContainerRecreateFor } from './devContainerHook';
 
 const LOOP_KEY = 'coderStatus.loopHistory';
 const HISTORY_KEY = 'coderStatus.bindingHistory';
@@ -26,11 +29,13 @@ export class ReconnectDriver implements vscode.Disposable {
   private ref: AgentRef | undefined;
   private validation: TimerHandle | undefined;
   private follower: { session: AgentRef['session']; follower: BindingFollower } | undefined;
+  private readonly decisionLog: { at: number; kind: string; reason: string }[] = [];
 
   constructor(
     private readonly ctx: Ctx,
     sessions: OpenDeployments,
     private readonly bound: WindowBinding,
+    private readonly doctor: AgentDoctor,
   ) {
     const state = ctx.extension.globalState;
     this.machine = new ReconnectMachine({ clock: ctx.clock, settings: ctx.config.reconnect, loopHistory: state.get(LOOP_KEY) ?? {} });
@@ -41,6 +46,11 @@ export class ReconnectDriver implements vscode.Disposable {
     ctx.pushCleanup(sessions.onDidChange((e) => this.onChanges(e.session, e.changes)));
     this.rebind();
     void this.showPendingNotice();
+  }
+
+  /** The last reconnect decisions, oldest first (for Copy Diagnostics). */
+  get decisions(): readonly { at: number; kind: string; reason: string }[] {
+    return this.decisionLog;
   }
 
   /** Agent-ID changes of the bound agent, newest first (for the details panel). */
@@ -90,8 +100,11 @@ export class ReconnectDriver implements vscode.Disposable {
   private async act(d: Decision): Promise<void> {
     const ref = this.ref;
     const label = ref ? labelOf(ref) : 'the bound agent';
-    const log = d.kind === 'give-up' || d.kind === 'stuck' ? this.ctx.log.warn : this.ctx.log.info;
-    log.call(this.ctx.log, `reconnect: ${d.kind}: ${d.reason}`);
+    const line = `reconnect: ${d.kind}: ${d.reason}`;
+    if (d.kind === 'give-up' || d.kind === 'stuck') this.ctx.log.warn(line);
+    else this.ctx.log.info(line);
+    this.decisionLog.push({ at: this.ctx.clock.now(), kind: d.kind, reason: d.reason });
+    if (this.decisionLog.length > 20) this.decisionLog.shift();
     switch (d.kind) {
       case 'reconnect': {
         // Written before acting: a reload ends this extension host at once.
@@ -119,15 +132,8 @@ export class ReconnectDriver implements vscode.Disposable {
         return this.machine.userChoice(choice === yes ? 'reconnect' : 'later', d.agentId);
       }
       case 'offer-repair': {
-        const replay = vscode.l10n.t('Replay Lifecycle');
-        const reinit = vscode.l10n.t('Reinitialize Agent');
-        const choice = await vscode.window.showWarningMessage(
-          vscode.l10n.t('{0} is connected but its lifecycle is stuck at "created".', label),
-          replay,
-          reinit,
-          vscode.l10n.t('Later'),
-        );
-        return this.machine.userChoice(choice === replay ? 'replay' : choice === reinit ? 'reinitialize' : 'later', d.agentId);
+        if (!ref) return;
+        return this.onNotice(ref, await showStuckNotice(this.ctx, this.doctor, ref), d.agentId);
       }
       case 'replay':
       case 'reinitialize': {
@@ -137,6 +143,11 @@ export class ReconnectDriver implements vscode.Disposable {
       }
       case 'offer-restart': {
         if (!ref) return;
+        const ws = ref.session.fleet.workspace(ref.workspaceId);
+        const agent = agentOfRef(ref);
+        // The doctor knows a restart will not cure it: say what does instead of offering it.
+        if (ws && agent && !this.doctor.restartHelps(ref.session, ws, agent))
+          return this.onNotice(ref, await showStuckNotice(this.ctx, this.doctor, ref), d.agentId);
         const restarted = await offerRestart(this.ctx, ref, d.reason);
         return this.machine.userChoice(restarted ? 'restart' : 'later', d.agentId);
       }
@@ -150,6 +161,32 @@ export class ReconnectDriver implements vscode.Disposable {
         return;
       default:
         return;
+    }
+  }
+
+  private async onNotice(ref: AgentRef, choice: NoticeChoice, agentId: string): Promise<void> {
+    switch (choice) {
+      case 'replay':
+      case 'reinitialize':
+        return this.machine.userChoice(choice, agentId);
+      case 'restart': {
+        const restarted = await offerRestart(this.ctx, ref, vscode.l10n.t('{0} is stuck at "created".', labelOf(ref)));
+        return this.machine.userChoice(restarted ? 'restart' : 'later', agentId);
+      }
+      case 'recreate': {
+        const ws = ref.session.fleet.workspace(ref.workspaceId);
+        const agent = agentOfRef(ref);
+        if (ws && agent) await devContainerRecreateFor(ref.session, ws.id, agent)?.run();
+        return this.machine.userChoice('later', agentId);
+      }
+      case 'copy-diagnostics':
+        void vscode.commands.executeCommand('coderStatus.copyDiagnostics', agentId);
+        return this.machine.userChoice('later', agentId);
+      case 'details':
+        void vscode.commands.executeCommand('coderStatus.showDetails');
+        return this.machine.userChoice('later', agentId);
+      case 'later':
+        return this.machine.userChoice('later', agentId);
     }
   }
 

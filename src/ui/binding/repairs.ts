@@ -1,16 +1,21 @@
 /**
  * The repair operations on an agent (lifecycle replay, reinitialization) and the fallback the
  * public API offers (restart: a stop build, then a start build), with progress, bounds and
- * clear results. Replay and reinit are not part of Coder's stable API: a 404/405/501 answer is
- * remembered per deployment, and the restart is offered instead.
+ * clear results. Replay and reinit are in no Coder release: a 404/405/501 answer is remembered
+ * per deployment and server version (repairRoutes.ts), and only what works is offered instead.
  */
 import * as vscode from 'vscode';
-import { errorText, isUnsupported } from '../../api/errors';
+import { CoderApiError, errorText, isUnsupported } from '../../api/errors';
 import type { WorkspaceAgent } from '../../api/schemas';
 import { formatDuration } from '../../model/lifecycle';
-import type { RepairOp } from '../../model/reconnect';
+import type { RepairOp } from '../../model/repairOffers';
+import { supportOf } from '../../model/repairOffers';
 import type { Ctx } from '../ctx';
 import type { DeploymentSession } from '../deployments/deploymentSession';
+import type { AgentDoctor } from '../doctor/agentDoctor';
+import { offersFor } from '../doctor/offers';
+import { devContainerRecreateFor } from './devContainerHook';
+import { noteRouteAnswer, routesOf } from './repairRoutes';
 
 export interface AgentRef {
   session: DeploymentSession;
@@ -19,11 +24,10 @@ export interface AgentRef {
   parentName: string | null;
 }
 
-const unsupportedOps = new WeakMap<DeploymentSession, Set<RepairOp>>();
 const OP_TITLE: Record<RepairOp, string> = { replay: 'lifecycle replay', reinitialize: 'reinitialization' };
 
-export function isOpUnsupported(session: DeploymentSession, op: RepairOp): boolean {
-  return unsupportedOps.get(session)?.has(op) ?? false;
+export function isOpUnsupported(ctx: Ctx, session: DeploymentSession, op: RepairOp): boolean {
+  return supportOf(routesOf(ctx.extension.globalState, session), op) === 'unsupported';
 }
 
 export function agentOfRef(ref: AgentRef): WorkspaceAgent | undefined {
@@ -42,19 +46,23 @@ export async function requestRepair(
 ): Promise<{ outcome: 'started' | 'unsupported' | 'failed'; error?: string }> {
   const agent = agentOfRef(ref);
   if (!agent) return { outcome: 'failed', error: `agent ${ref.name} is not in the latest build` };
-  if (isOpUnsupported(ref.session, op)) return { outcome: 'unsupported' };
+  if (isOpUnsupported(ctx, ref.session, op)) {
+    ctx.log.info(`${ref.session.url}: ${OP_TITLE[op]} is known to be missing on this deployment; not asked again`);
+    return { outcome: 'unsupported' };
+  }
+  const state = ctx.extension.globalState;
   try {
-    if (op === 'replay') await ref.session.client.replayLifecycle(agent.id);
-    else await ref.session.client.reinitializeAgent(agent.id);
+    const r = op === 'replay' ? await ref.session.client.replayLifecycle(agent.id) : await ref.session.client.reinitializeAgent(agent.id);
+    await noteRouteAnswer(state, ref.session, op, r.status);
     ctx.log.info(`${labelOf(ref)}: ${OP_TITLE[op]} requested for agent ${agent.id}`);
     return { outcome: 'started' };
   } catch (e) {
     const error = errorText(e, ref.session.client.secrets);
+    if (e instanceof CoderApiError) await noteRouteAnswer(state, ref.session, op, e.status);
     if (isUnsupported(e)) {
-      const set = unsupportedOps.get(ref.session) ?? new Set<RepairOp>();
-      set.add(op);
-      unsupportedOps.set(ref.session, set);
-      ctx.log.warn(`${ref.session.url}: the deployment does not offer ${OP_TITLE[op]} (${error}); remembered`);
+      ctx.log.warn(
+        `${ref.session.url}: the deployment does not offer ${OP_TITLE[op]} (${error}); remembered for ${ref.session.serverVersion ?? 'this version'}`,
+      );
       return { outcome: 'unsupported', error };
     }
     ctx.log.error(`${labelOf(ref)}: ${OP_TITLE[op]} failed: ${error}`);
@@ -93,7 +101,7 @@ export function waitUntilReady(ctx: Ctx, ref: AgentRef, timeoutMs: number, token
 }
 
 /** The palette/tree command: request, wait with progress, report; offer a restart when unsupported. */
-export async function runRepairCommand(ctx: Ctx, ref: AgentRef, op: RepairOp): Promise<void> {
+export async function runRepairCommand(ctx: Ctx, doctor: AgentDoctor, ref: AgentRef, op: RepairOp): Promise<void> {
   const label = labelOf(ref);
   const title = op === 'replay' ? vscode.l10n.t('Replaying the lifecycle of {0}', label) : vscode.l10n.t('Reinitializing {0}', label);
   const result = await vscode.window.withProgress(
@@ -117,7 +125,7 @@ export async function runRepairCommand(ctx: Ctx, ref: AgentRef, op: RepairOp): P
       void vscode.window.showInformationMessage(vscode.l10n.t('Agent {0} is ready after {1} s.', label, (result.ms / 1000).toFixed(1)));
       return;
     case 'unsupported':
-      await offerRestart(ctx, ref, vscode.l10n.t('This deployment does not offer {0}.', OP_TITLE[op]));
+      await offerWhatWorks(ctx, doctor, ref, op);
       return;
     case 'cancelled':
       ctx.log.info(`${label}: stopped waiting (cancelled)`);
@@ -129,6 +137,36 @@ export async function runRepairCommand(ctx: Ctx, ref: AgentRef, op: RepairOp): P
           if (a) ctx.log.show(true);
         });
   }
+}
+
+/**
+ * On a deployment without the route: one sentence saying so, and the actions that work for this
+ * agent (the dev container's recreate, the other route if not known missing, a restart unless the
+ * doctor knows it will not help).
+ */
+export async function offerWhatWorks(ctx: Ctx, doctor: AgentDoctor, ref: AgentRef, op: RepairOp): Promise<void> {
+  const ws = ref.session.fleet.workspace(ref.workspaceId);
+  const agent = agentOfRef(ref);
+  const sentence =
+    op === 'replay'
+      ? vscode.l10n.t("This deployment cannot replay an agent's lifecycle.")
+      : vscode.l10n.t('This deployment cannot reinitialize an agent.');
+  const offers = ws && agent ? offersFor(ctx, doctor, ref.session, ws, agent).filter((o) => o !== op) : [];
+  const words: Record<string, string> = {
+    recreate: vscode.l10n.t('Rebuild Dev Container'),
+    replay: vscode.l10n.t('Replay Lifecycle'),
+    reinitialize: vscode.l10n.t('Reinitialize Agent'),
+    restart: vscode.l10n.t('Restart Workspace'),
+  };
+  const copy = vscode.l10n.t('Copy Diagnostics');
+  const buttons = [...offers.map((o) => words[o] ?? o), copy];
+  ctx.log.info(`${labelOf(ref)}: ${OP_TITLE[op]} is not offered here; offering ${offers.join(', ') || 'nothing'}`);
+  const choice = await vscode.window.showWarningMessage(sentence, ...buttons);
+  const picked = offers.find((o) => words[o] === choice);
+  if (choice === copy && agent) await vscode.commands.executeCommand('coderStatus.copyDiagnostics', agent.id);
+  else if (picked === 'recreate' && ws && agent) await devContainerRecreateFor(ref.session, ws.id, agent)?.run();
+  else if (picked === 'restart') await offerRestart(ctx, ref, sentence);
+  else if (picked === 'replay' || picked === 'reinitialize') await runRepairCommand(ctx, doctor, ref, picked);
 }
 
 /** The public API's repair: restart the workspace, after a modal confirmation. */

@@ -10,12 +10,15 @@ import type { ReconnectDriver } from '../binding/reconnectDriver';
 import { labelOf, offerRestart, restartWorkspace, runRepairCommand, type AgentRef } from '../binding/repairs';
 import type { DeploymentSession } from '../deployments/deploymentSession';
 import type { OpenDeployments } from '../deployments/openDeployments';
+import type { AgentDoctor } from '../doctor/agentDoctor';
+import { copyDiagnostics } from '../doctor/copyDiagnostics';
 
 export interface AgentCommandDeps {
   ctx: Ctx;
   sessions: OpenDeployments;
   bound: WindowBinding;
   driver: ReconnectDriver;
+  doctor: AgentDoctor;
 }
 
 export const PICKED_BINDING_KEY = 'coderStatus.pickedBinding';
@@ -118,7 +121,7 @@ const repair =
   (d) =>
   async (arg) => {
     const ref = await pickAgent(d, arg, op === 'replay' ? vscode.l10n.t('Replay Agent Lifecycle') : vscode.l10n.t('Reinitialize Agent'));
-    if (ref) await runRepairCommand(d.ctx, ref, op);
+    if (ref) await runRepairCommand(d.ctx, d.doctor, ref, op);
   };
 
 const build =
@@ -183,7 +186,13 @@ const reconnect: Factory = (d) => async (arg) => {
   await d.driver.reconnectNow();
 };
 
+const copy: Factory = (d) => async (arg) => {
+  const ref = await pickAgent(d, arg, vscode.l10n.t('Copy Diagnostics'));
+  if (ref) await copyDiagnostics(d.ctx, d.doctor, d.driver, ref);
+};
+
 export const AGENT_COMMANDS: Record<string, Factory> = {
+  'coderStatus.copyDiagnostics': copy,
   'coderStatus.replayLifecycle': repair('replay'),
   'coderStatus.reinitializeAgent': repair('reinitialize'),
   'coderStatus.startWorkspace': build('start'),

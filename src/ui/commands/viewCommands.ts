@@ -9,6 +9,7 @@ import type { Ctx } from '../ctx';
 import { refOfNode, showAgentDetails } from '../details/command';
 import type { DeploymentSession } from '../deployments/deploymentSession';
 import type { OpenDeployments } from '../deployments/openDeployments';
+import type { AgentDoctor } from '../doctor/agentDoctor';
 import { VIEW_ID } from '../views/tree';
 import { agentOf, type TreeNode } from '../views/treeNodes';
 
@@ -16,6 +17,7 @@ export interface CommandDeps {
   ctx: Ctx;
   sessions: OpenDeployments;
   bound: WindowBinding;
+  doctor: AgentDoctor;
 }
 
 type Handler = (...args: unknown[]) => unknown;
@@ -82,27 +84,28 @@ async function workspaceTarget(d: CommandDeps, arg: unknown): Promise<WorkspaceT
   }
   const b = d.bound.bound;
   if (b) return of(b.session, b.workspaceId);
-  const items = d.sessions
-    .list()
-    .flatMap((s) =>
-      s.fleet
-        .workspaces()
-        .map((w) => ({
-          label: w.name,
-          description: `${w.owner_name} · ${new URL(s.url).host}`,
-          target: { session: s, owner: w.owner_name, name: w.name },
-        })),
-    );
+  const items = d.sessions.list().flatMap((s) =>
+    s.fleet.workspaces().map((w) => ({
+      label: w.name,
+      description: `${w.owner_name} · ${new URL(s.url).host}`,
+      target: { session: s, owner: w.owner_name, name: w.name },
+    })),
+  );
   if (items.length === 0) throw new UserError('No workspaces are known yet: sign in, or check the workspace filter.');
   const picked = await vscode.window.showQuickPick(items, { title: 'Open Workspace in Browser', matchOnDescription: true });
   return picked?.target;
 }
 
 const showDetails: Factory = (d) => (arg) => {
-  if (isNode(arg) && arg.kind === 'agent') return showAgentDetails(d.ctx, d.bound, refOfNode(arg));
+  if (isNode(arg) && arg.kind === 'agent') return showAgentDetails(d.ctx, d.bound, d.doctor, refOfNode(arg));
   const b = d.bound.bound;
   if (!b?.agentName) throw new UserError('Pick an agent in the Workspace Agents view: this window is not bound to an agent.');
-  return showAgentDetails(d.ctx, d.bound, { session: b.session, workspaceId: b.workspaceId, name: b.agentName, parentName: b.parentName });
+  return showAgentDetails(d.ctx, d.bound, d.doctor, {
+    session: b.session,
+    workspaceId: b.workspaceId,
+    name: b.agentName,
+    parentName: b.parentName,
+  });
 };
 
 const COMMANDS: Record<string, Factory> = {

@@ -19,6 +19,8 @@ export class DeploymentSession implements Disposable {
   private readonly store = new DisposableStore();
   /** The signed-in user's name, once known (owners other than this are shown in the tree). */
   username: string | undefined;
+  /** The deployment's `/buildinfo` version, once known (the doctor compares agents with it). */
+  serverVersion: string | undefined;
 
   static async open(ctx: Ctx, url: string, token: string): Promise<DeploymentSession> {
     const network = await networkFromSettings(url, ctx.log);
@@ -34,7 +36,7 @@ export class DeploymentSession implements Disposable {
     private readonly ctx: Ctx,
     readonly url: string,
     token: string,
-    network: Network,
+    private readonly network: Network,
   ) {
     this.store.addFn(() => void network.dispose());
     this.client = new CoderClient({ baseUrl: url, token, fetch: network.fetch, headers: () => network.headers(), agent: network.wsAgent });
@@ -46,10 +48,30 @@ export class DeploymentSession implements Disposable {
     this.store.add(this.changes);
   }
 
+  /** The texts a report must never contain: the session token and the header command's values. */
+  async secrets(): Promise<string[]> {
+    const headers = await this.network.headers().catch(() => ({}));
+    return [...this.client.secrets, ...Object.values(headers)];
+  }
+
   start(): void {
     this.ctx.log.info(`${this.url}: starting the live connection`);
     this.sync.start();
     void this.learnUsername();
+    void this.learnServerVersion();
+  }
+
+  private async learnServerVersion(): Promise<void> {
+    try {
+      const info = await this.client.buildInfo();
+      if (this.store.isDisposed) return;
+      this.serverVersion = info.version;
+      this.ctx.log.info(`${this.url}: Coder ${info.version}`);
+      const changed: Change[] = this.fleet.workspaces().map((w) => ({ kind: 'workspace-changed', workspaceId: w.id, buildChanged: false }));
+      if (changed.length) this.changes.fire(changed);
+    } catch (e) {
+      this.ctx.log.debug(`${this.url}: server version not known yet: ${errorText(e, this.client.secrets)}`);
+    }
   }
 
   private async learnUsername(): Promise<void> {

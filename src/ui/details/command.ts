@@ -6,6 +6,9 @@ import type { Ctx } from '../ctx';
 import type { WindowBinding } from '../binding/windowBinding';
 import type { AgentNode } from '../views/treeNodes';
 import type { DeploymentSession } from '../deployments/deploymentSession';
+import type { AgentDoctor } from '../doctor/agentDoctor';
+import { offersFor } from '../doctor/offers';
+import type { RepairAction } from '../../model/repairOffers';
 
 export interface AgentRef {
   session: DeploymentSession;
@@ -14,7 +17,7 @@ export interface AgentRef {
   parentName: string | null;
 }
 
-export function showAgentDetails(ctx: Ctx, bound: WindowBinding, ref: AgentRef): void {
+export function showAgentDetails(ctx: Ctx, bound: WindowBinding, doctor: AgentDoctor, ref: AgentRef): void {
   const { session, workspaceId, name, parentName } = ref;
   const isBound = () => {
     const b = bound.bound;
@@ -35,13 +38,23 @@ export function showAgentDetails(ctx: Ctx, bound: WindowBinding, ref: AgentRef):
         connection: session.fleet.connection,
         bound: isBound(),
         now,
+        diagnoses: doctor.explain(session, workspace, agent),
+        offers: offerFlags(offersFor(ctx, doctor, session, workspace, agent)),
       };
     },
-    onDidChange: (listener) => session.onDidChange(() => listener()),
+    onDidChange: (listener) => {
+      const a = session.onDidChange(() => listener());
+      const b = doctor.onDidChange(() => listener());
+      return { dispose: () => (a.dispose(), b.dispose()) };
+    },
     followLogs: (agentId, sink) => followLogsInto(session.client, agentId, sink, { clock: ctx.clock, log: ctx.log }),
   });
   ctx.log.info(`details panel for ${name} in workspace ${workspaceId}`);
   DetailsPanel.show({ extensionUri: ctx.extension.extensionUri, log: ctx.log }, source);
+}
+
+function offerFlags(offers: readonly RepairAction[]): { replay: boolean; reinitialize: boolean; restart: boolean } {
+  return { replay: offers.includes('replay'), reinitialize: offers.includes('reinitialize'), restart: offers.includes('restart') };
 }
 
 export function refOfNode(node: AgentNode): AgentRef {

@@ -14,7 +14,8 @@ import type { Ctx } from '../ctx';
 import { Tooltip } from './markdown';
 import { statusBarBackground } from './severity';
 import type { OpenDeployments } from '../deployments/openDeployments';
-import { connectionText } from './tooltips';
+import { addDiagnoses, connectionText } from './tooltips';
+import type { AgentDoctor } from '../doctor/agentDoctor';
 import { VIEW_ID } from './tree';
 
 const SUMMARY_WORDS: Record<Severity, string> = {
@@ -43,6 +44,7 @@ export class StatusBar implements Disposable {
     private readonly ctx: Ctx,
     private readonly sessions: OpenDeployments,
     private readonly bound: WindowBinding,
+    private readonly doctor: AgentDoctor,
   ) {
     this.item = vscode.window.createStatusBarItem('coderStatus.status', vscode.StatusBarAlignment.Left, 50);
     this.item.name = 'Coder Workspace Status';
@@ -50,6 +52,7 @@ export class StatusBar implements Disposable {
     ctx.pushCleanup(sessions.onDidChangeSessions(() => this.update()));
     ctx.pushCleanup(sessions.onDidChange(() => this.update()));
     ctx.pushCleanup(bound.onDidChange(() => this.update()));
+    ctx.pushCleanup(doctor.onDidChange(() => this.update()));
     this.update();
   }
 
@@ -102,6 +105,7 @@ export class StatusBar implements Disposable {
           .line(c.detail ?? '')
           .field('Agent ID', agent.id)
           .field('Connection', agent.status);
+        if (ws) addDiagnoses(t, this.doctor.explain(b.session, ws, agent));
       } else {
         const reason = ws
           ? `no agent${b.agentName ? ` named ${b.agentName}` : ' to pick'} in build #${ws.latest_build.build_number} (${ws.latest_build.status})`

@@ -5,6 +5,7 @@ import { formatDuration } from '../../model/lifecycle';
 import type { Classification, ConnectionState } from '../../model/types';
 import { Tooltip } from './markdown';
 import type { DeploymentSession } from '../deployments/deploymentSession';
+import type { ExplainedDiagnosis } from '../doctor/diagnosisText';
 
 export function deploymentTooltip(session: DeploymentSession): vscode.MarkdownString {
   return new Tooltip()
@@ -38,8 +39,10 @@ export function agentTooltip(
   c: Classification,
   now: number,
   bound: boolean,
+  diagnoses: readonly ExplainedDiagnosis[] = [],
 ): vscode.MarkdownString {
   const t = new Tooltip().title(`${ws.name}.${agent.name}`, c.icon).line(c.detail ? `${c.label}: ${c.detail}` : c.label);
+  addDiagnoses(t, diagnoses);
   if (bound) t.line('This window is bound to this agent.');
   t.field('Agent ID', agent.id)
     .field('Lifecycle', agent.lifecycle_state)
@@ -53,6 +56,17 @@ export function agentTooltip(
   const heard = session.fleet.lastHeard(ws.id);
   if (heard !== undefined) t.field('Last update', `${formatDuration(Math.max(0, now - heard))} ago`);
   return t.link('Troubleshooting', agent.troubleshooting_url).build();
+}
+
+/** The doctor's findings: cause, fix, the last log lines and a link, each as escaped text. */
+export function addDiagnoses(t: Tooltip, diagnoses: readonly ExplainedDiagnosis[]): Tooltip {
+  for (const d of diagnoses) {
+    t.rule().line(d.cause).line(d.fix);
+    for (const l of d.logLines) t.line(`› ${l}`);
+    if (d.link) t.link(d.link, d.link);
+  }
+  if (diagnoses.length) t.rule();
+  return t;
 }
 
 /** "live", "offline since 2m (connect ECONNREFUSED)", ... */

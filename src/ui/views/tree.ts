@@ -3,6 +3,8 @@
  * sub-agents. Model changes refresh only the nodes they name; agents whose label shows an
  * elapsed time (or may turn stuck) are re-rendered once a second, only while the view is shown.
  */
+import type { AgentDoctor } from '../doctor/agentDoctor';
+import { offersFor } from '../doctor/offers';
 import * as vscode from 'vscode';
 import type { TimerHandle } from '../../common/clock';
 import type { Disposable } from '../../common/disposable';
@@ -32,6 +34,7 @@ export class AgentTree implements vscode.TreeDataProvider<TreeNode>, Disposable 
     private readonly ctx: Ctx,
     private readonly sessions: OpenDeployments,
     private readonly bound: WindowBinding,
+    private readonly doctor: AgentDoctor,
   ) {
     this.view = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: this, showCollapseAll: true });
     this.subs.push(
@@ -56,6 +59,8 @@ export class AgentTree implements vscode.TreeDataProvider<TreeNode>, Disposable 
     });
     sessions.onDidChange(({ session, changes }) => this.onChanges(session, changes));
     bound.onDidChange(() => this.refreshAll());
+    // A log tail for a diagnosis arrived: only agent tooltips change, and they are rare.
+    doctor.onDidChange(() => this.refreshAll());
   }
 
   getTreeItem(node: TreeNode): vscode.TreeItem {
@@ -70,6 +75,8 @@ export class AgentTree implements vscode.TreeDataProvider<TreeNode>, Disposable 
       now: this.ctx.clock.now(),
       stuckThresholdMs: this.ctx.config.stuckThresholdMs,
       isBound: (n) => this.bound.isNode(n),
+      doctor: this.doctor,
+      offers: (session, ws, a) => offersFor(this.ctx, this.doctor, session, ws, a),
     });
   }
 
@@ -212,6 +219,6 @@ export class AgentTree implements vscode.TreeDataProvider<TreeNode>, Disposable 
 
   dispose(): void {
     this.tick?.cancel();
-    this.subs.forEach((d) => d.dispose());
+    for (const d of this.subs) d.dispose();
   }
 }

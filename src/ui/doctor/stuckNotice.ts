@@ -1,0 +1,35 @@
+/**
+ * The notice for a stuck bound agent: what the doctor says is wrong and how to fix it, and only
+ * the repairs that work for this agent here (model/repairOffers.ts). Returns what the user picked.
+ */
+import * as vscode from 'vscode';
+import type { RepairAction } from '../../model/repairOffers';
+import { agentOfRef, labelOf, type AgentRef } from '../binding/repairs';
+import type { Ctx } from '../ctx';
+import type { AgentDoctor } from './agentDoctor';
+import { offersFor } from './offers';
+
+export type NoticeChoice = RepairAction | 'copy-diagnostics' | 'details' | 'later';
+
+export async function showStuckNotice(ctx: Ctx, doctor: AgentDoctor, ref: AgentRef): Promise<NoticeChoice> {
+  const ws = ref.session.fleet.workspace(ref.workspaceId);
+  const agent = agentOfRef(ref);
+  if (!ws || !agent) return 'later';
+  const found = doctor.explain(ref.session, ws, agent)[0];
+  const offers = offersFor(ctx, doctor, ref.session, ws, agent);
+  const head = vscode.l10n.t('{0} is connected but its lifecycle is stuck at "created".', labelOf(ref));
+  const message = found ? `${head} ${found.cause} ${found.fix}` : head;
+  const words: Record<RepairAction, string> = {
+    recreate: vscode.l10n.t('Rebuild Dev Container'),
+    replay: vscode.l10n.t('Replay Lifecycle'),
+    reinitialize: vscode.l10n.t('Reinitialize Agent'),
+    restart: vscode.l10n.t('Restart Workspace'),
+  };
+  const copy = vscode.l10n.t('Copy Diagnostics');
+  const details = vscode.l10n.t('Show Details');
+  ctx.log.info(`stuck notice for ${labelOf(ref)}: ${found?.code ?? 'no diagnosis'}; offering ${offers.join(', ') || 'no repair'}`);
+  const choice = await vscode.window.showWarningMessage(message, ...offers.map((o) => words[o]), copy, details);
+  if (choice === copy) return 'copy-diagnostics';
+  if (choice === details) return 'details';
+  return offers.find((o) => words[o] === choice) ?? 'later';
+}

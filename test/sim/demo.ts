@@ -7,5 +7,7 @@ export function demoFleet(sim: Simulator): void {
   sim.createWorkspace({ name: 'api', template: 'kubernetes', agents: [{ name: 'main' }, { name: 'gpu', os: 'linux', arch: 'arm64' }] });
   sim.createWorkspace({ name: 'web', agents: [{ name: 'main', children: [{ name: 'frontend' }] }] });
   sim.createWorkspace({ name: 'scratch', state: 'stopped' });
+  // A suspend/resume VM: its agent process survives every build and never reports its lifecycle.
+  sim.createWorkspace({ name: 'vm', template: 'suspend-resume-vm', keepsAgentProcess: true });
   sim.createWorkspace({ owner: 'bob', name: 'pairing' });
 }

@@ -54,6 +54,8 @@ export interface SimOptions {
   clock?: ClockMode;
   streams?: { connectionWatch?: boolean; watchWs?: boolean; sse?: boolean };
   operations?: { replay?: boolean; reinit?: boolean };
+  /** What /buildinfo answers as `version` (default v2.24.1+sim); setVersion() upgrades it. */
+  version?: string;
   pingIntervalMs?: number;
   fleet?: 'demo' | 'empty';
   token?: string;
@@ -89,6 +91,7 @@ export class Simulator {
   private latencyMs = 0;
   private streamsOn: Required<NonNullable<SimOptions['streams']>>;
   private opsOn: Required<NonNullable<SimOptions['operations']>>;
+  private version: string;
   private server: Server | undefined;
   private readonly wss = new WebSocketServer({ noServer: true });
   private readonly sockets = new Set<Socket>();
@@ -101,6 +104,7 @@ export class Simulator {
     this.port = opts.port ?? 0;
     this.streamsOn = { connectionWatch: true, watchWs: true, sse: true, ...opts.streams };
     this.opsOn = { replay: true, reinit: true, ...opts.operations };
+    this.version = opts.version ?? 'v2.24.1+sim';
     this.world = new World(
       this.clock,
       {
@@ -192,7 +196,6 @@ export class Simulator {
     return renderWorkspace(this.world.workspace(id), this.renderOptions());
   }
 
-   
   findAgent(workspaceId: string, name: string): any {
     const a = latestBuild(this.world.workspace(workspaceId)).agents.find((x) => x.name === name);
     return a && renderAgent(a, this.renderOptions());
@@ -288,6 +291,11 @@ export class Simulator {
 
   setOperations(o: SimOptions['operations']): void {
     this.opsOn = { ...this.opsOn, ...o };
+  }
+
+  /** An upgrade of the deployment (what /buildinfo says from now on). */
+  setVersion(version: string): void {
+    this.version = version;
   }
 
   /** Lifecycle flips spread over running agents, for load. */
@@ -386,7 +394,7 @@ export class Simulator {
         this.count('GET /buildinfo');
         return sendJson(res, 200, {
           external_url: 'https://github.com/coder/coder',
-          version: 'v2.24.1+sim',
+          version: this.version,
           dashboard_url: this.url,
           workspace_proxy: false,
           agent_api_version: '2.6',

@@ -118,7 +118,18 @@ export interface DoctorInput {
 
 /** Whether the agent shows the stuck signature (connected, `created`) past the threshold now. */
 export function isStuck(agent: WorkspaceAgent, now: number, stuckThresholdMs: number, stuckSince?: number): boolean {
-  return classifyAgent(agent, now, { stuckSince, stuckThresholdMs }).stuck === true;
+  return classifyAgent(agent, now, { stuckSince: stuckStart(agent, stuckSince), stuckThresholdMs }).stuck === true;
+}
+
+/**
+ * The earlier of when the model first saw the signature and when the agent connected (server
+ * time): the reconnect machine counts from the same moment, so the notice it raises and the
+ * doctor agree on "stuck".
+ */
+function stuckStart(agent: WorkspaceAgent, stuckSince: number | undefined): number | undefined {
+  const connected = parseTime(agent.first_connected_at);
+  if (stuckSince === undefined) return connected;
+  return connected === undefined ? stuckSince : Math.min(stuckSince, connected);
 }
 
 /**
@@ -153,7 +164,7 @@ function diagnoseAgent(input: DoctorInput): Diagnosis | undefined {
   const withLink = (d: Diagnosis): Diagnosis => (link ? { ...d, link } : d);
 
   if (isStuck(agent, now, input.stuckThresholdMs, input.stuckSince)) {
-    const since = input.stuckSince ?? parseTime(agent.first_connected_at) ?? parseTime(agent.created_at) ?? now;
+    const since = stuckStart(agent, input.stuckSince) ?? parseTime(agent.created_at) ?? now;
     const earlier = (input.record?.builds ?? []).filter((n) => n < build.build_number);
     const values = {
       agentId: agent.id,

@@ -293,6 +293,17 @@ export class Workbench {
     );
   }
 
+  /** The text on the clipboard (the harness grants the page clipboard access). */
+  async clipboardText(): Promise<string> {
+    return this.page.evaluate(() => navigator.clipboard.readText());
+  }
+
+  /** The buttons of the toast whose message contains `message`. */
+  async notificationButtons(message: string): Promise<string[]> {
+    const toast = this.page.locator('.notifications-toasts .notification-toast').filter({ hasText: message });
+    return toast.first().locator('.monaco-button').allInnerTexts();
+  }
+
   /** Clicks `button` on the toast whose message contains `message`. */
   async clickNotificationButton(message: string, button: string, timeoutMs = 15_000): Promise<void> {
     const toast = this.page.locator('.notifications-toasts .notification-toast').filter({ hasText: message });
@@ -478,7 +489,10 @@ export async function openWorkbench(url: string, options: WorkbenchOptions = {})
   const timeout = options.timeoutMs ?? 90_000;
   const browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs, timeout });
   try {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    // Clipboard access for the page, so that what a command copies can be read back (Copy Diagnostics).
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(url).origin });
+    const page = await context.newPage();
     const wb = new Workbench(browser, page, options);
     await page.exposeFunction('__e2eShown', (where: string, content: string) => void wb.shown.push({ where, content }));
     await page.addInitScript(REPORT_SHOWN_TEXTS);

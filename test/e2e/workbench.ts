@@ -156,7 +156,8 @@ export class Workbench {
       if (Date.now() >= deadline) break;
       await this.page.waitForTimeout(Math.min(delay, Math.max(0, deadline - Date.now())));
     }
-    const shown = lastError !== undefined && last === undefined ? String(lastError) : JSON.stringify(last, null, 1);
+    const errorText = lastError instanceof Error ? lastError.message : JSON.stringify(lastError);
+    const shown = lastError !== undefined && last === undefined ? errorText : JSON.stringify(last, null, 1);
     throw new Error(`timed out after ${timeoutMs} ms waiting for ${opts.what ?? 'a condition'}; last seen: ${shown}`);
   }
 
@@ -289,7 +290,7 @@ export class Workbench {
   /** Texts of the notification toasts currently shown. */
   async notifications(): Promise<string[]> {
     return this.page.$$eval('.notifications-toasts .notification-toast', (els) =>
-      els.map((e) => (e.querySelector('.notification-list-item-message') as HTMLElement | null)?.innerText.trim() ?? ''),
+      els.map((e) => e.querySelector<HTMLElement>('.notification-list-item-message')?.innerText.trim() ?? ''),
     );
   }
 

@@ -13,11 +13,10 @@ import type { TimerHandle } from '../../common/clock';
 import type { WindowBinding } from './windowBinding';
 import type { Ctx } from '../ctx';
 import { reconnectWindow } from './remoteSession';
-import { agentOfRef, labelOf, offerRestart, requestRepair, type AgentRef } from './repairs';
+import { labelOf, offerRestart, requestRepair, type AgentRef } from './repairs';
 import type { OpenDeployments } from '../deployments/openDeployments';
 import type { AgentDoctor } from '../doctor/agentDoctor';
-import { showStuckNotice, type NoticeChoice } from '../doctor/stuckNotice';
-import { devContainerRecreateFor } from './devContainerHook';
+import { restartWillNotHelp, stuckNotice } from '../doctor/stuckNotice';
 
 const LOOP_KEY = 'coderStatus.loopHistory';
 const HISTORY_KEY = 'coderStatus.bindingHistory';
@@ -133,7 +132,7 @@ export class ReconnectDriver implements vscode.Disposable {
       }
       case 'offer-repair': {
         if (!ref) return;
-        return this.onNotice(ref, await showStuckNotice(this.ctx, this.doctor, ref), d.agentId);
+        return stuckNotice(this.ctx, this.doctor, ref, (c) => this.machine.userChoice(c, d.agentId));
       }
       case 'replay':
       case 'reinitialize': {
@@ -143,11 +142,9 @@ export class ReconnectDriver implements vscode.Disposable {
       }
       case 'offer-restart': {
         if (!ref) return;
-        const ws = ref.session.fleet.workspace(ref.workspaceId);
-        const agent = agentOfRef(ref);
         // The doctor knows a restart will not cure it: say what does instead of offering it.
-        if (ws && agent && !this.doctor.restartHelps(ref.session, ws, agent))
-          return this.onNotice(ref, await showStuckNotice(this.ctx, this.doctor, ref), d.agentId);
+        if (restartWillNotHelp(this.doctor, ref))
+          return stuckNotice(this.ctx, this.doctor, ref, (c) => this.machine.userChoice(c, d.agentId));
         const restarted = await offerRestart(this.ctx, ref, d.reason);
         return this.machine.userChoice(restarted ? 'restart' : 'later', d.agentId);
       }
@@ -161,32 +158,6 @@ export class ReconnectDriver implements vscode.Disposable {
         return;
       default:
         return;
-    }
-  }
-
-  private async onNotice(ref: AgentRef, choice: NoticeChoice, agentId: string): Promise<void> {
-    switch (choice) {
-      case 'replay':
-      case 'reinitialize':
-        return this.machine.userChoice(choice, agentId);
-      case 'restart': {
-        const restarted = await offerRestart(this.ctx, ref, vscode.l10n.t('{0} is stuck at "created".', labelOf(ref)));
-        return this.machine.userChoice(restarted ? 'restart' : 'later', agentId);
-      }
-      case 'recreate': {
-        const ws = ref.session.fleet.workspace(ref.workspaceId);
-        const agent = agentOfRef(ref);
-        if (ws && agent) await devContainerRecreateFor(ref.session, ws.id, agent)?.run();
-        return this.machine.userChoice('later', agentId);
-      }
-      case 'copy-diagnostics':
-        void vscode.commands.executeCommand('coderStatus.copyDiagnostics', agentId);
-        return this.machine.userChoice('later', agentId);
-      case 'details':
-        void vscode.commands.executeCommand('coderStatus.showDetails');
-        return this.machine.userChoice('later', agentId);
-      case 'later':
-        return this.machine.userChoice('later', agentId);
     }
   }
 

@@ -71,6 +71,26 @@ test(
           assert.ok(!buttons.includes('Restart Workspace'), buttons.join(' | '));
           assert.match(server.extensionLog(), /doctor: vm had a stuck agent on builds #3, #5/);
         });
+
+        await step('Replay Agent Lifecycle says in one sentence that the deployment cannot, and asks the route once', async () => {
+          const replayRoute = () => sim.stats().requestsByRoute['POST /workspaceagents/{}/lifecycle/replay'] ?? 0;
+          for (let i = 0; i < 2; i++) {
+            await wb.runCommand('Coder Status: Replay Agent Lifecycle');
+            await wb.waitForQuickInput((q) => q.items.some((it) => it.includes('vm.main')));
+            await wb.pickQuickInputItem('vm.main');
+            await waitNotification(wb, /This deployment cannot replay an agent's lifecycle\./);
+            const buttons = await wb.notificationButtons('cannot replay');
+            assert.ok(!buttons.includes('Restart Workspace'), `the doctor knows a restart will not help: ${buttons.join(' | ')}`);
+            assert.ok(buttons.includes('Copy Diagnostics'), buttons.join(' | '));
+            await wb.clickNotificationButton('cannot replay', 'Copy Diagnostics');
+            await wb.waitFor(
+              () => wb.notifications(),
+              (n) => !n.some((m) => m.includes('cannot replay')),
+              { what: 'the notice to close' },
+            );
+          }
+          assert.equal(replayRoute(), 1, 'the 404 is remembered: asked once');
+        });
       },
     );
   },

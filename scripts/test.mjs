@@ -30,6 +30,8 @@ function testFiles(dir) {
 }
 
 step('typecheck', process.execPath, ['node_modules/typescript/bin/tsc', '-p', '.', '--noEmit']);
+step('lint', process.execPath, ['node_modules/eslint/bin/eslint.js', 'src', 'test']);
+step('format', process.execPath, ['node_modules/prettier/bin/prettier.cjs', '--check', '.']);
 if (layers.includes('e2e')) {
   step('package', process.execPath, ['scripts/package.mjs']);
   step('e2e setup', process.execPath, ['test/e2e/scripts/setup.mjs']);

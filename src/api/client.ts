@@ -4,6 +4,8 @@
  * by a timeout and cancellable. Proxies and extra CAs plug in through the injected `fetch`
  * (REST, SSE) and `agent` (WebSockets).
  */
+import { systemClock, type Clock } from '../common/clock';
+import { ServerClock } from './serverClock';
 import type { Agent } from 'node:http';
 import type * as z from 'zod';
 import { CoderApiError } from './errors';
@@ -42,6 +44,8 @@ export interface CoderClientOptions {
   userAgent?: string;
   /** Used for WebSocket upgrades (proxy, extra CA, insecure TLS). */
   agent?: Agent;
+  /** The local clock the answers' `Date` headers are compared with (see serverClock.ts). */
+  clock?: Clock;
 }
 
 export interface RequestOptions {
@@ -62,6 +66,9 @@ export class CoderClient {
   private readonly timeoutMs: number;
   private readonly extraHeaders: CoderClientOptions['headers'];
   private readonly userAgent: string;
+  private readonly clock: Clock;
+  /** The deployment's clock, from the `Date` header of every answer. */
+  readonly serverClock = new ServerClock();
 
   constructor(opts: CoderClientOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
@@ -71,6 +78,7 @@ export class CoderClient {
     this.extraHeaders = opts.headers;
     this.userAgent = opts.userAgent ?? 'coder-workspace-status';
     this.httpAgent = opts.agent;
+    this.clock = opts.clock ?? systemClock;
   }
 
   buildInfo(o?: RequestOptions): Promise<BuildInfo> {
@@ -239,6 +247,7 @@ export class CoderClient {
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: ctrl.signal,
       });
+      this.serverClock.observe(res.headers.get('date'), this.clock.now());
       if (!res.ok) throw await this.httpError(res, request);
       if (stream) {
         clearTimeout(timer);

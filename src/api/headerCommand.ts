@@ -9,6 +9,7 @@ import { execFile } from 'node:child_process';
 /** RFC 7230 `token`: the characters a header field name may have. */
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** Control characters (but tab) and anything above Latin-1 cannot travel in a field value. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const BAD_VALUE = /[\u0000-\u0008\u000A-\u001F\u007F\u0100-\uFFFF]/;
 
 export class HeaderCommandError extends Error {
@@ -86,7 +87,7 @@ export interface HeaderCommandOptions {
   /** The deployment URL, given to the command as CODER_URL (as the coder CLI does). */
   url: string;
   env: Record<string, string | undefined>;
-  platform: NodeJS.Platform | string;
+  platform: string;
   exec?: ExecFn;
   timeoutMs?: number;
 }

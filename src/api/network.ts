@@ -171,7 +171,9 @@ export async function loadCaFile(file: string, readFile: (p: string) => Promise<
   try {
     text = await readFile(path);
   } catch (e) {
-    throw new Error(`Cannot read the CA file ${path} (coderStatus.tlsCaFile): ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    throw new Error(`Cannot read the CA file ${path} (coderStatus.tlsCaFile): ${(e as NodeJS.ErrnoException).code ?? String(e)}`, {
+      cause: e,
+    });
   }
   if (!text.includes('-----BEGIN CERTIFICATE-----')) {
     throw new Error(`The CA file ${path} (coderStatus.tlsCaFile) holds no PEM certificate ("-----BEGIN CERTIFICATE-----").`);
@@ -195,7 +197,7 @@ export interface NetworkOptions {
   proxyStrictSSL?: boolean;
   proxyAuthorization?: string | null;
   env?: Record<string, string | undefined>;
-  platform?: NodeJS.Platform | string;
+  platform?: string;
   homedir?: string;
   readFile?: (path: string) => Promise<string>;
   exec?: ExecFn;
@@ -219,7 +221,7 @@ export interface Network {
   dispose(): Promise<void>;
 }
 
-type Undici = typeof import('undici');
+type Undici = typeof import('undici'); // eslint-disable-line @typescript-eslint/consistent-type-imports -- a type of the lazily loaded module, not an import of it
 let undici: Undici | undefined;
 
 /**

@@ -1,15 +1,24 @@
 /**
- * What every part of the UI shares: the log channel, the clock, the settings, and one owner of
- * cleanups. The extension's subscriptions hold the Ctx, so deactivation disposes everything
- * pushed here, in reverse order.
+ * What every part of the UI shares: the log channel, the clock, the settings, the stored state,
+ * and one owner of cleanups. The extension's subscriptions hold the Ctx, so deactivation
+ * disposes everything pushed here, in reverse order.
  */
-import type * as vscode from 'vscode';
+import * as vscode from 'vscode';
 import type { Clock } from '../common/clock';
 import { DisposableStore, type Disposable } from '../common/disposable';
+import type { OperationSupport } from '../model/operations';
 import { Config } from './config';
+import { PersistentState, windowKey } from './persistentState';
 
 export class Ctx implements Disposable {
   readonly config = new Config();
+  /**
+   * What each deployment was found to support, shared by the repair commands, the offers and the
+   * reconnect driver; kept across reloads (`rememberOperations`).
+   */
+  readonly operations: OperationSupport;
+  /** Every stored key, by scope (global, workspace, window). */
+  readonly state: PersistentState;
   private readonly cleanups = new DisposableStore();
 
   constructor(
@@ -17,7 +26,16 @@ export class Ctx implements Disposable {
     readonly log: vscode.LogOutputChannel,
     readonly clock: Clock,
   ) {
+    const folder = vscode.workspace.workspaceFile ?? vscode.workspace.workspaceFolders?.[0]?.uri;
+    const authority = folder?.scheme === 'vscode-remote' ? folder.authority : vscode.env.remoteName;
+    this.state = new PersistentState(extension.globalState, extension.workspaceState, windowKey(authority, folder?.toString()));
+    this.operations = this.state.operations;
     extension.subscriptions.push(this);
+  }
+
+  /** Stores `operations` after it learned something (a reload, or a restart, must not probe again). */
+  rememberOperations(): void {
+    void this.state.setOperations(this.operations);
   }
 
   pushCleanup<T extends Disposable>(d: T): T {

@@ -1,10 +1,11 @@
-/** The extension's headless core (client + sync + model) against a deployment, for integration tests and the bench. */
-import { CoderClient } from '../../src/api/client';
+/** The extension's headless core (client + sync + model, as sync/deploymentCore.ts builds it) against a deployment, for integration tests and the bench. */
+import type { CoderClient } from '../../src/api/client';
 import { systemClock } from '../../src/common/clock';
 import { MemoryLogger, type Logger } from '../../src/common/log';
-import { Fleet } from '../../src/model/fleet';
+import type { Fleet } from '../../src/model/fleet';
 import type { Change } from '../../src/model/types';
-import { DeploymentSync, type SyncSettings } from '../../src/sync/deployment';
+import type { DeploymentSync, SyncSettings } from '../../src/sync/deployment';
+import { createDeploymentCore } from '../../src/sync/deploymentCore';
 
 export interface Core {
   client: CoderClient;
@@ -27,13 +28,12 @@ export function startCore(
   opts: { pingIntervalMs?: number; logger?: Logger } = {},
 ): Core {
   const log = new MemoryLogger();
-  const client = new CoderClient({ baseUrl: target.url, token: target.token });
-  const fleet = new Fleet({ deploymentUrl: target.url, clock: systemClock, myUsername: 'alice' });
-  const sync = new DeploymentSync({
-    client,
-    fleet,
+  const { client, fleet, sync } = createDeploymentCore({
+    url: target.url,
+    token: target.token,
     clock: systemClock,
     log: opts.logger ?? log,
+    myUsername: 'alice',
     settings: { workspaceFilter: 'owner:me', pollIntervalMs: 60_000, maxLiveWorkspaces: 20, ...settings },
     ...(opts.pingIntervalMs ? { pingIntervalMs: opts.pingIntervalMs } : {}),
   });

@@ -3,13 +3,14 @@
  * keeps its agent process across builds (the second stuck build is diagnosed as "a restart does
  * not help", with no restart offered, across a restart of the core as a reload restarts the
  * extension), and the repair routes a deployment answered 404 on, remembered across a reload and
- * probed again after an upgrade. What the UI persists is carried over as JSON, as globalState does.
+ * probed again after an upgrade. What the UI persists is carried over as JSON, as the stored state does.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CoderApiError } from '../../src/api/errors';
 import { diagnose, observeStuck, parseStuckRecord, restartHelps, type StuckRecord } from '../../src/model/doctor';
-import { noteAnswer, repairOffers, routesFor, supportOf, type RouteMemory } from '../../src/model/repairOffers';
+import { OperationSupport } from '../../src/model/operations';
+import { repairOffers } from '../../src/model/repairOffers';
 import { startSimulator, type SimOptions } from '../sim';
 import { startCore, type Core } from './core';
 
@@ -46,7 +47,11 @@ test('a template that keeps its agent process: the second stuck build says a res
   const sim = await startSimulator({ ...fast, operations: { replay: false, reinit: false } });
   t.after(() => sim.close());
   const id = sim.createWorkspace({ name: 'vm', template: 'suspend-resume-vm', keepsAgentProcess: true });
-  const routes: RouteMemory = noteAnswer(noteAnswer(routesFor(undefined, 'v2.24.1+sim'), 'replay', 404), 'reinitialize', 404);
+  const ops = new OperationSupport();
+  ops.setServerVersion(sim.url, 'v2.24.1+sim');
+  ops.recordAnswer(sim.url, 'replay', 404);
+  ops.recordAnswer(sim.url, 'reinitialize', 404);
+  const support = (op: 'replay' | 'reinitialize') => ops.get(sim.url, op);
 
   const first = startCore(sim);
   t.after(() => first.dispose());
@@ -57,9 +62,16 @@ test('a template that keeps its agent process: the second stuck build says a res
   const agent1 = first.fleet.findAgent(id, 'main', null)!;
   assert.equal(agent1.status, 'connected');
   assert.equal(agent1.lifecycle_state, 'created');
-  const d1 = diagnose({ workspace: ws1, agent: agent1, now: Date.now(), stuckThresholdMs: THRESHOLD, record: record1 });
+  const d1 = diagnose({
+    workspace: ws1,
+    agent: agent1,
+    now: Date.now(),
+    stuckThresholdMs: THRESHOLD,
+    stuckSince: first.fleet.stuckSince(agent1.id),
+    record: record1,
+  });
   assert.equal(d1[0]?.code, 'survived-build');
-  assert.deepEqual(repairOffers({ routes, devContainerRecreate: false, restartHelps: restartHelps(d1) }), ['restart']);
+  assert.deepEqual(repairOffers({ support, devContainerRecreate: false, restartHelps: restartHelps(d1) }), ['restart']);
 
   // The restart from the extension; the reload it causes restarts the core with what was persisted.
   const b2 = await restart(first, id);
@@ -83,7 +95,7 @@ test('a template that keeps its agent process: the second stuck build says a res
   assert.equal(d2[0]?.fix, 'template-restarts-agent');
   assert.equal(d2[0]?.values.earlierBuild, b1);
   assert.equal(restartHelps(d2), false);
-  assert.deepEqual(repairOffers({ routes, devContainerRecreate: false, restartHelps: restartHelps(d2) }), [], 'no restart offered');
+  assert.deepEqual(repairOffers({ support, devContainerRecreate: false, restartHelps: restartHelps(d2) }), [], 'no restart offered');
   console.log(`# keeps-process template: stuck on builds #${record2.builds.join(', #')}; second diagnosis ${d2[0]?.code}`);
 });
 
@@ -98,35 +110,41 @@ test('repair routes answered 404 are not asked again after a reload, and are pro
   const replayRoute = () => sim.stats().requestsByRoute['POST /workspaceagents/{}/lifecycle/replay'] ?? 0;
 
   /** What requestRepair does: ask only when the memory does not know the route is missing. */
-  const tryReplay = async (mem: RouteMemory): Promise<RouteMemory> => {
-    if (supportOf(mem, 'replay') === 'unsupported') return mem;
+  const tryReplay = async (ops: OperationSupport): Promise<void> => {
+    if (ops.get(sim.url, 'replay') === 'unsupported') return;
     try {
-      const r = await core.client.replayLifecycle(agentId);
-      return noteAnswer(mem, 'replay', r.status);
+      ops.recordAnswer(sim.url, 'replay', (await core.client.replayLifecycle(agentId)).status);
     } catch (e) {
       assert.ok(e instanceof CoderApiError);
-      return noteAnswer(mem, 'replay', e.status);
+      ops.recordAnswer(sim.url, 'replay', e.status);
     }
   };
+  /** What the session does once it knows the server version. */
+  const learnVersion = async (ops: OperationSupport) => ops.setServerVersion(sim.url, (await core.client.buildInfo()).version);
+  const offers = (ops: OperationSupport) =>
+    repairOffers({ support: (op) => ops.get(sim.url, op), devContainerRecreate: false, restartHelps: true });
 
-  const version = (await core.client.buildInfo()).version;
-  let mem = await tryReplay(routesFor(undefined, version));
-  assert.equal(supportOf(mem, 'replay'), 'unsupported');
+  let ops = new OperationSupport();
+  await learnVersion(ops);
+  await tryReplay(ops);
+  assert.equal(ops.get(sim.url, 'replay'), 'unsupported');
   assert.equal(replayRoute(), 1);
-  assert.deepEqual(repairOffers({ routes: mem, devContainerRecreate: false, restartHelps: true }), ['reinitialize', 'restart']);
+  assert.deepEqual(offers(ops), ['reinitialize', 'restart']);
 
   // A reload: the memory comes back from storage, the route is not asked again.
-  const stored: unknown = JSON.parse(JSON.stringify(mem));
-  mem = await tryReplay(routesFor(stored, (await core.client.buildInfo()).version));
-  mem = await tryReplay(mem);
+  ops = OperationSupport.fromJSON(JSON.parse(JSON.stringify(ops)));
+  await learnVersion(ops);
+  await tryReplay(ops);
+  await tryReplay(ops);
   assert.equal(replayRoute(), 1, 'probed once per deployment and server version');
 
   // The deployment is upgraded and now has the route: the memory is dropped and the route works.
   sim.setVersion('v2.30.0+sim');
   sim.setOperations({ replay: true });
-  const upgraded = routesFor(JSON.parse(JSON.stringify(mem)), (await core.client.buildInfo()).version);
-  assert.equal(supportOf(upgraded, 'replay'), 'unknown');
-  mem = await tryReplay(upgraded);
-  assert.equal(supportOf(mem, 'replay'), 'supported');
+  ops = OperationSupport.fromJSON(JSON.parse(JSON.stringify(ops)));
+  await learnVersion(ops);
+  assert.equal(ops.get(sim.url, 'replay'), 'unknown');
+  await tryReplay(ops);
+  assert.equal(ops.get(sim.url, 'replay'), 'supported');
   assert.equal(replayRoute(), 2);
 });

@@ -23,8 +23,10 @@ import { StreamHub, type Faults } from './streams';
 import { BuildActiveError, World } from './world';
 import { handleAdmin } from './admin';
 import { demoFleet } from './demo';
+import { TailnetServer, type TailnetOptions } from './tailnet/server';
 
 export type { AgentSpec, WorkspaceSpec };
+export type { TailnetMode, TailnetOptions } from './tailnet/server';
 export type ScenarioName =
   | 'rebuild'
   | 'surviving-agent'
@@ -52,11 +54,15 @@ export interface SimOptions {
   host?: string;
   port?: number;
   clock?: ClockMode;
+  /** The simulated deployment's clock runs this far ahead (negative: behind) of real time. */
+  clockOffsetMs?: number;
   streams?: { connectionWatch?: boolean; watchWs?: boolean; sse?: boolean };
   operations?: { replay?: boolean; reinit?: boolean };
   /** What /buildinfo answers as `version` (default v2.24.1+sim); setVersion() upgrades it. */
   version?: string;
   pingIntervalMs?: number;
+  /** `/api/v2/tailnet` (WorkspaceUpdates): served by default; see TailnetMode for the other answers. */
+  tailnet?: TailnetOptions;
   fleet?: 'demo' | 'empty';
   token?: string;
   adminToken?: string;
@@ -71,6 +77,13 @@ export interface SimStats {
   connectionsAccepted: number;
   /** Bytes written to clients on every socket (headers, bodies, frames), the admin surface included. */
   bytesSent: number;
+  /** Tailnet WebSocket sessions, counted apart from the per-workspace `openStreams`. */
+  tailnetSessions: number;
+  tailnetSessionsAccepted: number;
+  /** WorkspaceUpdate messages sent, snapshots included. */
+  tailnetUpdatesSent: number;
+  /** yamux bytes written on tailnet sessions, WebSocket framing aside (the same bytes are in bytesSent). */
+  tailnetBytesSent: number;
 }
 
 export interface SimEvent {
@@ -86,6 +99,7 @@ export class Simulator {
   readonly clock: SimClock;
   readonly world: World;
   private readonly hub: StreamHub;
+  private readonly tailnet: TailnetServer;
   private readonly faults: Faults = { halfOpen: false, malformed: 0, extraFields: false, blockWebSockets: false };
   private http5xx: { status: number; until: number } | undefined;
   private latencyMs = 0;
@@ -101,6 +115,7 @@ export class Simulator {
 
   constructor(private readonly opts: SimOptions = {}) {
     this.clock = createClock(opts.clock);
+    if (opts.clockOffsetMs) this.clock.setOffset(opts.clockOffsetMs);
     this.port = opts.port ?? 0;
     this.streamsOn = { connectionWatch: true, watchWs: true, sse: true, ...opts.streams };
     this.opsOn = { replay: true, reinit: true, ...opts.operations };
@@ -117,6 +132,7 @@ export class Simulator {
       (id, kind) => this.publish(id, kind),
     );
     this.hub = new StreamHub(this.clock, opts.pingIntervalMs ?? 15_000, this.faults, () => this.renderOptions());
+    this.tailnet = new TailnetServer(this.clock, () => this.world.workspaces.values(), opts.pingIntervalMs ?? 15_000, opts.tailnet);
     this.token = this.world.addUser('alice', opts.token).token;
     this.adminToken = opts.adminToken ?? randomUUID();
     if (opts.fleet === 'demo') demoFleet(this);
@@ -154,6 +170,7 @@ export class Simulator {
     const server = this.server;
     this.server = undefined;
     this.hub.dropAll();
+    this.tailnet.dropAll();
     for (const s of this.sockets) s.destroy();
     this.sockets.clear();
     if (server) await new Promise<void>((r) => server.close(() => r()));
@@ -168,6 +185,7 @@ export class Simulator {
     this.stopChurn();
     await this.stop();
     this.hub.dispose();
+    this.tailnet.dispose();
     this.world.dispose();
     this.clock.dispose();
     this.listeners.clear();
@@ -248,9 +266,11 @@ export class Simulator {
   fault(kind: FaultKind, opts: Record<string, unknown> = {}): void {
     switch (kind) {
       case 'drop-streams':
+        this.tailnet.dropAll();
         return this.hub.dropAll();
       case 'half-open':
         this.faults.halfOpen = true;
+        this.tailnet.muteAll();
         return this.hub.muteAll();
       case 'malformed-frames':
         this.faults.malformed = Number(opts['count'] ?? 1);
@@ -265,19 +285,22 @@ export class Simulator {
         this.latencyMs = Number(opts['ms'] ?? 100);
         return;
       case 'expire-token': {
-        const t = this.world.tokens.get(String(opts['token'] ?? this.token));
+        const t = this.world.tokens.get(typeof opts['token'] === 'string' ? opts['token'] : this.token);
         if (t) t.expired = true;
         return;
       }
       case 'server-shutdown':
+        this.tailnet.shutdown();
         return this.hub.shutdown();
       case 'block-websockets':
         this.faults.blockWebSockets = true;
+        this.tailnet.dropAll();
         return this.hub.dropAll();
       case 'clear':
         Object.assign(this.faults, { halfOpen: false, malformed: 0, extraFields: false, blockWebSockets: false });
         this.http5xx = undefined;
         this.latencyMs = 0;
+        this.tailnet.clearFaults();
         for (const t of this.world.tokens.values()) t.expired = false;
         return;
       default:
@@ -296,6 +319,11 @@ export class Simulator {
   /** An upgrade of the deployment (what /buildinfo says from now on). */
   setVersion(version: string): void {
     this.version = version;
+  }
+
+  /** The tailnet route's answer (TailnetMode) and keepalive timings; a fault mode applies to open sessions at once. */
+  setTailnet(o: TailnetOptions): void {
+    this.tailnet.set(o);
   }
 
   /** Lifecycle flips spread over running agents, for load. */
@@ -343,12 +371,17 @@ export class Simulator {
   stats(): SimStats {
     let bytesSent = this.counters.closedBytes;
     for (const s of this.sockets) bytesSent += s.bytesWritten;
+    const t = this.tailnet.stats();
     return {
       requests: this.counters.requests,
       requestsByRoute: { ...this.counters.byRoute },
       openStreams: this.hub.size,
       connectionsAccepted: this.counters.connectionsAccepted,
       bytesSent,
+      tailnetSessions: t.sessions,
+      tailnetSessionsAccepted: t.accepted,
+      tailnetUpdatesSent: t.updatesSent,
+      tailnetBytesSent: t.bytesSent,
     };
   }
 
@@ -361,6 +394,7 @@ export class Simulator {
     const ws = this.world.workspaces.get(workspaceId);
     if (!ws) return;
     this.hub.publish(ws);
+    this.tailnet.publish(ws);
     if (this.hub.hasLogFollowers()) for (const b of ws.builds.slice(-2)) for (const a of b.agents) this.hub.flushLogs(a.id, a.logs);
     const e = { workspaceId, kind, at: this.clock.now() };
     for (const l of this.listeners) l(e);
@@ -384,6 +418,8 @@ export class Simulator {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://sim');
+    // The deployment's own time, as Coder's answers carry it (the client measures clock skew from it).
+    res.setHeader('Date', new Date(this.clock.now()).toUTCString());
     try {
       if (url.pathname.startsWith('/__sim/')) return await handleAdmin(this, req, res, url);
       if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
@@ -519,8 +555,10 @@ export class Simulator {
           : r[0] === 'workspaceagents' && r[2] === 'logs' && url.searchParams.has('follow')
             ? 'logs'
             : undefined;
-    this.count(`WS ${kind ?? url.pathname}`);
+    const tailnet = r.length === 1 && r[0] === 'tailnet';
+    this.count(`WS ${tailnet ? 'tailnet' : (kind ?? url.pathname)}`);
     if (this.faults.blockWebSockets) return void socket.destroy();
+    if (tailnet) return this.tailnet.upgrade(req, socket, head, url, () => this.gate(req, url), this.latencyMs);
     if (!kind || r.length !== 3) return refuse(404, 'Route not found.');
     if (this.latencyMs > 0) await new Promise((res) => setTimeout(res, this.latencyMs));
     const g = this.gate(req, url);

@@ -1,13 +1,15 @@
 /**
- * Drives the reconnect state machine with what the bound agent does, and acts on its decisions:
- * reconnects the window (remote.ts), runs repairs (repair.ts), asks the user where the machine
- * says so. Keeps the binding's ID history and the loop-cap history across reloads.
+ * Drives the reconnect decision (model/reconnect.ts, run by sync/reconnectRunner.ts) with what
+ * the bound agent does, and carries out its decisions: reconnects the window (remoteSession.ts),
+ * runs repairs (repairs.ts), asks the user where the decision says so. Keeps the binding's ID
+ * history and the loop-cap history across reloads.
  */
 import * as vscode from 'vscode';
 import { BindingTracker, type HistoryEntry } from '../../model/binding';
 import { BindingFollower } from '../../sync/bindingFollower';
 import { shortId } from '../../model/lifecycle';
-import { ReconnectMachine, type Decision } from '../../model/reconnect';
+import type { Decision } from '../../model/reconnect';
+import { ReconnectRunner } from '../../sync/reconnectRunner';
 import type { Change } from '../../model/types';
 import type { TimerHandle } from '../../common/clock';
 import type { WindowBinding } from './windowBinding';
@@ -15,15 +17,13 @@ import type { Ctx } from '../ctx';
 import { reconnectWindow } from './remoteSession';
 import { labelOf, offerRestart, requestRepair, type AgentRef } from './repairs';
 import type { OpenDeployments } from '../deployments/openDeployments';
+import { RECONNECT_NOTICE_LIFETIME_MS } from '../persistentState';
+import { UserRefusal } from '../commands/commandTable';
 import type { AgentDoctor } from '../doctor/agentDoctor';
 import { restartWillNotHelp, stuckNotice } from '../doctor/stuckNotice';
 
-const LOOP_KEY = 'coderStatus.loopHistory';
-const HISTORY_KEY = 'coderStatus.bindingHistory';
-const NOTICE_KEY = 'coderStatus.reconnectNotice';
-
 export class ReconnectDriver implements vscode.Disposable {
-  private readonly machine: ReconnectMachine;
+  private readonly machine: ReconnectRunner;
   private readonly tracker: BindingTracker;
   private ref: AgentRef | undefined;
   private validation: TimerHandle | undefined;
@@ -36,9 +36,14 @@ export class ReconnectDriver implements vscode.Disposable {
     private readonly bound: WindowBinding,
     private readonly doctor: AgentDoctor,
   ) {
-    const state = ctx.extension.globalState;
-    this.machine = new ReconnectMachine({ clock: ctx.clock, settings: ctx.config.reconnect, loopHistory: state.get(LOOP_KEY) ?? {} });
-    this.tracker = BindingTracker.fromJSON(ctx.extension.workspaceState.get(HISTORY_KEY), ctx.clock);
+    this.machine = new ReconnectRunner({
+      clock: ctx.clock,
+      settings: ctx.config.reconnect,
+      loopHistory: ctx.state.loopHistory,
+      support: (op) => (this.ref ? ctx.operations.get(this.ref.session.url, op) : 'unknown'),
+      skewMs: () => this.ref?.session.fleet.serverSkewMs() ?? 0,
+    });
+    this.tracker = BindingTracker.fromJSON(ctx.state.bindingHistory, ctx.clock);
     ctx.pushCleanup(this.machine.onDecision((d) => void this.act(d)));
     ctx.pushCleanup(ctx.config.onDidChange(() => this.machine.updateSettings(ctx.config.reconnect)));
     ctx.pushCleanup(bound.onDidChange(() => this.rebind()));
@@ -58,8 +63,7 @@ export class ReconnectDriver implements vscode.Disposable {
   }
 
   private rebind(): void {
-    const b = this.bound.bound;
-    this.ref = b?.agentName ? { session: b.session, workspaceId: b.workspaceId, name: b.agentName, parentName: b.parentName } : undefined;
+    this.ref = this.bound.agent;
     if (this.ref && this.follower?.session !== this.ref.session) {
       this.follower = {
         session: this.ref.session,
@@ -70,7 +74,7 @@ export class ReconnectDriver implements vscode.Disposable {
   }
 
   private onChanges(session: AgentRef['session'], changes: Change[]): void {
-    if (!this.ref && this.bound.bound?.agentName) this.rebind();
+    if (!this.ref && this.bound.agent) this.rebind();
     if (!this.ref || this.follower?.session !== session) return;
     const status = this.follower.follower.onChanges(changes);
     if (status) this.validate(status);
@@ -98,7 +102,7 @@ export class ReconnectDriver implements vscode.Disposable {
 
   private async act(d: Decision): Promise<void> {
     const ref = this.ref;
-    const label = ref ? labelOf(ref) : 'the bound agent';
+    const label = ref ? labelOf(ref) : vscode.l10n.t('the bound agent');
     const line = `reconnect: ${d.kind}: ${d.reason}`;
     if (d.kind === 'give-up' || d.kind === 'stuck') this.ctx.log.warn(line);
     else this.ctx.log.info(line);
@@ -106,15 +110,16 @@ export class ReconnectDriver implements vscode.Disposable {
     if (this.decisionLog.length > 20) this.decisionLog.shift();
     switch (d.kind) {
       case 'reconnect': {
-        // Written before acting: a reload ends this extension host at once.
+        // Written before acting: a reload ends this extension host at once. The notice is this
+        // window's: another window starting meanwhile must not show it.
         const text = vscode.l10n.t('Reconnected to {0}: agent changed after build {1}', label, d.buildNumber);
-        await this.ctx.extension.globalState.update(LOOP_KEY, this.machine.loopHistory());
-        await this.ctx.extension.globalState.update(NOTICE_KEY, { text, at: this.ctx.clock.now() });
+        await this.ctx.state.setLoopHistory(this.machine.loopHistory());
+        await this.ctx.state.setReconnectNotice({ text, at: this.ctx.clock.now() });
         const outcome = await reconnectWindow(this.ctx, label);
         if (outcome === 'reloading') return;
-        await this.ctx.extension.globalState.update(NOTICE_KEY, undefined);
-        if (outcome === 'deferred') return this.machine.deferred(d.agentId);
-        this.machine.reconnected();
+        await this.ctx.state.setReconnectNotice(undefined);
+        if (outcome === 'deferred') return this.machine.dispatch({ type: 'deferred', agentId: d.agentId });
+        this.machine.dispatch({ type: 'reconnected' });
         return this.notice(text);
       }
       case 'ask-reconnect':
@@ -128,25 +133,27 @@ export class ReconnectDriver implements vscode.Disposable {
             : vscode.l10n.t('{0} has a new agent ({1}). Reconnect now?', label, shortId(d.agentId));
         const yes = vscode.l10n.t('Reconnect');
         const choice = await vscode.window.showInformationMessage(msg, yes, vscode.l10n.t('Later'));
-        return this.machine.userChoice(choice === yes ? 'reconnect' : 'later', d.agentId);
+        return this.machine.dispatch({ type: 'user-choice', choice: choice === yes ? 'reconnect' : 'later', about: d.agentId });
       }
       case 'offer-repair': {
         if (!ref) return;
-        return stuckNotice(this.ctx, this.doctor, ref, (c) => this.machine.userChoice(c, d.agentId));
+        return stuckNotice(this.ctx, this.doctor, ref, (c) => this.machine.dispatch({ type: 'user-choice', choice: c, about: d.agentId }));
       }
       case 'replay':
       case 'reinitialize': {
         if (!ref) return;
         const r = await requestRepair(this.ctx, ref, d.kind);
-        return this.machine.repairResult({ op: d.kind, ...r });
+        return this.machine.dispatch({ type: 'repair-result', op: d.kind, ...r });
       }
       case 'offer-restart': {
         if (!ref) return;
         // The doctor knows a restart will not cure it: say what does instead of offering it.
         if (restartWillNotHelp(this.doctor, ref))
-          return stuckNotice(this.ctx, this.doctor, ref, (c) => this.machine.userChoice(c, d.agentId));
+          return stuckNotice(this.ctx, this.doctor, ref, (c) =>
+            this.machine.dispatch({ type: 'user-choice', choice: c, about: d.agentId }),
+          );
         const restarted = await offerRestart(this.ctx, ref, d.reason);
-        return this.machine.userChoice(restarted ? 'restart' : 'later', d.agentId);
+        return this.machine.dispatch({ type: 'user-choice', choice: restarted ? 'restart' : 'later', about: d.agentId });
       }
       case 'ready':
         void vscode.window.showInformationMessage(vscode.l10n.t('{0} is ready again.', label));
@@ -164,7 +171,7 @@ export class ReconnectDriver implements vscode.Disposable {
   /** Manual reconnect (command): reconnect the window to the agent as it is now. */
   async reconnectNow(): Promise<void> {
     const ref = this.ref;
-    if (!ref) throw new Error(vscode.l10n.t('This window is not bound to an agent.'));
+    if (!ref) throw new UserRefusal(vscode.l10n.t('This window is not bound to an agent.'));
     const outcome = await reconnectWindow(this.ctx, labelOf(ref));
     if (outcome === 'rebound') this.notice(vscode.l10n.t('Reconnected to {0}.', labelOf(ref)));
   }
@@ -176,17 +183,17 @@ export class ReconnectDriver implements vscode.Disposable {
   }
 
   private async showPendingNotice(): Promise<void> {
-    const n = this.ctx.extension.globalState.get<{ text?: unknown; at?: unknown }>(NOTICE_KEY);
+    const n = this.ctx.state.reconnectNotice;
     if (!n) return;
-    await this.ctx.extension.globalState.update(NOTICE_KEY, undefined);
-    if (typeof n.text === 'string' && typeof n.at === 'number' && this.ctx.clock.now() - n.at < 5 * 60_000) {
+    await this.ctx.state.setReconnectNotice(undefined);
+    if (this.ctx.clock.now() - n.at < RECONNECT_NOTICE_LIFETIME_MS) {
       this.ctx.log.info(n.text);
       this.notice(n.text);
     }
   }
 
   private persistHistory(): void {
-    void this.ctx.extension.workspaceState.update(HISTORY_KEY, this.tracker.toJSON());
+    void this.ctx.state.setBindingHistory(this.tracker.toJSON());
   }
 
   dispose(): void {

@@ -2,33 +2,27 @@
  * The repair operations on an agent (lifecycle replay, reinitialization) and the fallback the
  * public API offers (restart: a stop build, then a start build), with progress, bounds and
  * clear results. Replay and reinit are in no Coder release: a 404/405/501 answer is remembered
- * per deployment and server version (repairRoutes.ts), and only what works is offered instead.
+ * per deployment and server version (model/operations.ts, kept across reloads), and only what
+ * works is offered instead.
  */
 import * as vscode from 'vscode';
 import { CoderApiError, errorText, isUnsupported } from '../../api/errors';
 import type { WorkspaceAgent } from '../../api/schemas';
+import type { AgentKey } from '../../model/agentKey';
 import { formatDuration } from '../../model/lifecycle';
-import type { RepairOp } from '../../model/repairOffers';
-import { supportOf } from '../../model/repairOffers';
+import type { RepairOp } from '../../model/operations';
 import type { Ctx } from '../ctx';
 import type { DeploymentSession } from '../deployments/deploymentSession';
 import type { AgentDoctor } from '../doctor/agentDoctor';
 import { offersFor } from '../doctor/offers';
 import { devContainerRecreateFor } from './devContainerHook';
-import { noteRouteAnswer, routesOf } from './repairRoutes';
 
-export interface AgentRef {
-  session: DeploymentSession;
-  workspaceId: string;
-  name: string;
-  parentName: string | null;
+/** An agent of an open deployment, by its key (so it follows ID changes). */
+export interface AgentRef extends AgentKey {
+  readonly session: DeploymentSession;
 }
 
 const OP_TITLE: Record<RepairOp, string> = { replay: 'lifecycle replay', reinitialize: 'reinitialization' };
-
-export function isOpUnsupported(ctx: Ctx, session: DeploymentSession, op: RepairOp): boolean {
-  return supportOf(routesOf(ctx.extension.globalState, session), op) === 'unsupported';
-}
 
 export function agentOfRef(ref: AgentRef): WorkspaceAgent | undefined {
   return ref.session.fleet.findAgent(ref.workspaceId, ref.name, ref.parentName);
@@ -45,23 +39,23 @@ export async function requestRepair(
   op: RepairOp,
 ): Promise<{ outcome: 'started' | 'unsupported' | 'failed'; error?: string }> {
   const agent = agentOfRef(ref);
-  if (!agent) return { outcome: 'failed', error: `agent ${ref.name} is not in the latest build` };
-  if (isOpUnsupported(ctx, ref.session, op)) {
-    ctx.log.info(`${ref.session.url}: ${OP_TITLE[op]} is known to be missing on this deployment; not asked again`);
+  if (!agent) return { outcome: 'failed', error: vscode.l10n.t('agent {0} is not in the latest build', ref.name) };
+  const { url } = ref.session;
+  if (ctx.operations.get(url, op) === 'unsupported') {
+    ctx.log.info(`${url}: ${OP_TITLE[op]} is known to be missing on this deployment; not asked again`);
     return { outcome: 'unsupported' };
   }
-  const state = ctx.extension.globalState;
   try {
     const r = op === 'replay' ? await ref.session.client.replayLifecycle(agent.id) : await ref.session.client.reinitializeAgent(agent.id);
-    await noteRouteAnswer(state, ref.session, op, r.status);
+    if (ctx.operations.recordAnswer(url, op, r.status)) ctx.rememberOperations();
     ctx.log.info(`${labelOf(ref)}: ${OP_TITLE[op]} requested for agent ${agent.id}`);
     return { outcome: 'started' };
   } catch (e) {
     const error = errorText(e, ref.session.client.secrets);
-    if (e instanceof CoderApiError) await noteRouteAnswer(state, ref.session, op, e.status);
+    if (e instanceof CoderApiError && ctx.operations.recordAnswer(url, op, e.status)) ctx.rememberOperations();
     if (isUnsupported(e)) {
       ctx.log.warn(
-        `${ref.session.url}: the deployment does not offer ${OP_TITLE[op]} (${error}); remembered for ${ref.session.serverVersion ?? 'this version'}`,
+        `${url}: the deployment does not offer ${OP_TITLE[op]} (${error}); remembered for ${ctx.operations.serverVersion(url) ?? 'this version'}`,
       );
       return { outcome: 'unsupported', error };
     }
@@ -92,7 +86,7 @@ export function waitUntilReady(ctx: Ctx, ref: AgentRef, timeoutMs: number, token
     };
     const sub = ref.session.onDidChange(check);
     const timer = ctx.clock.setTimeout(
-      () => done(() => reject(new Error(`${labelOf(ref)} was not ready within ${formatDuration(timeoutMs)}`))),
+      () => done(() => reject(new Error(vscode.l10n.t('{0} was not ready within {1}', labelOf(ref), formatDuration(timeoutMs))))),
       timeoutMs,
     );
     const cancel = token?.onCancellationRequested(() => done(() => reject(new vscode.CancellationError())));
@@ -132,7 +126,7 @@ export async function runRepairCommand(ctx: Ctx, doctor: AgentDoctor, ref: Agent
       return;
     default:
       void vscode.window
-        .showErrorMessage(vscode.l10n.t('{0}: {1}', label, result.error ?? 'failed'), vscode.l10n.t('Show Logs'))
+        .showErrorMessage(vscode.l10n.t('{0}: {1}', label, result.error ?? vscode.l10n.t('failed')), vscode.l10n.t('Show Logs'))
         .then((a) => {
           if (a) ctx.log.show(true);
         });
@@ -217,7 +211,15 @@ function waitForBuild(ctx: Ctx, session: DeploymentSession, workspaceId: string,
       if (!b || b.build_number < buildNumber) return;
       if (b.build_number > buildNumber || b.job.status === 'succeeded') finish(() => resolve());
       else if (b.job.status === 'failed' || b.job.status === 'canceled')
-        finish(() => reject(new Error(`build #${buildNumber} ${b.job.status}${b.job.error ? `: ${b.job.error}` : ''}`)));
+        finish(() =>
+          reject(
+            new Error(
+              b.job.error
+                ? vscode.l10n.t('build #{0} {1}: {2}', buildNumber, b.job.status, b.job.error)
+                : vscode.l10n.t('build #{0} {1}', buildNumber, b.job.status),
+            ),
+          ),
+        );
     };
     const finish = (fn: () => void) => {
       sub.dispose();
@@ -225,7 +227,10 @@ function waitForBuild(ctx: Ctx, session: DeploymentSession, workspaceId: string,
       fn();
     };
     const sub = session.onDidChange(check);
-    const timer = ctx.clock.setTimeout(() => finish(() => reject(new Error(`build #${buildNumber} did not finish in time`))), timeoutMs);
+    const timer = ctx.clock.setTimeout(
+      () => finish(() => reject(new Error(vscode.l10n.t('build #{0} did not finish in time', buildNumber)))),
+      timeoutMs,
+    );
     check();
   });
 }

@@ -7,11 +7,13 @@ import * as vscode from 'vscode';
 import type { WindowBinding } from '../binding/windowBinding';
 import type { Ctx } from '../ctx';
 import type { ReconnectDriver } from '../binding/reconnectDriver';
+import { pickedIsBound, sameAgentOf } from '../../model/agentKey';
 import { labelOf, offerRestart, restartWorkspace, runRepairCommand, type AgentRef } from '../binding/repairs';
 import type { DeploymentSession } from '../deployments/deploymentSession';
 import type { OpenDeployments } from '../deployments/openDeployments';
 import type { AgentDoctor } from '../doctor/agentDoctor';
 import { copyDiagnostics } from '../doctor/copyDiagnostics';
+import { UserRefusal, type CommandHandler, type CommandTable } from './commandTable';
 
 export interface AgentCommandDeps {
   ctx: Ctx;
@@ -20,8 +22,6 @@ export interface AgentCommandDeps {
   driver: ReconnectDriver;
   doctor: AgentDoctor;
 }
-
-export const PICKED_BINDING_KEY = 'coderStatus.pickedBinding';
 
 interface NodeLike {
   kind: string;
@@ -50,8 +50,7 @@ function refOfAgentId(d: AgentCommandDeps, id: string): AgentRef | undefined {
 }
 
 function boundRef(d: AgentCommandDeps): AgentRef | undefined {
-  const b = d.bound.bound;
-  return b?.agentName ? { session: b.session, workspaceId: b.workspaceId, name: b.agentName, parentName: b.parentName } : undefined;
+  return d.bound.agent;
 }
 
 /** The agent a command is about: its argument, else a quick pick with the bound agent first. */
@@ -61,7 +60,7 @@ async function pickAgent(d: AgentCommandDeps, arg: unknown, title: string): Prom
   }
   if (typeof arg === 'string') {
     const ref = refOfAgentId(d, arg);
-    if (!ref) throw new Error(vscode.l10n.t('No agent with ID {0} in the latest builds.', arg));
+    if (!ref) throw new UserRefusal(vscode.l10n.t('No agent with ID {0} in the latest builds.', arg));
     return ref;
   }
   const bound = boundRef(d);
@@ -70,15 +69,12 @@ async function pickAgent(d: AgentCommandDeps, arg: unknown, title: string): Prom
     for (const ws of session.fleet.workspaces()) {
       for (const a of session.fleet.agentsOf(ws.id)) {
         const ref = { session, workspaceId: ws.id, name: a.name, parentName: session.fleet.parentNameOf(ws.id, a) };
-        const isBound =
-          !!bound &&
-          bound.session === session &&
-          bound.workspaceId === ws.id &&
-          bound.name === a.name &&
-          bound.parentName === ref.parentName;
+        const isBound = sameAgentOf(bound, ref);
         const item = {
           label: `${ws.name}.${a.name}`,
-          description: `${a.lifecycle_state}, ${a.status}${isBound ? ' · bound' : ''}`,
+          description: isBound
+            ? vscode.l10n.t('{0}, {1} · bound', a.lifecycle_state, a.status)
+            : vscode.l10n.t('{0}, {1}', a.lifecycle_state, a.status),
           detail: `${ws.owner_name} · ${new URL(session.url).host}`,
           ref,
         };
@@ -87,7 +83,7 @@ async function pickAgent(d: AgentCommandDeps, arg: unknown, title: string): Prom
       }
     }
   }
-  if (items.length === 0) throw new Error(vscode.l10n.t('No agents are known yet: sign in, or check the workspace filter.'));
+  if (items.length === 0) throw new UserRefusal(vscode.l10n.t('No agents are known yet: sign in, or check the workspace filter.'));
   return (await vscode.window.showQuickPick(items, { title, matchOnDescription: true, matchOnDetail: true }))?.ref;
 }
 
@@ -99,22 +95,25 @@ async function pickWorkspace(
   if (isNode(arg) && arg.workspaceId) return { session: arg.session, workspaceId: arg.workspaceId };
   if (typeof arg === 'string') {
     const session = d.sessions.list().find((s) => s.fleet.workspace(arg));
-    if (!session) throw new Error(vscode.l10n.t('No workspace with ID {0}.', arg));
+    if (!session) throw new UserRefusal(vscode.l10n.t('No workspace with ID {0}.', arg));
     return { session, workspaceId: arg };
   }
   const b = d.bound.bound;
   const items = d.sessions.list().flatMap((session) =>
     session.fleet.workspaces().map((ws) => ({
       label: ws.name,
-      description: `${ws.owner_name} · ${ws.latest_build.status}${b?.session === session && b.workspaceId === ws.id ? ' · bound' : ''}`,
+      description:
+        b?.session === session && b.workspaceId === ws.id
+          ? vscode.l10n.t('{0} · {1} · bound', ws.owner_name, ws.latest_build.status)
+          : `${ws.owner_name} · ${ws.latest_build.status}`,
       target: { session, workspaceId: ws.id },
     })),
   );
-  if (items.length === 0) throw new Error(vscode.l10n.t('No workspaces are known yet.'));
+  if (items.length === 0) throw new UserRefusal(vscode.l10n.t('No workspaces are known yet.'));
   return (await vscode.window.showQuickPick(items, { title }))?.target;
 }
 
-type Factory = (d: AgentCommandDeps) => (...args: unknown[]) => unknown;
+type Factory = (d: AgentCommandDeps) => CommandHandler;
 
 const repair =
   (op: 'replay' | 'reinitialize'): Factory =>
@@ -154,7 +153,7 @@ const bind: Factory = (d) => async (arg) => {
   if (!ref) return;
   const ws = ref.session.fleet.workspace(ref.workspaceId);
   if (!ws) return;
-  await d.ctx.extension.workspaceState.update(PICKED_BINDING_KEY, {
+  await d.ctx.state.setPickedBinding({
     owner: ws.owner_name,
     workspace: ws.name,
     agent: ref.name,
@@ -170,7 +169,7 @@ const bind: Factory = (d) => async (arg) => {
 };
 
 const unbind: Factory = (d) => async () => {
-  await d.ctx.extension.workspaceState.update(PICKED_BINDING_KEY, undefined);
+  await d.ctx.state.setPickedBinding(undefined);
   d.ctx.log.info('unbound this window (picked binding cleared)');
   d.bound.reload();
 };
@@ -179,8 +178,8 @@ const reconnect: Factory = (d) => async (arg) => {
   if (typeof arg === 'string' || isNode(arg)) {
     const ref = await pickAgent(d, arg, vscode.l10n.t('Reconnect'));
     const b = boundRef(d);
-    if (ref && b && (ref.session !== b.session || ref.workspaceId !== b.workspaceId || ref.name !== b.name)) {
-      throw new Error(vscode.l10n.t('{0} is not the agent this window is bound to.', labelOf(ref)));
+    if (ref && b && !pickedIsBound(ref, b)) {
+      throw new UserRefusal(vscode.l10n.t('{0} is not the agent this window is bound to.', labelOf(ref)));
     }
   }
   await d.driver.reconnectNow();
@@ -191,7 +190,7 @@ const copy: Factory = (d) => async (arg) => {
   if (ref) await copyDiagnostics(d.ctx, d.doctor, d.driver, ref);
 };
 
-export const AGENT_COMMANDS: Record<string, Factory> = {
+const FACTORIES: Record<string, Factory> = {
   'coderStatus.copyDiagnostics': copy,
   'coderStatus.replayLifecycle': repair('replay'),
   'coderStatus.reinitializeAgent': repair('reinitialize'),
@@ -202,3 +201,7 @@ export const AGENT_COMMANDS: Record<string, Factory> = {
   'coderStatus.unbind': unbind,
   'coderStatus.reconnect': reconnect,
 };
+
+export function agentCommands(d: AgentCommandDeps): CommandTable {
+  return Object.fromEntries(Object.entries(FACTORIES).map(([id, f]) => [id, f(d)]));
+}

@@ -1,30 +1,25 @@
 /**
- * The tree and palette commands, as factories `(ctx) => handler`. Every handler is wrapped:
- * whatever it throws is logged and shown with a "Show Logs" button, never left unhandled.
+ * The viewing commands (details, refresh, logs, copy ID, open in browser), as factories
+ * `(deps) => handler`; registered with the others through `registerCommandTable`.
  */
 import * as vscode from 'vscode';
-import { errorText } from '../../api/errors';
 import type { WindowBinding } from '../binding/windowBinding';
 import type { Ctx } from '../ctx';
-import { refOfNode, showAgentDetails } from '../details/command';
+import { refOfNode, type AgentDetails } from '../details/command';
 import type { DeploymentSession } from '../deployments/deploymentSession';
 import type { OpenDeployments } from '../deployments/openDeployments';
-import type { AgentDoctor } from '../doctor/agentDoctor';
 import { VIEW_ID } from '../views/tree';
 import { agentOf, type TreeNode } from '../views/treeNodes';
+import { UserRefusal, type CommandHandler, type CommandTable } from './commandTable';
 
 export interface CommandDeps {
   ctx: Ctx;
   sessions: OpenDeployments;
   bound: WindowBinding;
-  doctor: AgentDoctor;
+  details: AgentDetails;
 }
 
-type Handler = (...args: unknown[]) => unknown;
-type Factory = (d: CommandDeps) => Handler;
-
-/** A message for the user that needs no stack trace in the log. */
-class UserError extends Error {}
+type Factory = (d: CommandDeps) => CommandHandler;
 
 const refresh: Factory = (d) => () =>
   vscode.window.withProgress({ location: { viewId: VIEW_ID } }, async () => {
@@ -39,7 +34,7 @@ const copyAgentId: Factory = (d) => async (arg) => {
   const target = agentTarget(d, arg);
   await vscode.env.clipboard.writeText(target.id);
   d.ctx.log.info(`copied agent ID ${target.id} (${target.label})`);
-  void vscode.window.showInformationMessage(`Copied the agent ID of ${target.label}: ${target.id}`);
+  void vscode.window.showInformationMessage(vscode.l10n.t('Copied the agent ID of {0}: {1}', target.label, target.id));
 };
 
 const openInBrowser: Factory = (d) => async (arg) => {
@@ -50,6 +45,8 @@ const openInBrowser: Factory = (d) => async (arg) => {
   await vscode.env.openExternal(vscode.Uri.parse(url));
 };
 
+const NOT_BOUND = () => vscode.l10n.t('Pick an agent in the Workspace Agents view: this window is not bound to an agent.');
+
 function isNode(arg: unknown): arg is TreeNode {
   return typeof arg === 'object' && arg !== null && 'kind' in arg && 'session' in arg;
 }
@@ -57,12 +54,12 @@ function isNode(arg: unknown): arg is TreeNode {
 function agentTarget(d: CommandDeps, arg: unknown): { id: string; label: string } {
   if (isNode(arg) && arg.kind === 'agent') {
     const a = agentOf(arg);
-    if (!a) throw new UserError(`The agent ${arg.name} is no longer in its workspace's latest build.`);
+    if (!a) throw new UserRefusal(vscode.l10n.t("The agent {0} is no longer in its workspace's latest build.", arg.name));
     return { id: a.id, label: arg.name };
   }
   const b = d.bound.bound;
   const a = b?.agentName ? b.session.fleet.findAgent(b.workspaceId, b.agentName, b.parentName) : undefined;
-  if (!b || !a) throw new UserError('Pick an agent in the Workspace Agents view: this window is not bound to an agent.');
+  if (!b || !a) throw new UserRefusal(NOT_BOUND());
   return { id: a.id, label: `${b.session.fleet.workspace(b.workspaceId)?.name ?? '?'}.${a.name}` };
 }
 
@@ -79,7 +76,7 @@ async function workspaceTarget(d: CommandDeps, arg: unknown): Promise<WorkspaceT
   };
   if (isNode(arg) && arg.kind !== 'deployment') {
     const t = of(arg.session, arg.workspaceId);
-    if (!t) throw new UserError('This workspace is no longer listed.');
+    if (!t) throw new UserRefusal(vscode.l10n.t('This workspace is no longer listed.'));
     return t;
   }
   const b = d.bound.bound;
@@ -91,24 +88,19 @@ async function workspaceTarget(d: CommandDeps, arg: unknown): Promise<WorkspaceT
       target: { session: s, owner: w.owner_name, name: w.name },
     })),
   );
-  if (items.length === 0) throw new UserError('No workspaces are known yet: sign in, or check the workspace filter.');
-  const picked = await vscode.window.showQuickPick(items, { title: 'Open Workspace in Browser', matchOnDescription: true });
+  if (items.length === 0) throw new UserRefusal(vscode.l10n.t('No workspaces are known yet: sign in, or check the workspace filter.'));
+  const picked = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Open Workspace in Browser'), matchOnDescription: true });
   return picked?.target;
 }
 
 const showDetails: Factory = (d) => (arg) => {
-  if (isNode(arg) && arg.kind === 'agent') return showAgentDetails(d.ctx, d.bound, d.doctor, refOfNode(arg));
+  if (isNode(arg) && arg.kind === 'agent') return d.details.show(refOfNode(arg));
   const b = d.bound.bound;
-  if (!b?.agentName) throw new UserError('Pick an agent in the Workspace Agents view: this window is not bound to an agent.');
-  return showAgentDetails(d.ctx, d.bound, d.doctor, {
-    session: b.session,
-    workspaceId: b.workspaceId,
-    name: b.agentName,
-    parentName: b.parentName,
-  });
+  if (!b?.agentName) throw new UserRefusal(NOT_BOUND());
+  return d.details.show({ session: b.session, workspaceId: b.workspaceId, name: b.agentName, parentName: b.parentName });
 };
 
-const COMMANDS: Record<string, Factory> = {
+const FACTORIES: Record<string, Factory> = {
   'coderStatus.showDetails': showDetails,
   'coderStatus.refresh': refresh,
   'coderStatus.showLogs': showLogs,
@@ -116,27 +108,6 @@ const COMMANDS: Record<string, Factory> = {
   'coderStatus.openInBrowser': openInBrowser,
 };
 
-/** Registers the view commands plus `extra` handlers (built elsewhere), all behind the same error wrapper. */
-export function registerCommands(d: CommandDeps, extra: Record<string, Handler> = {}): void {
-  const handlers: Record<string, Handler> = { ...Object.fromEntries(Object.entries(COMMANDS).map(([id, f]) => [id, f(d)])), ...extra };
-  for (const [id, handler] of Object.entries(handlers)) {
-    d.ctx.pushCleanup(vscode.commands.registerCommand(id, (...args: unknown[]) => run(d, id, handler, args)));
-  }
-}
-
-async function run(d: CommandDeps, id: string, handler: Handler, args: unknown[]): Promise<unknown> {
-  try {
-    return await handler(...args);
-  } catch (e) {
-    const text = errorText(
-      e,
-      d.sessions.list().flatMap((s) => s.client.secrets),
-    );
-    if (e instanceof UserError) d.ctx.log.warn(`${id}: ${text}`);
-    else d.ctx.log.error(`${id} failed: ${text}`);
-    void vscode.window.showErrorMessage(`Coder: ${text}`, 'Show Logs').then((a) => {
-      if (a) d.ctx.log.show(true);
-    });
-    return undefined;
-  }
+export function viewCommands(d: CommandDeps): CommandTable {
+  return Object.fromEntries(Object.entries(FACTORIES).map(([id, f]) => [id, f(d)]));
 }

@@ -1,14 +1,15 @@
 /**
- * One open deployment: its network, REST client, model and sync, created together and
- * disposed together. The UI reads `fleet` and listens to `onDidChange`; nothing here decides.
+ * One open deployment: its network and its core (REST client, model and sync, built by
+ * sync/deploymentCore.ts), created together and disposed together. The UI reads `fleet` and listens to `onDidChange`; nothing here decides.
  */
-import { CoderClient } from '../../api/client';
+import type { CoderClient } from '../../api/client';
 import { errorText } from '../../api/errors';
 import type { Network } from '../../api/network';
 import { DisposableStore, Emitter, type Disposable } from '../../common/disposable';
-import { Fleet } from '../../model/fleet';
+import type { Fleet } from '../../model/fleet';
 import type { Change } from '../../model/types';
-import { DeploymentSync } from '../../sync/deployment';
+import type { DeploymentSync } from '../../sync/deployment';
+import { createDeploymentCore } from '../../sync/deploymentCore';
 import type { Ctx } from '../ctx';
 import { networkFromSettings } from '../auth/signIn';
 
@@ -39,11 +40,17 @@ export class DeploymentSession implements Disposable {
     private readonly network: Network,
   ) {
     this.store.addFn(() => void network.dispose());
-    this.client = new CoderClient({ baseUrl: url, token, fetch: network.fetch, headers: () => network.headers(), agent: network.wsAgent });
-    this.fleet = new Fleet({ deploymentUrl: url, clock: ctx.clock });
-    this.sync = this.store.add(
-      new DeploymentSync({ client: this.client, fleet: this.fleet, clock: ctx.clock, log: ctx.log, settings: ctx.config.sync }),
+    const core = this.store.add(
+      createDeploymentCore({
+        url,
+        token,
+        clock: ctx.clock,
+        log: ctx.log,
+        settings: ctx.config.sync,
+        transport: { fetch: network.fetch, headers: () => network.headers(), wsAgent: network.wsAgent },
+      }),
     );
+    ({ client: this.client, fleet: this.fleet, sync: this.sync } = core);
     this.store.add(this.sync.onChanges((c) => this.changes.fire(c)));
     this.store.add(this.changes);
   }
@@ -67,6 +74,12 @@ export class DeploymentSession implements Disposable {
       if (this.store.isDisposed) return;
       this.serverVersion = info.version;
       this.ctx.log.info(`${this.url}: Coder ${info.version}`);
+      // An upgrade may add a repair operation: what was learned on another version is dropped.
+      const before = this.ctx.operations.serverVersion(this.url);
+      if (this.ctx.operations.setServerVersion(this.url, info.version)) {
+        if (before !== undefined) this.ctx.log.info(`${this.url}: server version was ${before}: repair operations will be asked again`);
+        this.ctx.rememberOperations();
+      }
       const changed: Change[] = this.fleet.workspaces().map((w) => ({ kind: 'workspace-changed', workspaceId: w.id, buildChanged: false }));
       if (changed.length) this.changes.fire(changed);
     } catch (e) {

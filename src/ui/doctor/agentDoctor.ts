@@ -1,27 +1,26 @@
 /**
  * The doctor for the UI: asks model/doctor.ts about an agent with what this editor knows (the
- * deployment's version, the model's stuck clock, the persisted record of earlier stuck builds),
- * keeps that record in globalState (a restart reloads the window; the record must outlive it, and
- * it is about the workspace, not this window), and loads the last lines of the log that goes
+ * deployment's version, the fleet's stuck clock, the persisted record of earlier stuck builds),
+ * keeps that record in the global stored state (a restart reloads the window; the record must
+ * outlive it, and it is about the workspace, not this window), and loads the last lines of the log that goes
  * with a diagnosis once, on demand.
  */
 import type * as vscode from 'vscode';
 import type { Workspace, WorkspaceAgent } from '../../api/schemas';
 import { errorText } from '../../api/errors';
 import { Emitter, type Disposable } from '../../common/disposable';
-import { diagnose, observeStuck, parseStuckRecord, restartHelps, type Diagnosis, type LogRef, type StuckRecord } from '../../model/doctor';
+import { diagnose, observeStuck, restartHelps, type Diagnosis, type LogRef, type StuckRecord } from '../../model/doctor';
 import type { Ctx } from '../ctx';
 import type { DeploymentSession } from '../deployments/deploymentSession';
 import type { OpenDeployments } from '../deployments/openDeployments';
 import { explain, type ExplainedDiagnosis } from './diagnosisText';
 
-const STUCK_KEY = 'coderStatus.stuckBuilds';
 const TAIL_LINES = 8;
 
 type Tail = { state: 'loading' } | { state: 'loaded'; lines: string[] } | { state: 'failed' };
 
 export class AgentDoctor implements Disposable {
-  private records: Record<string, StuckRecord> = {};
+  private readonly records: Record<string, StuckRecord>;
   private readonly tails = new Map<string, Tail>();
   private readonly changed = new Emitter<void>();
   /** A log tail arrived or a record changed: diagnoses may read differently. */
@@ -32,13 +31,7 @@ export class AgentDoctor implements Disposable {
     private readonly ctx: Ctx,
     sessions: OpenDeployments,
   ) {
-    const stored = ctx.extension.globalState.get<unknown>(STUCK_KEY);
-    if (stored && typeof stored === 'object') {
-      for (const [k, v] of Object.entries(stored)) {
-        const r = parseStuckRecord(v);
-        if (r) this.records[k] = r;
-      }
-    }
+    this.records = ctx.state.stuckBuilds;
     this.subs.push(
       sessions.onDidChange(({ session, changes }) => {
         const ids = new Set<string>();
@@ -59,7 +52,7 @@ export class AgentDoctor implements Disposable {
     if (!after || after === before) return;
     this.records[key] = after;
     this.ctx.log.info(`doctor: ${ws.name} had a stuck agent on build${after.builds.length > 1 ? 's' : ''} #${after.builds.join(', #')}`);
-    void this.ctx.extension.globalState.update(STUCK_KEY, this.records);
+    void this.ctx.state.setStuckBuilds(this.records);
   }
 
   record(session: DeploymentSession, workspaceId: string): StuckRecord | undefined {

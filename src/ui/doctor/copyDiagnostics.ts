@@ -5,10 +5,8 @@
  */
 import * as vscode from 'vscode';
 import { diagnosticsReport, type ReportAgent } from '../../model/diagnosticsReport';
-import { describeRoutes } from '../../model/repairOffers';
 import type { WorkspaceAgent } from '../../api/schemas';
 import type { ConnectionState } from '../../model/types';
-import { routesOf } from '../binding/repairRoutes';
 import type { AgentRef } from '../binding/repairs';
 import type { ReconnectDriver } from '../binding/reconnectDriver';
 import type { Ctx } from '../ctx';
@@ -53,7 +51,7 @@ export async function buildDiagnostics(ctx: Ctx, doctor: AgentDoctor, driver: Re
       serverVersion: session.serverVersion,
       connection: connectionWords(session.fleet.connection),
       streams: session.sync.describeSupport(),
-      repairRoutes: describeRoutes(routesOf(ctx.extension.globalState, session)),
+      repairRoutes: ctx.operations.describe(session.url),
     },
     workspace: ws && {
       id: ws.id,

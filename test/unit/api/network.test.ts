@@ -252,7 +252,7 @@ describe('createNetwork', () => {
 
     const insecure = await createNetwork({ deploymentUrl: 'https://c.io', env: {}, insecure: true });
     assert.ok(insecure.wsAgent instanceof https.Agent);
-    assert.equal((insecure.wsAgent).options.rejectUnauthorized, false);
+    assert.equal(insecure.wsAgent.options.rejectUnauthorized, false);
     assert.match(insecure.summary, /TLS NOT verified/);
     assert.equal(insecure.wsAgentFor('ws://c.io/x'), undefined, 'plain ws needs no TLS agent');
     await insecure.dispose();

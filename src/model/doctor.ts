@@ -5,7 +5,7 @@
  * (localized), so nothing here is English meant for a person.
  */
 import type { AgentScript, Workspace, WorkspaceAgent } from '../api/schemas';
-import { classifyAgent, parseTime } from './lifecycle';
+import { classifyAgent, parseTime, stuckStart } from './lifecycle';
 
 export type DiagnosisCode =
   /** Connected at `created` past the threshold after an ID change: the process survived the build (Coder issue 18571). */
@@ -106,7 +106,11 @@ export interface DoctorInput {
   agent: WorkspaceAgent;
   now: number;
   stuckThresholdMs: number;
-  /** When the model first saw the agent connected at `created` (Fleet.stuckSince). */
+  /**
+   * When the stuck signature started, on the local clock: `Fleet.stuckSince`, the one stuck clock
+   * the tree, the status bar and the reconnect decision count from (the agent's first connection
+   * by the server, corrected by the deployment's clock skew). Without it: `first_connected_at` as sent.
+   */
   stuckSince?: number;
   /** The agent ID this one replaced, when known (binding history). */
   previousAgentId?: string;
@@ -116,20 +120,12 @@ export interface DoctorInput {
   deploymentVersion?: string;
 }
 
-/** Whether the agent shows the stuck signature (connected, `created`) past the threshold now. */
-export function isStuck(agent: WorkspaceAgent, now: number, stuckThresholdMs: number, stuckSince?: number): boolean {
-  return classifyAgent(agent, now, { stuckSince: stuckStart(agent, stuckSince), stuckThresholdMs }).stuck === true;
-}
-
 /**
- * The earlier of when the model first saw the signature and when the agent connected (server
- * time): the reconnect machine counts from the same moment, so the notice it raises and the
- * doctor agree on "stuck".
+ * Whether the agent shows the stuck signature (connected, `created`) past the threshold now: the
+ * classification's own rule on the given clock, so the doctor, the tree and the notice agree.
  */
-function stuckStart(agent: WorkspaceAgent, stuckSince: number | undefined): number | undefined {
-  const connected = parseTime(agent.first_connected_at);
-  if (stuckSince === undefined) return connected;
-  return connected === undefined ? stuckSince : Math.min(stuckSince, connected);
+export function isStuck(agent: WorkspaceAgent, now: number, stuckThresholdMs: number, stuckSince?: number): boolean {
+  return classifyAgent(agent, now, { stuckSince, stuckThresholdMs }).stuck === true;
 }
 
 /**
@@ -164,7 +160,7 @@ function diagnoseAgent(input: DoctorInput): Diagnosis | undefined {
   const withLink = (d: Diagnosis): Diagnosis => (link ? { ...d, link } : d);
 
   if (isStuck(agent, now, input.stuckThresholdMs, input.stuckSince)) {
-    const since = stuckStart(agent, input.stuckSince) ?? parseTime(agent.created_at) ?? now;
+    const since = input.stuckSince ?? stuckStart(agent) ?? now;
     const earlier = (input.record?.builds ?? []).filter((n) => n < build.build_number);
     const values = {
       agentId: agent.id,

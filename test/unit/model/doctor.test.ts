@@ -218,11 +218,11 @@ test('observeStuck records the latest start build while one of its agents is stu
   assert.deepEqual(r, { builds: [3], lastAt: T0 + 60_000 });
   assert.equal(observeStuck(r, ws, T0 + 70_000, 20_000), r);
   assert.equal(observeStuck(r, workspace({ build: 4 }), T0, 20_000), r, 'a healthy build adds nothing');
-  // The earlier of the model's stuck clock and the agent's first connection counts, as in the reconnect machine.
-  assert.deepEqual(observeStuck(undefined, ws, T0 + 60_000, 20_000, () => T0 + 50_000)?.builds, [3]);
-  const late = workspace({ build: 3, agents: [{ ...stuckAgent(), first_connected_at: '2026-01-01T00:00:50Z' }] });
+  // The fleet's stuck clock (skew-corrected) is the one that counts, not the row's raw first_connected_at.
   assert.equal(
-    observeStuck(undefined, late, T0 + 60_000, 20_000, () => T0 + 55_000),
+    observeStuck(undefined, ws, T0 + 60_000, 20_000, () => T0 + 50_000),
     undefined,
   );
+  const late = workspace({ build: 3, agents: [{ ...stuckAgent(), first_connected_at: '2026-01-01T00:00:50Z' }] });
+  assert.deepEqual(observeStuck(undefined, late, T0 + 60_000, 20_000, () => T0 + 1_000)?.builds, [3]);
 });

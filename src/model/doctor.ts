@@ -5,7 +5,7 @@
  * (localized), so nothing here is English meant for a person.
  */
 import type { AgentScript, Workspace, WorkspaceAgent } from '../api/schemas';
-import { classifyAgent, parseTime, stuckStart } from './lifecycle';
+import { classifyAgent, isUsable, parseTime, stuckStart } from './lifecycle';
 
 export type DiagnosisCode =
   /** Connected at `created` past the threshold after an ID change: the process survived the build (Coder issue 18571). */
@@ -57,6 +57,11 @@ export interface Diagnosis {
   log?: LogRef;
   /** A page that explains this failure (the agent's troubleshooting URL). */
   link?: string;
+  /**
+   * A note beside the cause, not the cause: an outdated agent that is usable, or whose trouble
+   * has a likelier cause, is worth knowing but does not explain anything by itself.
+   */
+  secondary?: true;
 }
 
 /** Start builds of one workspace on which an agent was stuck at `created`, oldest first. */
@@ -130,7 +135,8 @@ export function isStuck(agent: WorkspaceAgent, now: number, stuckThresholdMs: nu
 
 /**
  * What is wrong with the agent, most likely cause first; empty when nothing is. The build's own
- * failure comes before anything about its agents, whose rows then are the previous build's.
+ * failure comes before anything about its agents, whose rows then are the previous build's. An
+ * outdated agent comes last, as a secondary note unless nothing else explains an unusable agent.
  */
 export function diagnose(input: DoctorInput): Diagnosis[] {
   const out: Diagnosis[] = [];
@@ -139,8 +145,13 @@ export function diagnose(input: DoctorInput): Diagnosis[] {
   const agent = diagnoseAgent(input);
   if (agent) out.push(agent);
   const outdated = agentOutdated(input.agent, input.deploymentVersion);
-  if (outdated) out.push(outdated);
+  if (outdated) out.push(out.length > 0 || isUsable(input.agent) ? { ...outdated, secondary: true } : outdated);
   return out;
+}
+
+/** The likeliest cause among the diagnoses (the first that is not a secondary note), if any. */
+export function mainCause<D extends { secondary?: boolean }>(diagnoses: readonly D[]): D | undefined {
+  return diagnoses.find((d) => !d.secondary);
 }
 
 /** A failed or canceled latest build: the job's error. */

@@ -9,6 +9,8 @@ export interface ExplainedDiagnosis {
   code: Diagnosis['code'];
   cause: string;
   fix: string;
+  /** A note beside the cause, not the cause (model/doctor.ts `Diagnosis.secondary`). */
+  secondary: boolean;
   /** The last lines of the log that goes with it, when loaded. */
   logLines: readonly string[];
   link?: string;
@@ -112,5 +114,7 @@ function fix(d: Diagnosis): string {
 
 export function explain(d: Diagnosis, now: number, logLines: readonly string[] = []): ExplainedDiagnosis {
   const link = d.code === 'survived-build' || d.code === 'survives-restarts' ? CODER_ISSUE_18571 : d.link;
-  return { code: d.code, cause: cause(d, now), fix: fix(d), logLines, ...(link ? { link } : {}) };
+  const secondary = d.secondary === true;
+  const text = secondary ? vscode.l10n.t('Note: {0}', cause(d, now)) : cause(d, now);
+  return { code: d.code, cause: text, fix: fix(d), secondary, logLines, ...(link ? { link } : {}) };
 }

@@ -3,6 +3,7 @@
  * the repairs that work for this agent here (model/repairOffers.ts); then what the user picked.
  */
 import * as vscode from 'vscode';
+import { mainCause } from '../../model/doctor';
 import type { RepairAction } from '../../model/repairOffers';
 import { devContainerRecreateFor } from '../binding/devContainerHook';
 import { agentOfRef, labelOf, offerRestart, type AgentRef } from '../binding/repairs';
@@ -58,7 +59,7 @@ async function showStuckNotice(ctx: Ctx, doctor: AgentDoctor, ref: AgentRef): Pr
   const ws = ref.session.fleet.workspace(ref.workspaceId);
   const agent = agentOfRef(ref);
   if (!ws || !agent) return 'later';
-  const found = doctor.explain(ref.session, ws, agent)[0];
+  const found = mainCause(doctor.explain(ref.session, ws, agent));
   const offers = offersFor(ctx, doctor, ref.session, ws, agent);
   const head = vscode.l10n.t('{0} is connected but its lifecycle is stuck at "created".', labelOf(ref));
   const message = found ? `${head} ${found.cause} ${found.fix}` : head;

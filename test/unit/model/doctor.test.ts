@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   diagnose,
+  mainCause,
   noteStuckBuild,
   observeStuck,
   parseStuckRecord,
@@ -176,13 +177,32 @@ test('an agent older than the deployment: agent outdated, with both versions (se
   assert.deepEqual(diagnose(input({ workspace: ws, deploymentVersion: 'garbage' })), []);
   assert.deepEqual(diagnose(input({ workspace: workspace({ agents: [agent({ version: '' })] }), deploymentVersion: 'v2.24.0' })), []);
   assert.deepEqual(parseVersion('2.24.1'), [2, 24, 1]);
-  // It comes after the cause of the agent's trouble.
+  // It comes after the cause of the agent's trouble, as a note beside it.
   const stuck = { ...stuckAgent(), version: 'v2.1.0' };
   const ds = diagnose(input({ workspace: workspace({ build: 2, agents: [stuck] }), deploymentVersion: 'v2.24.0' }));
   assert.deepEqual(
-    ds.map((x) => x.code),
-    ['survived-build', 'agent-outdated'],
+    ds.map((x) => [x.code, x.secondary === true]),
+    [
+      ['survived-build', false],
+      ['agent-outdated', true],
+    ],
   );
+  assert.equal(mainCause(ds)?.code, 'survived-build');
+});
+
+test('an outdated agent that is usable: only a note, never the cause', () => {
+  const ready = agent({ version: 'v2.20.3' });
+  const ds = diagnose(input({ workspace: workspace({ agents: [ready] }), deploymentVersion: 'v2.24.1' }));
+  assert.deepEqual(
+    ds.map((d) => [d.code, d.secondary]),
+    [['agent-outdated', true]],
+  );
+  assert.equal(mainCause(ds), undefined, 'no cause for an agent that works');
+  assert.equal(restartHelps(ds), true);
+  // An unusable agent with nothing likelier (connecting, within its timeout): then it is the lead.
+  const connecting = agent({ version: 'v2.20.3', status: 'connecting', lifecycle_state: 'created', created_at: '2026-01-01T00:00:30Z' });
+  const alone = diagnose(input({ workspace: workspace({ agents: [connecting] }), deploymentVersion: 'v2.24.1' }));
+  assert.equal(mainCause(alone)?.code, 'agent-outdated');
 });
 
 test('a ready agent has nothing to diagnose', () => {

@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import type { Clock } from '../common/clock';
-import { DisposableStore, type Disposable } from '../common/disposable';
+import { DisposableStore, Emitter, type Disposable } from '../common/disposable';
 import type { OperationSupport } from '../model/operations';
 import { Config } from './config';
 import { PersistentState, windowKey } from './persistentState';
@@ -17,6 +17,9 @@ export class Ctx implements Disposable {
    * reconnect driver; kept across reloads (`rememberOperations`).
    */
   readonly operations: OperationSupport;
+  private readonly operationsChanged = new Emitter<void>();
+  /** `operations` learned something: the repair offers shown (tree menus, details panel) may change. */
+  readonly onDidChangeOperations = this.operationsChanged.event;
   /** Every stored key, by scope (global, workspace, window). */
   readonly state: PersistentState;
   private readonly cleanups = new DisposableStore();
@@ -36,6 +39,7 @@ export class Ctx implements Disposable {
   /** Stores `operations` after it learned something (a reload, or a restart, must not probe again). */
   rememberOperations(): void {
     void this.state.setOperations(this.operations);
+    this.operationsChanged.fire();
   }
 
   pushCleanup<T extends Disposable>(d: T): T {
@@ -44,5 +48,6 @@ export class Ctx implements Disposable {
 
   dispose(): void {
     this.cleanups.dispose();
+    this.operationsChanged.dispose();
   }
 }

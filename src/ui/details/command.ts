@@ -92,6 +92,7 @@ export class AgentDetails {
         const opened = this.sessions.onDidChangeSessions(() => listener());
         // A log tail the doctor loaded, or its record of stuck builds, changes the diagnosis.
         const doctor = this.doctor.onDidChange(() => listener());
+        const operations = ctx.onDidChangeOperations(() => listener());
         // The end of the wait is a change too: a deployment that never answered means "gone".
         const waited = ctx.clock.setTimeout(listener, Math.max(0, waitUntil - ctx.clock.now()));
         return {
@@ -99,6 +100,7 @@ export class AgentDetails {
             model.dispose();
             opened.dispose();
             doctor.dispose();
+            operations.dispose();
             waited.cancel();
           },
         };

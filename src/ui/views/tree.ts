@@ -61,6 +61,8 @@ export class AgentTree implements vscode.TreeDataProvider<TreeNode>, Disposable 
     bound.onDidChange(() => this.refreshAll());
     // A log tail for a diagnosis arrived: only agent tooltips change, and they are rare.
     doctor.onDidChange(() => this.refreshAll());
+    // A repair route turned out missing: the rows' menus offer what works instead.
+    ctx.onDidChangeOperations(() => this.refreshAll());
   }
 
   getTreeItem(node: TreeNode): vscode.TreeItem {

@@ -180,6 +180,11 @@ export class DeploymentSync implements Disposable {
     if (before.maxLiveWorkspaces !== this.settings.maxLiveWorkspaces) this.updateLiveSet();
   }
 
+  /** Which stream rungs this deployment is known to offer, for logs and diagnostics. */
+  describeSupport(): string {
+    return this.support.describe();
+  }
+
   rungOf(workspaceId: string): StreamRung | undefined {
     return this.feeds.get(workspaceId)?.rung ?? (this.rows.has(workspaceId) ? 'poll' : undefined);
   }

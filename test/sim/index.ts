@@ -60,6 +60,8 @@ export interface SimOptions {
   streams?: { connectionWatch?: boolean; watchWs?: boolean; sse?: boolean };
   /** `devcontainers`: the containers list, watch, recreate and delete routes (off: 404, a server before v2.23). */
   operations?: { replay?: boolean; reinit?: boolean; devcontainers?: boolean };
+  /** What /buildinfo answers as `version` (default v2.24.1+sim); setVersion() upgrades it. */
+  version?: string;
   pingIntervalMs?: number;
   /** `/api/v2/tailnet` (WorkspaceUpdates): served by default; see TailnetMode for the other answers. */
   tailnet?: TailnetOptions;
@@ -106,6 +108,7 @@ export class Simulator {
   private latencyMs = 0;
   private streamsOn: Required<NonNullable<SimOptions['streams']>>;
   private opsOn: Required<NonNullable<SimOptions['operations']>>;
+  private version: string;
   private server: Server | undefined;
   private readonly wss = new WebSocketServer({ noServer: true });
   private readonly sockets = new Set<Socket>();
@@ -119,6 +122,7 @@ export class Simulator {
     this.port = opts.port ?? 0;
     this.streamsOn = { connectionWatch: true, watchWs: true, sse: true, ...opts.streams };
     this.opsOn = { replay: true, reinit: true, devcontainers: true, ...opts.operations };
+    this.version = opts.version ?? 'v2.24.1+sim';
     this.world = new World(
       this.clock,
       {
@@ -316,6 +320,11 @@ export class Simulator {
     this.opsOn = { ...this.opsOn, ...o };
   }
 
+  /** An upgrade of the deployment (what /buildinfo says from now on). */
+  setVersion(version: string): void {
+    this.version = version;
+  }
+
   /** The tailnet route's answer (TailnetMode) and keepalive timings; a fault mode applies to open sessions at once. */
   setTailnet(o: TailnetOptions): void {
     this.tailnet.set(o);
@@ -426,7 +435,7 @@ export class Simulator {
         this.count('GET /buildinfo');
         return sendJson(res, 200, {
           external_url: 'https://github.com/coder/coder',
-          version: 'v2.24.1+sim',
+          version: this.version,
           dashboard_url: this.url,
           workspace_proxy: false,
           agent_api_version: '2.6',

@@ -1,12 +1,13 @@
 /**
  * Sign-in and sign-out: `coderStatus.signIn` asks for a deployment URL (checked with
  * GET /buildinfo) and a session token (checked with GET /users/me), then stores the token in
- * SecretStorage; credentials found in the environment or the coder CLI login are offered
+ * SecretStorage; credentials found in the environment, the coder CLI login or Coder Remote are offered
  * first, and picked up by themselves at start. Every check runs through the user's network
  * settings (proxy, CA file, header command), so that what works here works for the session.
  */
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { l10n } from 'vscode';
 import { systemClock } from '../../common/clock';
@@ -14,10 +15,12 @@ import type { Logger } from '../../common/log';
 import { RateLimitedLog } from '../../sync/rateLimitedLog';
 import { CoderClient } from '../../api/client';
 import {
+  CODER_REMOTE_EXTENSION_ID,
   discoverCredentials,
   findCredentials,
   normalizeDeploymentUrl,
   type CredentialCandidate,
+  type CredentialSource,
   type DiscoveryLog,
 } from '../../api/credentials';
 import { CoderApiError, isAuthError } from '../../api/errors';
@@ -56,7 +59,7 @@ export interface DeploymentProbe {
 
 export interface SignInOptions {
   log: Logger;
-  /** Credentials found outside the extension. Default: environment and coder CLI login. */
+  /** Credentials found outside the extension. Default: environment, coder CLI login, Coder Remote. */
   findCandidates?: () => Promise<CredentialCandidate[]>;
   /** Default: a CoderClient over networkFromSettings(). */
   probe?: (url: string) => Promise<DeploymentProbe>;
@@ -75,7 +78,13 @@ async function defaultProbe(url: string, log: Logger): Promise<DeploymentProbe> 
   return { buildInfo: () => client('').buildInfo(), me: (t) => client(t).me(), dispose: () => network.dispose() };
 }
 
-function defaultCandidates(log: DiscoveryLog): Promise<CredentialCandidate[]> {
+/** Coder Remote's global storage folder: a sibling of this extension's own. */
+function coderRemoteDir(context: vscode.ExtensionContext): string | undefined {
+  const own = context.globalStorageUri;
+  return own.scheme === 'file' ? path.join(path.dirname(own.fsPath), CODER_REMOTE_EXTENSION_ID) : undefined;
+}
+
+function defaultCandidates(context: vscode.ExtensionContext, log: DiscoveryLog): Promise<CredentialCandidate[]> {
   return findCredentials({
     env: process.env,
     // No file is no login; a file that cannot be read is worth a line in the log.
@@ -90,12 +99,19 @@ function defaultCandidates(log: DiscoveryLog): Promise<CredentialCandidate[]> {
     homedir: os.homedir(),
     platform: process.platform,
     onReadError: (file, e) => log.warn(`credential-file:${file}`, `cannot read ${file}: ${describeError(e)}; that login is not offered`),
+    coderRemoteDir: coderRemoteDir(context),
+    listDir: (d) => readdir(d).catch(() => undefined),
   });
 }
 
 function isMissing(e: unknown): boolean {
   const code = (e as { code?: unknown } | null)?.code;
   return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+/** How a found login is named wherever found logins are shown. */
+function foundText(source: CredentialSource, origin: string): string {
+  return source === 'coder-remote' ? l10n.t('found: Coder Remote') : l10n.t('Use the login from {0}', origin);
 }
 
 function describeError(e: unknown): string {
@@ -264,7 +280,7 @@ export async function signIn(deps: SignInDeps, presetUrl?: string): Promise<stri
       const items: Pick[] = candidates.map((c) => ({
         label: `$(key) ${host(c.url)}`,
         description: deps.store.has(c.url) ? l10n.t('{0} (signed in)', c.url) : c.url,
-        detail: l10n.t('Use the login from {0}', c.origin),
+        detail: foundText(c.source, c.origin),
         candidate: c,
       }));
       items.push(
@@ -311,6 +327,7 @@ async function finishSignIn(deps: SignInDeps, url: string, token: string, user: 
 
 function sourceText(d: DeploymentEntry): string {
   if (d.tokenSource === 'secret') return l10n.t('Signed in');
+  if (d.tokenSource === 'coder-remote') return l10n.t('found: Coder Remote');
   return d.tokenSource === 'env' ? l10n.t('Found in the environment') : l10n.t('Found in the coder CLI login');
 }
 
@@ -377,7 +394,7 @@ export function startSignIn(
     store,
     log: opts.log,
     discoveryLog,
-    findCandidates: opts.findCandidates ?? (() => defaultCandidates(discoveryLog)),
+    findCandidates: opts.findCandidates ?? (() => defaultCandidates(context, discoveryLog)),
     probe: opts.probe ?? ((url) => defaultProbe(url, opts.log)),
   };
   const setSignedIn = () => void vscode.commands.executeCommand('setContext', 'coderStatus.signedIn', store.list().length > 0);

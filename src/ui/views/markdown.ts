@@ -47,6 +47,12 @@ export class Tooltip {
     return this;
   }
 
+  /** A horizontal rule between the row's facts and the diagnosis. */
+  rule(): this {
+    this.parts.push('---');
+    return this;
+  }
+
   build(): vscode.MarkdownString {
     // Only the icons written above are markdown of ours; data never gets a `$(` through escapeMarkdown.
     const md = new vscode.MarkdownString(this.parts.join('\n\n'), true);

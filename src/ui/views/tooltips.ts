@@ -6,6 +6,7 @@ import type { Classification, ConnectionState } from '../../model/types';
 import { detailText, labelText } from './classificationText';
 import { Tooltip } from './markdown';
 import type { DeploymentSession } from '../deployments/deploymentSession';
+import type { ExplainedDiagnosis } from '../doctor/diagnosisText';
 
 export function deploymentTooltip(session: DeploymentSession, now: number): vscode.MarkdownString {
   return new Tooltip()
@@ -39,8 +40,10 @@ export function agentTooltip(
   c: Classification,
   now: number,
   bound: boolean,
+  diagnoses: readonly ExplainedDiagnosis[] = [],
 ): vscode.MarkdownString {
   const t = new Tooltip().title(`${ws.name}.${agent.name}`, c.icon).line(classificationLine(c));
+  addDiagnoses(t, diagnoses);
   if (bound) t.line(vscode.l10n.t('This window is bound to this agent.'));
   const version = agent.api_version ? vscode.l10n.t('{0} (API {1})', agent.version, agent.api_version) : agent.version;
   t.field(vscode.l10n.t('Agent ID'), agent.id)
@@ -61,6 +64,17 @@ export function agentTooltip(
 function classificationLine(c: Classification): string {
   const detail = detailText(c);
   return detail ? vscode.l10n.t('{0}: {1}', labelText(c), detail) : labelText(c);
+}
+
+/** The doctor's findings: cause, fix, the last log lines and a link, each as escaped text. */
+export function addDiagnoses(t: Tooltip, diagnoses: readonly ExplainedDiagnosis[]): Tooltip {
+  for (const d of diagnoses) {
+    t.rule().line(d.cause).line(d.fix);
+    for (const l of d.logLines) t.line(`› ${l}`);
+    if (d.link) t.link(d.link, d.link);
+  }
+  if (diagnoses.length) t.rule();
+  return t;
 }
 
 /** "live", "offline since 2m (connect ECONNREFUSED)", ... */

@@ -3,6 +3,8 @@
  * sub-agents. Model changes refresh only the nodes they name; agents whose label shows an
  * elapsed time (or may turn stuck) are re-rendered once a second, only while the view is shown.
  */
+import type { AgentDoctor } from '../doctor/agentDoctor';
+import { offersFor } from '../doctor/offers';
 import * as vscode from 'vscode';
 import type { TimerHandle } from '../../common/clock';
 import type { Disposable } from '../../common/disposable';
@@ -33,6 +35,7 @@ export class AgentTree implements vscode.TreeDataProvider<TreeNode>, Disposable 
     private readonly ctx: Ctx,
     private readonly sessions: OpenDeployments,
     private readonly bound: WindowBinding,
+    private readonly doctor: AgentDoctor,
   ) {
     this.view = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: this, showCollapseAll: true });
     this.subs.push(
@@ -57,6 +60,10 @@ export class AgentTree implements vscode.TreeDataProvider<TreeNode>, Disposable 
     });
     sessions.onDidChange(({ session, changes }) => this.onChanges(session, changes));
     bound.onDidChange(() => this.refreshAll());
+    // A log tail for a diagnosis arrived: only agent tooltips change, and they are rare.
+    doctor.onDidChange(() => this.refreshAll());
+    // A repair route turned out missing: the rows' menus offer what works instead.
+    ctx.onDidChangeOperations(() => this.refreshAll());
   }
 
   getTreeItem(node: TreeNode): vscode.TreeItem {
@@ -72,6 +79,8 @@ export class AgentTree implements vscode.TreeDataProvider<TreeNode>, Disposable 
       now: this.ctx.clock.now(),
       stuckThresholdMs: this.ctx.config.stuckThresholdMs,
       isBound: (n) => this.bound.isNode(n),
+      doctor: this.doctor,
+      offers: (session, ws, a) => offersFor(this.ctx, this.doctor, session, ws, a),
     });
   }
 

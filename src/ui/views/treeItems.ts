@@ -6,6 +6,9 @@ import type { Classification } from '../../model/types';
 import { classifyIn } from './classify';
 import { labelText } from './classificationText';
 import { severityIcon } from './severity';
+import type { AgentDoctor } from '../doctor/agentDoctor';
+import type { RepairAction } from '../../model/repairOffers';
+import type { DeploymentSession } from '../deployments/deploymentSession';
 import { agentTooltip, deploymentTooltip, workspaceTooltip } from './tooltips';
 import type { AgentNode, DeploymentNode, WorkspaceNode } from './treeNodes';
 
@@ -14,6 +17,9 @@ export interface RenderContext {
   stuckThresholdMs: number;
   /** True when this agent is the one the window is bound to. */
   isBound(node: AgentNode): boolean;
+  doctor: AgentDoctor;
+  /** The repairs that work for the agent here (the row's menu shows only those). */
+  offers(session: DeploymentSession, ws: Workspace, agent: WorkspaceAgent): readonly RepairAction[];
 }
 
 const BUILDING = new Set(['pending', 'running', 'canceling']);
@@ -76,11 +82,19 @@ export function agentItem(node: AgentNode, agent: WorkspaceAgent, r: RenderConte
   const bound = r.isBound(node);
   item.description = agentDescription(agent, c, bound);
   item.iconPath = severityIcon(c);
-  item.contextValue = ['agent', bound ? 'bound' : '', c.stuck ? 'stuck' : '', agent.parent_id ? 'sub' : '', c.severity]
+  const ws = session.fleet.workspace(node.workspaceId);
+  const offers = ws ? r.offers(session, ws, agent) : [];
+  item.contextValue = [
+    'agent',
+    bound ? 'bound' : '',
+    c.stuck ? 'stuck' : '',
+    agent.parent_id ? 'sub' : '',
+    c.severity,
+    ...offers.map((o) => `can-${o}`),
+  ]
     .filter(Boolean)
     .join('.');
-  const ws = session.fleet.workspace(node.workspaceId);
-  item.tooltip = ws ? agentTooltip(session, ws, agent, c, r.now, bound) : undefined;
+  item.tooltip = ws ? agentTooltip(session, ws, agent, c, r.now, bound, r.doctor.explain(session, ws, agent)) : undefined;
   item.accessibilityInformation = { label: vscode.l10n.t('agent {0}, {1}', agent.name, item.description) };
   return item;
 }

@@ -31,6 +31,7 @@ import { DeploymentSupport } from './ladder';
 import { chooseLiveSet } from './liveSet';
 import { Poller } from './poller';
 import { RateLimitedLog, reasonKind } from './rateLimitedLog';
+import { ReconnectSpread } from './reconnectSpread';
 import { Settler } from './settler';
 import { mergeSettings, type SyncSettings } from './settings';
 import { WorkspaceFeed, type FeedHost } from './workspaceFeed';
@@ -50,6 +51,8 @@ export interface DeploymentSyncOptions {
   pingIntervalMs?: number;
   /** Re-read period while an agent on a connection-watch is still connecting. Default 0.5 s (at most 60 reads). */
   settleMs?: number;
+  /** The window over which the first reconnect after a deployment loss is spread (reconnectSpread.ts). */
+  spreadWindowMs?: number;
 }
 
 export class DeploymentSync implements Disposable {
@@ -78,16 +81,23 @@ export class DeploymentSync implements Disposable {
   private readonly reads: Coalescer;
   private readonly host: FeedHost;
   private readonly settler: Settler;
+  private readonly spread: ReconnectSpread;
 
   constructor(private readonly o: DeploymentSyncOptions) {
     this.support = o.support ?? new DeploymentSupport();
     this.invalid = new RateLimitedLog(o.log, o.clock);
     this.connection = new ConnectionTracker(o.clock, (state) => this.apply({ kind: 'connection', state, at: o.clock.now() }));
     this.settings = mergeSettings({ hiddenPollFactor: 4, ...o.settings }, {});
+    this.spread = new ReconnectSpread({
+      clock: o.clock,
+      random: o.random,
+      windowMs: o.spreadWindowMs,
+      onLoss: (why, ms) => o.log.info(`deployment lost (${why}): reconnecting in ${ms} ms, spread over the editors of this deployment`),
+    });
     this.host = this.makeHost();
     this.poller = new Poller({
       clock: o.clock,
-      run: () => this.pollOnce(),
+      run: () => (this.spread.holding ? this.spread.ready().then(() => (this.active() ? this.pollOnce() : undefined)) : this.pollOnce()),
       period: () => {
         return this.connection.pollPeriod(this.settings.pollIntervalMs * (this.viewVisible ? 1 : this.settings.hiddenPollFactor));
       },
@@ -115,6 +125,7 @@ export class DeploymentSync implements Disposable {
       this.setConnection({ kind: 'connecting' });
     }
     this.started = true;
+    this.spread.endWait();
     this.poller.start();
     for (const [id, feed] of this.feeds) {
       feed.reconnectNow();
@@ -172,6 +183,7 @@ export class DeploymentSync implements Disposable {
     if (this.disposed) return;
     this.disposed = true;
     this.stopAll();
+    this.spread.dispose();
     this.changes.dispose();
   }
 
@@ -240,6 +252,7 @@ export class DeploymentSync implements Disposable {
       support: this.support,
       random: this.o.random,
       pingIntervalMs: this.o.pingIntervalMs,
+      gate: (connect) => this.spread.wrap(connect),
       connectionWatchAgent: (id) => (id === this.bound ? this.boundAgents.get(id) : undefined),
       onConnectionWatch: (id, agentName, event) => {
         this.markLive();

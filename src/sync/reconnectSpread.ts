@@ -8,6 +8,9 @@
  * while others stay open is not a loss: it comes back at once, after at most TOGETHER_MS spent
  * seeing whether the others follow.
  *
+ * A normal close by a live server (1000, or no code) is no drop of the deployment: it takes part
+ * only through its first reconnect, if that is refused.
+ *
  * Every connect and list read of the deployment goes through `wrap()` / `ready()`; the class
  * sees the transports open and close through the wrapper, so it needs no other hook.
  */
@@ -33,6 +36,25 @@ export interface ReconnectSpreadOptions {
   windowMs?: number;
   /** A loss was declared: `delayMs` is this client's wait before its first reconnect. */
   onLoss?: (why: string, delayMs: number) => void;
+}
+
+/**
+ * A close that says the deployment went away (reset, going away, service restart, a gateway
+ * error, a retryable watch error), as opposed to a live server closing one stream normally.
+ */
+export function isDeploymentDrop(r: CloseReason): boolean {
+  switch (r.kind) {
+    case 'network':
+      return true;
+    case 'http':
+      return r.status >= 500;
+    case 'closed':
+      return [1001, 1006, 1011, 1012, 1013, 1014].includes(r.code);
+    case 'watch-error':
+      return r.error.retryable;
+    default:
+      return false;
+  }
 }
 
 type Key = object;
@@ -134,7 +156,7 @@ export class ReconnectSpread implements Disposable {
     const mark = this.marks.get(key);
     if (mark === 'open') {
       this.marks.set(key, 'dropped');
-      this.dropped();
+      if (isDeploymentDrop(r)) this.dropped();
     } else if (mark === 'dropped') {
       this.marks.set(key, 'retrying');
       if (isUnreachableClose(r)) this.declareLoss('the first reconnect was refused or reset');

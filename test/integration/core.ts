@@ -24,7 +24,7 @@ export interface Core {
 export function startCore(
   target: { url: string; token: string },
   settings: Partial<SyncSettings> = {},
-  opts: { pingIntervalMs?: number; logger?: Logger } = {},
+  opts: { pingIntervalMs?: number; logger?: Logger; spreadWindowMs?: number; random?: () => number } = {},
 ): Core {
   const log = new MemoryLogger();
   const client = new CoderClient({ baseUrl: target.url, token: target.token });
@@ -36,6 +36,8 @@ export function startCore(
     log: opts.logger ?? log,
     settings: { workspaceFilter: 'owner:me', pollIntervalMs: 60_000, maxLiveWorkspaces: 20, ...settings },
     ...(opts.pingIntervalMs ? { pingIntervalMs: opts.pingIntervalMs } : {}),
+    ...(opts.spreadWindowMs !== undefined ? { spreadWindowMs: opts.spreadWindowMs } : {}),
+    ...(opts.random ? { random: opts.random } : {}),
   });
   const waiters = new Set<() => void>();
   const sub = sync.onChanges((_c: Change[]) => waiters.forEach((w) => w()));
@@ -83,7 +85,7 @@ export function startBoundCore(
   target: { url: string; token: string },
   workspaceId: string,
   settings: Partial<SyncSettings> = {},
-  opts: { pingIntervalMs?: number; logger?: Logger; agentName?: string } = {},
+  opts: { pingIntervalMs?: number; logger?: Logger; agentName?: string; spreadWindowMs?: number; random?: () => number } = {},
 ): Core {
   const core = startCore(target, settings, opts);
   t.after(() => core.dispose());

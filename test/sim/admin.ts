@@ -21,6 +21,11 @@ export async function handleAdmin(sim: Simulator, req: IncomingMessage, res: Ser
     switch (`${req.method} ${path}`) {
       case 'GET state':
         return sendJson(res, 200, { workspaces: [...sim.world.workspaces.values()].map((w) => sim.getWorkspace(w.id)) });
+      case 'POST log':
+        sim.logRequests(body['on'] !== false);
+        return sendJson(res, 200, { ok: true });
+      case 'GET log':
+        return sendJson(res, 200, { requests: sim.takeRequestLog() });
       case 'GET stats':
         return sendJson(res, 200, sim.stats());
       case 'POST scenario':

@@ -38,6 +38,7 @@ export type ScenarioName =
   | 'stop-flapping';
 export type FaultKind =
   | 'drop-streams'
+  | 'drop-stream'
   | 'half-open'
   | 'malformed-frames'
   | 'extra-fields'
@@ -71,6 +72,14 @@ export interface SimStats {
   bytesSent: number;
 }
 
+export interface SimRequest {
+  /** Wall-clock ms (Date.now()), comparable across processes. */
+  at: number;
+  route: string;
+  /** Path and query. */
+  url: string;
+}
+
 export interface SimEvent {
   workspaceId: string;
   kind: string;
@@ -93,6 +102,8 @@ export class Simulator {
   private readonly wss = new WebSocketServer({ noServer: true });
   private readonly sockets = new Set<Socket>();
   private readonly listeners = new Set<(e: SimEvent) => void>();
+  /** Every request and upgrade with its wall-clock time, while `logRequests(true)`; read with takeRequestLog(). */
+  private requestLog: SimRequest[] | undefined;
   private counters = { requests: 0, connectionsAccepted: 0, closedBytes: 0, byRoute: {} as Record<string, number> };
   private port: number;
 
@@ -245,6 +256,8 @@ export class Simulator {
     switch (kind) {
       case 'drop-streams':
         return this.hub.dropAll();
+      case 'drop-stream': // one stream of one workspace goes away (1001), the others stay open
+        return this.hub.dropOne(String(opts['workspace'] ?? ''), String(opts['stream'] ?? 'watch-ws'));
       case 'half-open':
         this.faults.halfOpen = true;
         return this.hub.muteAll();
@@ -359,7 +372,18 @@ export class Simulator {
 
   // ---- HTTP -----------------------------------------------------------------------------------
 
-  private count(route: string): void {
+  logRequests(on: boolean): void {
+    this.requestLog = on ? (this.requestLog ?? []) : undefined;
+  }
+
+  takeRequestLog(): SimRequest[] {
+    const log = this.requestLog ?? [];
+    if (this.requestLog) this.requestLog = [];
+    return log;
+  }
+
+  private count(route: string, url?: URL): void {
+    this.requestLog?.push({ at: Date.now(), route, url: url ? url.pathname + url.search : '' });
     this.counters.requests++;
     this.counters.byRoute[route] = (this.counters.byRoute[route] ?? 0) + 1;
   }
@@ -396,7 +420,7 @@ export class Simulator {
         });
       }
       const route = `${req.method} /${r.map((x, i) => (/^[0-9a-f-]{36}$/.test(x) || (r[0] === 'users' && (i === 1 || i === 3)) ? '{}' : x)).join('/')}`;
-      this.count(route);
+      this.count(route, url);
       const g = this.gate(req, url);
       if (!('user' in g)) return sendError(res, g.status, g.message, g.detail);
       return await this.rest(req, res, url, r, g.user);
@@ -510,7 +534,7 @@ export class Simulator {
           : r[0] === 'workspaceagents' && r[2] === 'logs' && url.searchParams.has('follow')
             ? 'logs'
             : undefined;
-    this.count(`WS ${kind ?? url.pathname}`);
+    this.count(`WS ${kind ?? url.pathname}`, url);
     if (this.faults.blockWebSockets) return void socket.destroy();
     if (!kind || r.length !== 3) return refuse(404, 'Route not found.');
     if (this.latencyMs > 0) await new Promise((res) => setTimeout(res, this.latencyMs));

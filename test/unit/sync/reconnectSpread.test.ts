@@ -109,6 +109,35 @@ test('a lone stream that drops goes back at once; its first reconnect refused is
   assert.equal(losses.length, 2);
 });
 
+test('streams closed normally by a live server are no loss; a refused first reconnect still is', () => {
+  const { clock, spread, losses } = setup();
+  const a = stream(spread, clock);
+  const b = stream(spread, clock);
+  a.connect();
+  b.connect();
+  a.open();
+  b.open();
+  a.close({ kind: 'closed', code: 1005 });
+  b.close({ kind: 'closed', code: 1000 });
+  a.connect();
+  b.connect();
+  assert.deepEqual([a.attempts.length, b.attempts.length], [2, 2]);
+  assert.equal(losses.length, 0);
+  a.close({ kind: 'http', status: 503 });
+  assert.equal(losses.length, 1);
+  // Going away (a graceful shutdown) is a drop.
+  const c = setup();
+  const x = stream(c.spread, c.clock);
+  const y = stream(c.spread, c.clock);
+  x.connect();
+  y.connect();
+  x.open();
+  y.open();
+  x.close({ kind: 'closed', code: 1001 });
+  y.close({ kind: 'closed', code: 1001 });
+  assert.equal(c.losses.length, 1);
+});
+
 test('a refusal that is not on the way (an HTTP 4xx) is no loss', () => {
   const { clock, spread, losses } = setup();
   const a = stream(spread, clock);
@@ -173,7 +202,7 @@ test('closing a stream from this side is no drop; dispose lets every waiter go',
 
 test('500 clients drawing over the window: no second has more than a tenth of them start (seeded)', () => {
   let seed = 12345;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const perSecond = new Map<number, number>();
   for (let i = 0; i < 500; i++) {
     const clock = new ManualClock();

@@ -197,6 +197,8 @@ export class ReconnectSpread implements Disposable {
     this.holdTimer?.cancel();
     this.holdTimer = this.o.clock.setTimeout(() => {
       this.holdTimer = undefined;
+      // A real timer may fire a millisecond before the wall clock says it is due.
+      if (this.loss) this.loss.at = Math.min(this.loss.at, this.o.clock.now());
       this.release();
     }, delay);
   }

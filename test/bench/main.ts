@@ -10,8 +10,14 @@ import { print, type Figure } from './report';
 
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
+  // `--phase storm,heap` runs only the phases whose names start with one of these.
+  const only = process.argv
+    .find((a) => a.startsWith('--phase='))
+    ?.slice('--phase='.length)
+    .split(',');
   const figures: Figure[] = [];
   const phase = async (name: string, run: () => Promise<Figure[]>) => {
+    if (only && !only.some((p) => name.startsWith(p))) return;
     const t0 = Date.now();
     process.stderr.write(`bench: ${name}...\n`);
     try {

@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { baselinePoller, core, until } from './core';
-import type { Figure } from './report';
+import { percentile, type Figure } from './report';
 
 interface SimProcess {
   url: string;
@@ -117,6 +117,12 @@ export async function fleetScale(workspaces: number, seconds: number, eventsPerS
   }
 }
 
+/**
+ * Many clients, each bound to its own workspace (two streams and a list read each), then the
+ * deployment restarts. From the simulator's request log (wall-clock times), each client's first
+ * request after the restart is when it began reconnecting (its sockets count once); each
+ * client's first answer heard after the restart is when it was live again.
+ */
 export async function reconnectStorm(clients: number): Promise<Figure[]> {
   const sim = await simProcess();
   try {
@@ -129,30 +135,64 @@ export async function reconnectStorm(clients: number): Promise<Figure[]> {
       return { c, id };
     });
     await until(() => cores.every(({ c, id }) => !!c.fleet.workspace(id)), 120_000, 'every client');
+    await until(() => cores.every(({ c, id }) => c.sync.rungOf(id) === 'connection-watch'), 60_000, 'every stream');
     await new Promise((r) => setTimeout(r, 1000));
+    await sim.admin('log', { on: true });
+    await sim.admin('log'); // start from an empty log
     const restartAt = Date.now();
     await sim.admin('restart', {});
-    const buckets: number[] = [];
-    let last = (await sim.admin('stats').catch(() => ({ connectionsAccepted: 0 }))).connectionsAccepted as number;
-    let resyncedMs = NaN;
+    const liveAfter = new Map<number, number>();
     const started = performance.now();
-    while (performance.now() - started < 60_000) {
-      await new Promise((r) => setTimeout(r, 250));
-      const s = await sim.admin('stats').catch(() => undefined);
-      if (s) {
-        buckets.push(((s.connectionsAccepted as number) - last) * 4);
-        last = s.connectionsAccepted as number;
-      }
-      if (cores.every(({ c, id }) => (c.fleet.lastHeard(id) ?? 0) > restartAt)) {
-        resyncedMs = Date.now() - restartAt;
-        break;
-      }
+    while (liveAfter.size < clients && performance.now() - started < 60_000) {
+      await new Promise((r) => setTimeout(r, 50));
+      cores.forEach(({ c, id }, i) => {
+        const heard = c.fleet.lastHeard(id) ?? 0;
+        if (!liveAfter.has(i) && heard > restartAt) liveAfter.set(i, heard - restartAt);
+      });
     }
+    const log = ((await sim.admin('log')) as { requests: { at: number; url: string }[] }).requests;
     for (const { c } of cores) c.dispose();
+    const clientOf = new Map<string, number>();
+    ids.forEach((id, i) => clientOf.set(id, i));
+    const began = new Map<number, number>();
+    let unattributed = 0;
+    let upgrades = 0;
+    const upgradesPerSecond = new Map<number, number>();
+    for (const r of log) {
+      if (r.at < restartAt) continue;
+      const byId = /\/(?:workspaces|workspaceagents)\/([0-9a-f-]{36})/.exec(r.url)?.[1];
+      const byName = /storm(\d+)x/.exec(decodeURIComponent(r.url))?.[1];
+      const i = byId !== undefined ? clientOf.get(byId) : byName !== undefined ? Number(byName) : undefined;
+      if (i === undefined) {
+        unattributed++;
+        continue;
+      }
+      if (r.url.includes('/watch-ws') || r.url.includes('/agent-connection-watch')) {
+        upgrades++;
+        const s = Math.floor((r.at - restartAt) / 1000);
+        upgradesPerSecond.set(s, (upgradesPerSecond.get(s) ?? 0) + 1);
+      }
+      if (!began.has(i)) began.set(i, r.at - restartAt);
+    }
+    const histogram = new Map<number, number>();
+    for (const ms of began.values()) histogram.set(Math.floor(ms / 1000), (histogram.get(Math.floor(ms / 1000)) ?? 0) + 1);
+    const seconds = [...histogram.keys()].sort((a, b) => a - b);
+    process.stderr.write(`bench: storm: clients beginning to reconnect, per second after the restart (${clients} clients)\n`);
+    for (const s of seconds)
+      process.stderr.write(
+        `bench: storm:   ${String(s).padStart(3)} s  ${String(histogram.get(s)).padStart(4)}  ${'#'.repeat(Math.ceil((histogram.get(s)! * 50) / clients))}\n`,
+      );
+    if (unattributed) process.stderr.write(`bench: storm: ${unattributed} request(s) not attributed to a client\n`);
+    const live = [...liveAfter.values()];
     return [
       { name: 'storm_clients', value: clients },
-      { name: 'storm_peak_connections_per_s', value: Math.max(0, ...buckets) },
-      { name: 'storm_all_resynced_ms', value: resyncedMs },
+      { name: 'storm_clients_reconnected', value: began.size },
+      { name: 'storm_peak_clients_beginning_per_s', value: Math.max(0, ...histogram.values()), target: `<= ${clients / 10}` },
+      { name: 'storm_peak_upgrades_per_s', value: Math.max(0, ...upgradesPerSecond.values()) },
+      { name: 'storm_upgrades_per_client', value: upgrades / Math.max(1, began.size) },
+      { name: 'storm_live_again_p50_ms', value: live.length === clients ? percentile(live, 50) : NaN, target: '<= 10000' },
+      { name: 'storm_live_again_max_ms', value: live.length === clients ? Math.max(...live) : NaN, target: '<= 20000' },
+      { name: 'storm_clients_not_live_after_60_s', value: clients - live.length, target: '<= 0' },
     ];
   } finally {
     sim.stop();

@@ -226,3 +226,28 @@ test('500 clients drawing over the window: no second has more than a tenth of th
   assert.ok(Math.max(...perSecond.values()) <= 50, JSON.stringify([...perSecond]));
   assert.ok(Math.max(...perSecond.keys()) < SPREAD_WINDOW_MS / 1000);
 });
+
+test('a hold timer that fires a millisecond early (real timers do) still lets the waiters go', () => {
+  const manual = new ManualClock();
+  // Timers one millisecond ahead of the wall clock.
+  const clock = { now: () => manual.now(), setTimeout: (fn: () => void, ms: number) => manual.setTimeout(fn, Math.max(0, ms - 1)) };
+  const spread = new ReconnectSpread({ clock, random: () => 0.5 });
+  const attempts: number[] = [];
+  const handlers: TransportHandlers<unknown>[] = [];
+  const connect = () =>
+    spread.wrap<unknown>((h) => {
+      attempts.push(manual.now());
+      handlers.push(h);
+      return { close: () => undefined };
+    });
+  const [a, b] = [connect(), connect()];
+  const noop: TransportHandlers<unknown> = { onOpen: () => {}, onFrame: () => {}, onAlive: () => {}, onClose: () => {} };
+  a(noop);
+  b(noop);
+  handlers.forEach((h) => h.onOpen());
+  handlers.forEach((h) => h.onClose(RESET));
+  a(noop);
+  manual.advance(SPREAD_WINDOW_MS);
+  assert.equal(attempts.length, 3);
+  assert.equal(spread.holding, false);
+});

@@ -10,7 +10,7 @@ import { print, type Figure } from './report';
 
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
-  // `--phase storm,heap` runs only the phases whose names start with one of these.
+  // `--phase=storm,fleet_2000` runs only the phases whose names start with one of these.
   const only = process.argv
     .find((a) => a.startsWith('--phase='))
     ?.slice('--phase='.length)
@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   await phase('event_to_model', () => eventToModel(quick ? 200 : 1000, quick ? 4 : 12));
   await phase('id_change', () => idChangeToDecision(quick ? 20 : 100));
   for (const size of [500, 1000]) await phase(`fleet_${size}`, () => fleetScale(size, quick ? 5 : 20, 1000, false));
-  await phase('fleet_2000', () => fleetScale(2000, quick ? 10 : 60, 1000, true));
+  await phase('fleet_2000', () => fleetScale(2000, quick ? 20 : 60, 1000, true));
   // 500 clients even in a quick run: the per-second peak of a smaller storm is mostly noise.
   await phase('storm', () => reconnectStorm(500));
   await phase('vscode', async () => {

@@ -61,7 +61,7 @@ export async function handleAdmin(sim: Simulator, req: IncomingMessage, res: Ser
         });
       case 'POST churn':
         sim.stopChurn();
-        sim.startChurn(Number(body['eventsPerSecond'] ?? 100));
+        sim.startChurn(Number(body['eventsPerSecond'] ?? 100), Number(body['buildShare'] ?? 0));
         return sendJson(res, 200, { ok: true });
       case 'POST churn/stop':
         sim.stopChurn();

@@ -302,8 +302,11 @@ export class Simulator {
     this.opsOn = { ...this.opsOn, ...o };
   }
 
-  /** Lifecycle flips spread over running agents, for load. */
-  churn(opts: { eventsPerSecond: number }): { stop(): void } {
+  /**
+   * Lifecycle flips spread over running agents, for load; `buildShare` of the events are builds
+   * instead (a stopped workspace starts, a running one alternately stops or rebuilds).
+   */
+  churn(opts: { eventsPerSecond: number; buildShare?: number }): { stop(): void } {
     const running = () =>
       [...this.world.workspaces.values()]
         .filter((ws) => workspaceStatus(latestBuild(ws)) === 'running')
@@ -312,6 +315,23 @@ export class Simulator {
     let budget = 0;
     let last = Date.now();
     let cursor = 0;
+    let buildCursor = 0;
+    let builds = 0;
+    const buildShare = Math.min(1, Math.max(0, opts.buildShare ?? 0));
+    const build = () => {
+      const all = [...this.world.workspaces.values()];
+      for (let tries = 0; tries < all.length; tries++) {
+        const ws = all[buildCursor++ % all.length]!;
+        if (this.world.isBuildActive(ws)) continue;
+        const b = latestBuild(ws);
+        if (b.transition === 'start' && b.jobStatus === 'succeeded') {
+          if (builds++ % 2 === 0) this.world.restart(ws.id);
+          else this.world.build(ws.id, 'stop');
+        } else if (b.transition === 'stop') this.world.build(ws.id, 'start');
+        else continue;
+        return;
+      }
+    };
     const timer = setInterval(() => {
       const now = Date.now();
       budget += ((now - last) / 1000) * opts.eventsPerSecond;
@@ -319,6 +339,10 @@ export class Simulator {
       if (agents.length === 0) agents = running();
       while (budget >= 1 && agents.length > 0) {
         budget--;
+        if (buildShare > 0 && Math.random() < buildShare) {
+          build();
+          continue;
+        }
         const a = agents[cursor++ % agents.length]!;
         if (this.world.isLatest(a)) this.world.setLifecycle(a.id, a.lifecycle === 'ready' ? 'starting' : 'ready');
       }
@@ -335,8 +359,8 @@ export class Simulator {
   private activeChurn: { stop(): void } | undefined;
 
   /** churn() for the admin surface: one at a time. */
-  startChurn(eventsPerSecond: number): void {
-    this.activeChurn = this.churn({ eventsPerSecond });
+  startChurn(eventsPerSecond: number, buildShare = 0): void {
+    this.activeChurn = this.churn({ eventsPerSecond, buildShare });
   }
 
   stopChurn(): void {

@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { eventToModel, idChangeToDecision } from './latency';
 import { fleetScale, reconnectStorm } from './scale';
+import { idleRequests } from './idle';
 import { inVsCode } from './codeServerScenario';
 import { print, type Figure } from './report';
 
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
   };
   await phase('event_to_model', () => eventToModel(quick ? 200 : 1000, quick ? 4 : 12));
   await phase('id_change', () => idChangeToDecision(quick ? 20 : 100));
+  for (const n of [5, 20]) await phase(`idle_${n}ws`, () => idleRequests(n, quick ? 20_000 : 60_000));
   for (const size of [500, 1000]) await phase(`fleet_${size}`, () => fleetScale(size, quick ? 5 : 20, 1000, false));
   await phase('fleet_2000', () => fleetScale(2000, quick ? 20 : 60, 1000, true));
   // 500 clients even in a quick run: the per-second peak of a smaller storm is mostly noise.

@@ -11,14 +11,14 @@ import { AgentIdFreshness } from './freshness';
 import { baselinePoller, core, until } from './core';
 import { percentile, type Figure } from './report';
 
-interface SimProcess {
+export interface SimProcess {
   url: string;
   token: string;
   admin(path: string, body?: unknown): Promise<any>;
   stop(): void;
 }
 
-async function simProcess(): Promise<SimProcess> {
+export async function simProcess(): Promise<SimProcess> {
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'test/sim/main.ts', '--json', '--empty', '--quiet'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });

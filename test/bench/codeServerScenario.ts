@@ -37,23 +37,26 @@ export async function inVsCode(changes: number): Promise<Figure[]> {
   try {
     await wb.openView();
     await wb.waitForTreeItem((i) => i.label === 'main' && /^ready/.test(i.description), 60_000);
-    await wb.page.evaluate(() => {
-      const changes: PageChange[] = [];
+    // A string, not a function: the TypeScript loader would wrap named functions in helpers the page lacks.
+    await wb.page.evaluate(`(() => {
+      const changes = [];
       window.__descriptionChanges = changes;
       let last = '';
-      const read = () =>
-        Array.from(document.querySelectorAll('.part.sidebar .monaco-list-row .label-description')).map((e) => e.textContent ?? '');
       new MutationObserver(() => {
-        const texts = read();
-        const key = texts.join('\n');
+        const texts = Array.from(document.querySelectorAll('.part.sidebar .monaco-list-row .label-description')).map((e) => e.textContent || '');
+        const key = texts.join('\\n');
         if (key === last) return;
         last = key;
         changes.push({ t: performance.timeOrigin + performance.now(), texts });
       }).observe(document.body, { subtree: true, childList: true, characterData: true });
-    });
+    })()`);
     const agentId = sim.findAgent(dev, 'main').id;
-    const samples: { atSim: number; atPage: number }[] = [];
-    for (let i = 0; i < changes; i++) {
+    // Back to back (each change as soon as the page shows the previous one, as a user never
+    // sees them), then spaced beyond VS Code's refresh debounce (as lifecycle changes come).
+    const samples: { atSim: number; atPage: number; spaced: boolean }[] = [];
+    for (let i = 0; i < 2 * changes; i++) {
+      const spaced = i >= changes;
+      if (spaced) await new Promise((r) => setTimeout(r, VSCODE_TREE_DEBOUNCE_MS + 100));
       const state = i % 2 === 0 ? 'start_timeout' : 'ready';
       const label = state === 'ready' ? /^ready/ : /^start timeout/;
       const atSim = Date.now();
@@ -64,12 +67,12 @@ export async function inVsCode(changes: number): Promise<Figure[]> {
         { since: atSim, src: label.source },
         { timeout: 30_000, polling: 'raf' },
       );
-      samples.push({ atSim, atPage: (await handle.jsonValue()) as number });
+      samples.push({ atSim, atPage: (await handle.jsonValue()) as number, spaced });
     }
     await new Promise((r) => setTimeout(r, 1500)); // the log file is written behind
     const log = server.extensionLog();
     const refreshes = [...log.matchAll(/tree: refresh (\w+) \S+ at (\d+)/g)].map((m) => ({ why: m[1]!, at: Number(m[2]) }));
-    const segments = samples.map(({ atSim, atPage }) => {
+    const all = samples.map(({ atSim, atPage, spaced }) => {
       const first = refreshes.find((r) => r.at >= atSim);
       const last = [...refreshes].reverse().find((r) => r.at <= atPage && r.at >= atSim);
       const before = [...refreshes].reverse().find((r) => r.at < (first?.at ?? atSim));
@@ -80,8 +83,11 @@ export async function inVsCode(changes: number): Promise<Figure[]> {
         refreshes: refreshes.filter((r) => r.at >= atSim && r.at <= atPage).length,
         /** The first refresh of this change came within VS Code's debounce window of an earlier one. */
         debounced: first && before ? first.at - before.at < VSCODE_TREE_DEBOUNCE_MS : false,
+        spaced,
       };
     });
+    const segments = all.filter((x) => !x.spaced);
+    const spacedTotals = all.filter((x) => x.spaced).map((x) => x.total);
     const slow = segments.filter((s) => s.total >= 100);
     process.stderr.write(
       `bench: vscode: ${refreshes.length} tree refreshes logged (${[...new Set(refreshes.map((r) => r.why))].join(', ')}); slowest changes (ms): ${[
@@ -98,6 +104,8 @@ export async function inVsCode(changes: number): Promise<Figure[]> {
       { name: 'vscode_activation_ms', value: activated ? Number(activated[1]) : NaN, target: '< 50' },
       { name: 'vscode_change_visible_p50_ms', value: percentile(segments.map((s) => s.total), 50) },
       { name: 'vscode_change_visible_p99_ms', value: percentile(segments.map((s) => s.total), 99), target: '< 100' },
+      { name: 'vscode_change_visible_spaced_p50_ms', value: percentile(spacedTotals, 50) },
+      { name: 'vscode_change_visible_spaced_p99_ms', value: percentile(spacedTotals, 99) },
       { name: 'vscode_change_sim_to_exthost_p50_ms', value: percentile(num(segments.map((s) => s.simToHost)), 50) },
       { name: 'vscode_change_sim_to_exthost_p99_ms', value: percentile(num(segments.map((s) => s.simToHost)), 99) },
       { name: 'vscode_change_exthost_to_page_p50_ms', value: percentile(num(segments.map((s) => s.hostToPage)), 50) },

@@ -92,7 +92,7 @@ export class DeploymentSync implements Disposable {
       clock: o.clock,
       random: o.random,
       windowMs: o.spreadWindowMs,
-      onLoss: (why, ms) => o.log.info(`deployment lost (${why}): reconnecting in ${ms} ms, spread over the editors of this deployment`),
+      onLoss: (w, ms) => this.lost(w, ms),
     });
     this.host = this.makeHost();
     this.poller = new Poller({
@@ -366,6 +366,12 @@ export class DeploymentSync implements Disposable {
     if (!this.active() || this.connection.kind === 'offline') return;
     this.o.log.warn(`deployment unreachable: ${error}`);
     this.connection.goOffline(error);
+  }
+
+  /** See reconnectSpread.ts. Nothing asks the deployment meanwhile: the view shows its state as that old. */
+  private lost(why: string, delayMs: number): void {
+    this.o.log.info(`deployment lost (${why}): reconnecting in ${delayMs} ms, spread over the editors of this deployment`);
+    this.goOffline(why);
   }
 
   private signOut(detail: string): void {

@@ -19,7 +19,8 @@ export async function idleRequests(workspaces: number, windowMs: number): Promis
     await until(() => c.fleet.size === workspaces, 60_000, 'the fleet');
     // Bound workspace: two streams; every other visible one: one.
     const streams = Math.min(workspaces, 20) + 1;
-    for (let i = 0; i < 600 && ((await sim.admin('stats')).openStreams as number) < streams; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 600 && ((await sim.admin('stats')).openStreams as number) < streams; i++)
+      await new Promise((r) => setTimeout(r, 100));
     await new Promise((r) => setTimeout(r, 2000)); // the reads that follow the streams' opening
     const s0 = await sim.admin('stats');
     const t0 = performance.now();

@@ -149,7 +149,7 @@ export class AgentTree implements vscode.TreeDataProvider<TreeNode>, Disposable 
 
   refreshAll(): void {
     this.updateMessage();
-    this.emitter.fire(undefined);
+    this.fire(undefined, 'all');
   }
 
   /** Agent nodes whose text depends on the clock: an elapsed time, or a stuck threshold ahead. */

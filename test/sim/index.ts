@@ -545,6 +545,9 @@ export class Simulator {
   }
 
   private async upgrade(req: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
+    // A client may go away mid-upgrade (e.g. it signed out on its other stream's 401): a reset
+    // of this socket is no error of the server's. ws adds its own handling once upgraded.
+    socket.on('error', () => {});
     const url = new URL(req.url ?? '/', 'http://sim');
     const r = url.pathname.split('/').filter(Boolean).slice(2);
     const refuse = (status: number, message: string, detail?: string) => {

@@ -61,7 +61,9 @@ type Key = object;
 type StreamMark = 'open' | 'dropped' | 'retrying';
 
 export class ReconnectSpread implements Disposable {
-  private readonly marks = new Map<Key, StreamMark>();
+  /** Weak: a stream disposed while it waits out a backoff never closes its wrapper. */
+  private readonly marks = new WeakMap<Key, StreamMark>();
+  private readonly open = new Set<Key>();
   /** The first drop of a possible loss, while the other streams still may follow. */
   private episode: { drops: number; timer: TimerHandle } | undefined;
   /** Set while a loss is on (until a stream opens again): the drawn reconnect time. */
@@ -116,6 +118,7 @@ export class ReconnectSpread implements Disposable {
           // Closed by this side (dispose, heartbeat, a rung change): not a drop by the deployment.
           cancelled = true;
           this.marks.delete(key);
+          this.open.delete(key);
           inner?.close();
         },
       };
@@ -141,13 +144,12 @@ export class ReconnectSpread implements Disposable {
   }
 
   private undecided(): boolean {
-    if (!this.episode) return false;
-    for (const m of this.marks.values()) if (m === 'open') return true;
-    return false;
+    return this.episode !== undefined && this.open.size > 0;
   }
 
   private opened(key: Key): void {
     this.marks.set(key, 'open');
+    this.open.add(key);
     // Something opened: the deployment is back, the next loss draws a new delay.
     this.loss = undefined;
   }
@@ -156,6 +158,7 @@ export class ReconnectSpread implements Disposable {
     const mark = this.marks.get(key);
     if (mark === 'open') {
       this.marks.set(key, 'dropped');
+      this.open.delete(key);
       if (isDeploymentDrop(r)) this.dropped();
     } else if (mark === 'dropped') {
       this.marks.set(key, 'retrying');

@@ -19,7 +19,14 @@ async function setup(t: { after(fn: () => void | Promise<void>): void }) {
   const core = startBoundCore(t, sim, id, { pollIntervalMs: 600_000 }, { spreadWindowMs: WINDOW_MS, random: () => 0.5 });
   const upgrades = (kind: string) => sim.stats().requestsByRoute[`WS ${kind}`] ?? 0;
   await core.until(() => sim.stats().openStreams === 2 && upgrades('connection-watch') === 1 && upgrades('watch-ws') === 1, 'both streams');
+  // Reads the opening set off must be answered before the restart: one still in flight then is
+  // retried on a new connection by the HTTP client, which is no reconnect of the sync.
   sim.logRequests(true);
+  await core.until(() => sim.stats().requestsByRoute['GET /workspaces/{}'] !== undefined, 'the read after connection-watch opened');
+  for (let quiet = 0; quiet < 3;) {
+    await new Promise((r) => setTimeout(r, 100));
+    quiet = sim.takeRequestLog().length === 0 ? quiet + 1 : 0;
+  }
   return { sim, id, core };
 }
 

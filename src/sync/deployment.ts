@@ -33,6 +33,7 @@ import { chooseLiveSet } from './liveSet';
 import { Poller } from './poller';
 import { sharedAbort } from './sharedAbort';
 import { RateLimitedLog, reasonKind } from './rateLimitedLog';
+import { ReconnectSpread } from './reconnectSpread';
 import { Settler } from './settler';
 import { mergeSettings, type SyncSettings } from './settings';
 import { WorkspaceFeed, type FeedHost } from './workspaceFeed';
@@ -54,6 +55,8 @@ export interface DeploymentSyncOptions {
   settleMs?: number;
   /** Where the dev containers of the bound and visible workspaces go; without it they are not followed. */
   devcontainers?: DevcontainerStore;
+  /** The window over which the first reconnect after a deployment loss is spread (reconnectSpread.ts). */
+  spreadWindowMs?: number;
 }
 
 export class DeploymentSync implements Disposable {
@@ -83,16 +86,23 @@ export class DeploymentSync implements Disposable {
   private readonly host: FeedHost;
   private readonly settler: Settler;
   private readonly devcontainers: DevcontainerSync | undefined;
+  private readonly spread: ReconnectSpread;
 
   constructor(private readonly o: DeploymentSyncOptions) {
     this.support = o.support ?? new DeploymentSupport();
     this.invalid = new RateLimitedLog(o.log, o.clock);
     this.connection = new ConnectionTracker(o.clock, (state) => this.apply({ kind: 'connection', state, at: o.clock.now() }));
     this.settings = mergeSettings({ hiddenPollFactor: 4, ...o.settings }, {});
+    this.spread = new ReconnectSpread({
+      clock: o.clock,
+      random: o.random,
+      windowMs: o.spreadWindowMs,
+      onLoss: (w, ms) => this.lost(w, ms),
+    });
     this.host = this.makeHost();
     this.poller = new Poller({
       clock: o.clock,
-      run: () => this.pollOnce(),
+      run: () => (this.spread.holding ? this.spread.ready().then(() => (this.active() ? this.pollOnce() : undefined)) : this.pollOnce()),
       period: () => {
         return this.connection.pollPeriod(this.settings.pollIntervalMs * (this.viewVisible ? 1 : this.settings.hiddenPollFactor));
       },
@@ -132,6 +142,7 @@ export class DeploymentSync implements Disposable {
       this.setConnection({ kind: 'connecting' });
     }
     this.started = true;
+    this.spread.endWait();
     this.poller.start();
     for (const [id, feed] of this.feeds) {
       feed.reconnectNow();
@@ -199,6 +210,7 @@ export class DeploymentSync implements Disposable {
     this.disposed = true;
     this.stopAll();
     this.devcontainers?.dispose();
+    this.spread.dispose();
     this.changes.dispose();
   }
 
@@ -275,6 +287,7 @@ export class DeploymentSync implements Disposable {
       support: this.support,
       random: this.o.random,
       pingIntervalMs: this.o.pingIntervalMs,
+      gate: (connect) => this.spread.wrap(connect),
       connectionWatchAgent: (id) => (id === this.bound ? this.boundAgents.get(id) : undefined),
       onConnectionWatch: (id, agentName, event) => {
         this.markLive();
@@ -388,6 +401,12 @@ export class DeploymentSync implements Disposable {
     if (!this.active() || this.connection.kind === 'offline') return;
     this.o.log.warn(`deployment unreachable: ${error}`);
     this.connection.goOffline(error);
+  }
+
+  /** See reconnectSpread.ts. Nothing asks the deployment meanwhile: the view shows its state as that old. */
+  private lost(why: string, delayMs: number): void {
+    this.o.log.info(`deployment lost (${why}): reconnecting in ${delayMs} ms, spread over the editors of this deployment`);
+    this.goOffline(why);
   }
 
   private signOut(detail: string): void {

@@ -31,6 +31,8 @@ export interface DeploymentCoreOptions {
   /** Expected server ping interval of the streams. Default 15 s. */
   pingIntervalMs?: number;
   random?: () => number;
+  /** The window over which the first reconnect after a deployment loss is spread (reconnectSpread.ts). */
+  spreadWindowMs?: number;
   /** The dev-container store to fill (a new one when absent). */
   devcontainers?: DevcontainerStore;
   /** What the deployment offers; pass the same one again to remember it across re-creations. */
@@ -72,6 +74,7 @@ export function createDeploymentCore(o: DeploymentCoreOptions): DeploymentCore {
     settings: o.settings,
     ...(o.pingIntervalMs !== undefined ? { pingIntervalMs: o.pingIntervalMs } : {}),
     ...(o.random ? { random: o.random } : {}),
+    ...(o.spreadWindowMs !== undefined ? { spreadWindowMs: o.spreadWindowMs } : {}),
     ...(o.support ? { support: o.support } : {}),
   });
   return { url: o.url, client, fleet, devcontainers, sync, dispose: () => sync.dispose() };

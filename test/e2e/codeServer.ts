@@ -55,6 +55,8 @@ export interface CodeServerOptions {
   userDataFiles?: Record<string, string>;
   /** Upper bound of the start (install + listen), default 60 s. */
   startTimeoutMs?: number;
+  /** code-server's `--log` level, which its extension hosts' log channels follow (default: info). */
+  logLevel?: 'trace' | 'debug' | 'info';
 }
 
 export interface CodeServer {
@@ -156,6 +158,7 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
       '--disable-update-check',
       '--disable-workspace-trust',
       '--disable-getting-started-override',
+      ...(options.logLevel ? ['--log', options.logLevel] : []),
       folder,
     ],
     { env, stdio: ['ignore', 'pipe', 'pipe'] },

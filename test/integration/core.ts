@@ -27,7 +27,13 @@ export interface Core {
 export function startCore(
   target: { url: string; token: string },
   settings: Partial<SyncSettings> = {},
-  opts: { pingIntervalMs?: number; logger?: Logger; devcontainers?: DevcontainerStore } = {},
+  opts: {
+    pingIntervalMs?: number;
+    logger?: Logger;
+    devcontainers?: DevcontainerStore;
+    spreadWindowMs?: number;
+    random?: () => number;
+  } = {},
 ): Core {
   const log = new MemoryLogger();
   const { client, fleet, sync } = createDeploymentCore({
@@ -39,6 +45,8 @@ export function startCore(
     settings: { workspaceFilter: 'owner:me', pollIntervalMs: 60_000, maxLiveWorkspaces: 20, ...settings },
     ...(opts.pingIntervalMs ? { pingIntervalMs: opts.pingIntervalMs } : {}),
     ...(opts.devcontainers ? { devcontainers: opts.devcontainers } : {}),
+    ...(opts.spreadWindowMs !== undefined ? { spreadWindowMs: opts.spreadWindowMs } : {}),
+    ...(opts.random ? { random: opts.random } : {}),
   });
   const waiters = new Set<() => void>();
   const sub = sync.onChanges((_c: Change[]) => waiters.forEach((w) => w()));
@@ -86,7 +94,14 @@ export function startBoundCore(
   target: { url: string; token: string },
   workspaceId: string,
   settings: Partial<SyncSettings> = {},
-  opts: { pingIntervalMs?: number; logger?: Logger; agentName?: string; devcontainers?: DevcontainerStore } = {},
+  opts: {
+    pingIntervalMs?: number;
+    logger?: Logger;
+    agentName?: string;
+    devcontainers?: DevcontainerStore;
+    spreadWindowMs?: number;
+    random?: () => number;
+  } = {},
 ): Core {
   const core = startCore(target, settings, opts);
   t.after(() => core.dispose());

@@ -164,14 +164,20 @@ export class AgentTree implements vscode.TreeDataProvider<TreeNode>, Disposable 
         }
       }
     }
-    if (root) this.emitter.fire(undefined);
-    else if (fire.size) this.emitter.fire([...fire]);
+    if (root) this.fire(undefined, 'root');
+    else if (fire.size) this.fire([...fire], 'changed');
     this.schedule();
+  }
+
+  /** Every refresh handed to VS Code, with its epoch-ms time (the bench times the page against it). */
+  private fire(nodes: TreeNode[] | undefined, why: string): void {
+    this.ctx.log.debug(`tree: refresh ${why} ${nodes ? nodes.length : 'all'} at ${this.ctx.clock.now()}`);
+    this.emitter.fire(nodes);
   }
 
   refreshAll(): void {
     this.updateMessage();
-    this.emitter.fire(undefined);
+    this.fire(undefined, 'all');
   }
 
   /** Agent nodes whose text depends on the clock: an elapsed time, or a stuck threshold ahead. */
@@ -184,7 +190,7 @@ export class AgentTree implements vscode.TreeDataProvider<TreeNode>, Disposable 
 
   private fireTimed(): void {
     const timed = this.timedNodes();
-    if (timed.length) this.emitter.fire(timed);
+    if (timed.length) this.fire(timed, 'timed');
     this.updateMessage();
   }
 

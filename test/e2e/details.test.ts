@@ -230,6 +230,14 @@ test('details panel: renders as text, updates live, buttons run commands', { tim
           (d) => d === false,
           { what: 'replay enabled' },
         );
+        // A hover an earlier step left open (a tree or status bar tooltip) may cover the panel:
+        // move the pointer away and let it close before clicking, as a user would.
+        await wb.page.mouse.move(0, 0);
+        await wb.page.keyboard.press('Escape');
+        await wb.page
+          .locator('.context-view .monaco-hover')
+          .waitFor({ state: 'detached', timeout: 10_000 })
+          .catch(() => undefined);
         await f.locator('#action-replay').click();
         await wb.waitFor(
           async () => server.extensionLog(),

@@ -14,7 +14,7 @@ import type { RepairOp } from '../../model/operations';
 import type { Ctx } from '../ctx';
 import type { DeploymentSession } from '../deployments/deploymentSession';
 import type { AgentDoctor } from '../doctor/agentDoctor';
-import { offersFor } from '../doctor/offers';
+import { offerLabel, offersFor } from '../doctor/offers';
 import { devContainerRecreateFor } from './devContainerHook';
 
 /** An agent of an open deployment, by its key (so it follows ID changes). */
@@ -146,17 +146,11 @@ export async function offerWhatWorks(ctx: Ctx, doctor: AgentDoctor, ref: AgentRe
       ? vscode.l10n.t("This deployment cannot replay an agent's lifecycle.")
       : vscode.l10n.t('This deployment cannot reinitialize an agent.');
   const offers = ws && agent ? offersFor(ctx, doctor, ref.session, ws, agent).filter((o) => o !== op) : [];
-  const words: Record<string, string> = {
-    recreate: vscode.l10n.t('Rebuild Dev Container'),
-    replay: vscode.l10n.t('Replay Lifecycle'),
-    reinitialize: vscode.l10n.t('Reinitialize Agent'),
-    restart: vscode.l10n.t('Restart Workspace'),
-  };
   const copy = vscode.l10n.t('Copy Diagnostics');
-  const buttons = [...offers.map((o) => words[o] ?? o), copy];
+  const buttons = [...offers.map(offerLabel), copy];
   ctx.log.info(`${labelOf(ref)}: ${OP_TITLE[op]} is not offered here; offering ${offers.join(', ') || 'nothing'}`);
   const choice = await vscode.window.showWarningMessage(sentence, ...buttons);
-  const picked = offers.find((o) => words[o] === choice);
+  const picked = offers.find((o) => offerLabel(o) === choice);
   if (choice === copy && agent) await vscode.commands.executeCommand('coderStatus.copyDiagnostics', agent.id);
   else if (picked === 'recreate' && ws && agent) await devContainerRecreateFor(ref.session, ws.id, agent)?.run();
   else if (picked === 'restart') await offerRestart(ctx, ref, sentence);

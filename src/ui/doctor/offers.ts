@@ -1,4 +1,5 @@
 /** The repairs that work for one agent here: the operations memory, the dev-container hook and the doctor. */
+import * as vscode from 'vscode';
 import type { WorkspaceAgent, Workspace } from '../../api/schemas';
 import { repairOffers, type RepairAction } from '../../model/repairOffers';
 import { devContainerRecreateFor } from '../binding/devContainerHook';
@@ -12,4 +13,18 @@ export function offersFor(ctx: Ctx, doctor: AgentDoctor, session: DeploymentSess
     devContainerRecreate: devContainerRecreateFor(session, ws.id, agent) !== undefined,
     restartHelps: doctor.restartHelps(session, ws, agent),
   });
+}
+
+/** The button text of a repair, wherever repairs are offered (the stuck notice, the replay fallback). */
+export function offerLabel(a: RepairAction): string {
+  switch (a) {
+    case 'recreate':
+      return vscode.l10n.t('Rebuild Dev Container');
+    case 'replay':
+      return vscode.l10n.t('Replay Lifecycle');
+    case 'reinitialize':
+      return vscode.l10n.t('Reinitialize Agent');
+    case 'restart':
+      return vscode.l10n.t('Restart Workspace');
+  }
 }

@@ -9,7 +9,7 @@ import { devContainerRecreateFor } from '../binding/devContainerHook';
 import { agentOfRef, labelOf, offerRestart, type AgentRef } from '../binding/repairs';
 import type { Ctx } from '../ctx';
 import type { AgentDoctor } from './agentDoctor';
-import { offersFor } from './offers';
+import { offerLabel, offersFor } from './offers';
 
 export type NoticeChoice = RepairAction | 'copy-diagnostics' | 'details' | 'later';
 
@@ -63,17 +63,11 @@ async function showStuckNotice(ctx: Ctx, doctor: AgentDoctor, ref: AgentRef): Pr
   const offers = offersFor(ctx, doctor, ref.session, ws, agent);
   const head = vscode.l10n.t('{0} is connected but its lifecycle is stuck at "created".', labelOf(ref));
   const message = found ? `${head} ${found.cause} ${found.fix}` : head;
-  const words: Record<RepairAction, string> = {
-    recreate: vscode.l10n.t('Rebuild Dev Container'),
-    replay: vscode.l10n.t('Replay Lifecycle'),
-    reinitialize: vscode.l10n.t('Reinitialize Agent'),
-    restart: vscode.l10n.t('Restart Workspace'),
-  };
   const copy = vscode.l10n.t('Copy Diagnostics');
   const details = vscode.l10n.t('Show Details');
   ctx.log.info(`stuck notice for ${labelOf(ref)}: ${found?.code ?? 'no diagnosis'}; offering ${offers.join(', ') || 'no repair'}`);
-  const choice = await vscode.window.showWarningMessage(message, ...offers.map((o) => words[o]), copy, details);
+  const choice = await vscode.window.showWarningMessage(message, ...offers.map(offerLabel), copy, details);
   if (choice === copy) return 'copy-diagnostics';
   if (choice === details) return 'details';
-  return offers.find((o) => words[o] === choice) ?? 'later';
+  return offers.find((o) => offerLabel(o) === choice) ?? 'later';
 }

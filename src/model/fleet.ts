@@ -9,7 +9,7 @@
 import { agentsOf, type ConnectionWatchEvent, type Workspace, type WorkspaceAgent } from '../api/schemas';
 import type { Clock } from '../common/clock';
 import { deriveWorkspaceStatus, parseTime } from './lifecycle';
-import type { Change, ConnectionState, FleetEvent, StreamRung } from './types';
+import type { Change, ConnectionState, FleetEvent, FleetRung, StreamRung } from './types';
 
 const TIMELINE_CAP = 50;
 
@@ -123,6 +123,7 @@ export class Fleet {
   /** Workspaces whose build was patched by a connection-watch frame and not yet re-read whole. */
   private readonly partial = new Set<string>();
   private conn: ConnectionState = { kind: 'idle' };
+  private fleetServedBy: { rung: FleetRung; reason: string } | undefined;
 
   constructor(opts: FleetOptions) {
     this.deploymentUrl = opts.deploymentUrl;
@@ -134,6 +135,20 @@ export class Fleet {
 
   get connection(): ConnectionState {
     return this.conn;
+  }
+
+  /** Which rung serves the list of workspaces and why; undefined before the sync said. */
+  get fleetRung(): { rung: FleetRung; reason: string } | undefined {
+    return this.fleetServedBy;
+  }
+
+  /**
+   * True when the workspace has a stream of its own; otherwise what is shown of its agents'
+   * lifecycle is as old as `lastHeard` (the push carries no lifecycle).
+   */
+  isLive(workspaceId: string): boolean {
+    const r = this.rungs.get(workspaceId);
+    return r !== undefined && r !== 'poll';
   }
 
   get size(): number {
@@ -256,6 +271,12 @@ export class Fleet {
         // Kept even before the workspace itself arrives: the stream may open first.
         this.rungs.set(e.workspaceId, e.rung);
         return [];
+      case 'fleet-rung': {
+        const was = this.fleetServedBy;
+        if (was?.rung === e.rung && was.reason === e.reason) return [];
+        this.fleetServedBy = { rung: e.rung, reason: e.reason };
+        return [{ kind: 'fleet-rung-changed', rung: e.rung, reason: e.reason }];
+      }
       default:
         return [];
     }

@@ -4,7 +4,9 @@
  * and the deployment's connection state. Everything goes through `fleet.apply()`.
  *
  * Which stream feeds what. Per live workspace, the ladder connection-watch -> watch-ws -> SSE ->
- * poll. connection-watch is the most precise primitive for the bound agent (its lifecycle and
+ * poll. The fleet itself (which workspaces exist, their status, their agents' IDs) comes from the
+ * tailnet push where the deployment offers it (see fleetPush.ts), else from the list poll.
+ * connection-watch is the most precise primitive for the bound agent (its lifecycle and
  * agent-ID changes, at once) but it covers one agent and carries neither connection status nor
  * full rows, so it is used for the bound workspace only, with a watch-ws companion beside it
  * that pushes the whole workspace (statuses, sibling agents, times; see workspaceFeed.ts). Its
@@ -14,7 +16,7 @@
  * agent is still `connecting` the workspace is re-read every 0.5 s, because connection-watch
  * says nothing when it becomes `connected` and the stuck signature needs exactly that. Other
  * workspaces use watch-ws (or SSE), which pushes the whole workspace on every change. The list
- * poll keeps running underneath: it finds added and removed workspaces and catches drifts.
+ * poll finds added and removed workspaces where no push serves, and is the safety resync where one does.
  */
 import { setMaxListeners } from 'node:events';
 import type { CoderClient } from '../api/client';
@@ -26,6 +28,9 @@ import { Emitter, type Disposable } from '../common/disposable';
 import type { Logger } from '../common/log';
 import type { Change, ConnectionState, FleetEvent, StreamRung } from '../model/types';
 import { Coalescer } from './coalescer';
+import { FleetPush, type FleetPushHost } from './fleetPush';
+import type { FleetPushFactory } from './fleetPushSource';
+import { fleetPollPeriod } from './fleetRung';
 import { DeploymentSupport } from './ladder';
 import { chooseLiveSet } from './liveSet';
 import { Poller } from './poller';
@@ -49,6 +54,8 @@ export interface DeploymentSyncOptions {
   pingIntervalMs?: number;
   /** Re-read period while an agent on a connection-watch is still connecting. Default 0.5 s (at most 60 reads). */
   settleMs?: number;
+  /** Opens the fleet push (tailnet WorkspaceUpdates); without it the list poll serves the fleet. */
+  fleetPush?: FleetPushFactory;
 }
 
 /**
@@ -75,6 +82,8 @@ export class DeploymentSync implements Disposable {
   private viewVisible = true;
   private readonly boundAgents = new Map<string, string>();
   private username: string | undefined;
+  private userId: string | undefined;
+  private readonly push: FleetPush;
   private connection: ConnectionState['kind'] | undefined;
 
   private started = false;
@@ -99,7 +108,8 @@ export class DeploymentSync implements Disposable {
       clock: o.clock,
       run: () => this.pollOnce(),
       period: () => {
-        const normal = this.settings.pollIntervalMs * (this.viewVisible ? 1 : this.settings.hiddenPollFactor);
+        const polled = this.settings.pollIntervalMs * (this.viewVisible ? 1 : this.settings.hiddenPollFactor);
+        const normal = fleetPollPeriod(this.push.rung, polled, this.settings.fleetResyncIntervalMs);
         if (this.connection !== 'offline') return normal;
         return Math.min(normal, OFFLINE_PROBE_FIRST_MS * 2 ** Math.min(this.offlineProbes, 20));
       },
@@ -109,12 +119,14 @@ export class DeploymentSync implements Disposable {
       (id, e) => this.readFailed(id, e),
     );
     this.settler = new Settler(o.clock, (id) => this.fetchWorkspace(id), o.settleMs);
+    this.push = new FleetPush(this.pushHost(), o.fleetPush);
   }
 
   start(): void {
     if (this.started || this.disposed) return;
     this.started = true;
     this.setConnection({ kind: 'connecting' });
+    this.push.reconsider();
     this.poller.start();
     void this.poller.pollNow();
   }
@@ -133,6 +145,7 @@ export class DeploymentSync implements Disposable {
       feed.reconnectNow();
       if (feed.rung !== 'poll') this.fetchWorkspace(id);
     }
+    this.push.reconnectNow();
     await this.poller.pollNow();
   }
 
@@ -166,8 +179,14 @@ export class DeploymentSync implements Disposable {
   updateSettings(next: Partial<SyncSettings>): void {
     const before = this.settings;
     this.settings = mergeSettings(before, next);
-    if (before.workspaceFilter !== this.settings.workspaceFilter) void this.poller.pollNow();
-    else if (before.pollIntervalMs !== this.settings.pollIntervalMs || before.hiddenPollFactor !== this.settings.hiddenPollFactor)
+    if (before.workspaceFilter !== this.settings.workspaceFilter) {
+      this.push.reconsider();
+      void this.poller.pollNow();
+    } else if (
+      before.pollIntervalMs !== this.settings.pollIntervalMs ||
+      before.hiddenPollFactor !== this.settings.hiddenPollFactor ||
+      before.fleetResyncIntervalMs !== this.settings.fleetResyncIntervalMs
+    )
       this.poller.reschedule();
     if (before.maxLiveWorkspaces !== this.settings.maxLiveWorkspaces) this.updateLiveSet();
   }
@@ -185,6 +204,7 @@ export class DeploymentSync implements Disposable {
     if (this.disposed) return;
     this.disposed = true;
     this.stopAll();
+    this.push.dispose();
     this.changes.dispose();
   }
 
@@ -198,6 +218,7 @@ export class DeploymentSync implements Disposable {
         const me = await this.o.client.me({ signal });
         if (epoch !== this.epoch) return;
         this.username = me.username;
+        this.userId = me.id;
       }
       const list = await this.o.client.allWorkspaces(this.settings.workspaceFilter, { signal });
       if (epoch !== this.epoch) return;
@@ -209,6 +230,8 @@ export class DeploymentSync implements Disposable {
       this.rows = next;
       this.apply({ kind: 'workspaces', workspaces: [...next.values()], at: this.o.clock.now() });
       this.updateLiveSet();
+      // Full rows first: the push's snapshot is compared against them.
+      if (this.userId !== undefined) this.push.begin(this.userId);
     } catch (e) {
       if (epoch !== this.epoch) return;
       this.failed(e, 'workspace list');
@@ -301,7 +324,7 @@ export class DeploymentSync implements Disposable {
 
   /** GET /workspaces/{id}, coalesced: a request while one is in flight makes one more read. */
   private fetchWorkspace(id: string): void {
-    if (this.active()) this.reads.request(id);
+    if (this.active()) void this.reads.request(id);
   }
 
   private async readWorkspace(id: string): Promise<void> {
@@ -310,7 +333,9 @@ export class DeploymentSync implements Disposable {
     if (epoch !== this.epoch) return;
     this.markLive();
     this.rows.set(id, ws);
-    this.apply({ kind: 'workspace', workspace: ws, at: this.o.clock.now() });
+    const changes = this.apply({ kind: 'workspace', workspace: ws, at: this.o.clock.now() });
+    const replaced = this.push.afterRead(ws, changes);
+    if (replaced.length) this.changes.fire(replaced);
     this.settle(id, ws);
   }
 
@@ -355,6 +380,7 @@ export class DeploymentSync implements Disposable {
     if (wasOffline) {
       // Back from an outage: catch up on everything at once instead of waiting for timers.
       for (const feed of this.feeds.values()) feed.reconnectNow();
+      this.push.reconnectNow();
       void this.poller.pollNow();
     }
   }
@@ -384,6 +410,7 @@ export class DeploymentSync implements Disposable {
     this.epoch++;
     this.abort.abort();
     this.poller.stop();
+    this.push.stop();
     this.reads.clear();
     for (const feed of this.feeds.values()) feed.dispose();
     this.feeds.clear();
@@ -400,15 +427,44 @@ export class DeploymentSync implements Disposable {
     return this.started && !this.disposed && !this.signedOut;
   }
 
-  private apply(e: FleetEvent): void {
+  private apply(e: FleetEvent): Change[] {
     let changes: Change[];
     try {
       changes = this.o.fleet.apply(e);
     } catch (err) {
       this.o.log.error(`model rejected a ${e.kind} event: ${errorText(err)}`);
-      return;
+      return [];
     }
     if (changes.length) this.changes.fire(changes);
+    return changes;
+  }
+
+  private pushHost(): FleetPushHost {
+    return {
+      clock: this.o.clock,
+      log: this.o.log,
+      support: this.support,
+      filter: () => this.settings.workspaceFilter,
+      rows: () => this.rows,
+      bound: () => this.bound,
+      isStreamed: (id) => (this.feeds.get(id)?.rung ?? 'poll') !== 'poll',
+      read: (id) => (this.active() ? this.reads.request(id) : Promise.resolve()),
+      remove: (id) => {
+        if (this.active()) this.removed(id);
+      },
+      signOut: (detail) => this.signOut(detail),
+      opened: () => this.markLive(),
+      restWorks: () =>
+        this.o.client.me({ signal: this.abort.signal }).then(
+          () => true,
+          () => false,
+        ),
+      rungChanged: ({ rung, reason }) => {
+        this.o.log.info(`fleet served by ${rung}: ${reason}`);
+        this.apply({ kind: 'fleet-rung', rung, reason, at: this.o.clock.now() });
+        this.poller.reschedule();
+      },
+    };
   }
 }
 

@@ -14,7 +14,7 @@ import type { Ctx } from '../ctx';
 import { Tooltip } from './markdown';
 import { statusBarBackground } from './severity';
 import type { OpenDeployments } from '../deployments/openDeployments';
-import { connectionText } from './tooltips';
+import { connectionText, fleetRungText } from './tooltips';
 import { VIEW_ID } from './tree';
 
 const SUMMARY_WORDS: Record<Severity, string> = {
@@ -109,7 +109,9 @@ export class StatusBar implements Disposable {
         c = { severity: 'off', label: ws?.latest_build.status ?? 'unknown', icon: 'circle-slash', detail: reason };
         t.title(`${name}: ${c.label}`, c.icon).line(reason);
       }
-      t.line(connectionText(b.session.fleet.connection, now)).line('Click to show all workspace agents.');
+      t.line(connectionText(b.session.fleet.connection, now))
+        .line(fleetRungText(b.session.fleet))
+        .line('Click to show all workspace agents.');
       const offlineHere = b.session.fleet.connection.kind === 'offline';
       const icon = offlineHere ? 'cloud-offline' : c.icon;
       const text = `$(${icon}) ${name}: ${c.label}${offlineHere && age ? ` (${age})` : ''}`;
@@ -146,7 +148,7 @@ export class StatusBar implements Disposable {
     const text =
       total === 0 ? (connecting ? '$(sync~spin) Coder: connecting' : '$(remote) Coder: no agents') : `$(remote) Coder: ${parts.join(', ')}`;
     const t = new Tooltip().title('Coder workspace agents', 'remote');
-    for (const s of this.sessions.list()) t.field(s.url, connectionText(s.fleet.connection, now));
+    for (const s of this.sessions.list()) t.field(s.url, `${connectionText(s.fleet.connection, now)} ${fleetRungText(s.fleet)}`.trim());
     t.line('Not bound to an agent: set coderStatus.binding to owner/workspace.agent to follow one here.');
     return { text, severity: worst === 'error' || worst === 'warning' ? worst : 'ok', tooltip: t.build(), timed };
   }

@@ -2,6 +2,7 @@
 import type * as vscode from 'vscode';
 import type { Workspace, WorkspaceAgent } from '../../api/schemas';
 import { formatDuration } from '../../model/lifecycle';
+import type { Fleet } from '../../model/fleet';
 import type { Classification, ConnectionState } from '../../model/types';
 import { Tooltip } from './markdown';
 import type { DeploymentSession } from '../deployments/deploymentSession';
@@ -11,6 +12,7 @@ export function deploymentTooltip(session: DeploymentSession): vscode.MarkdownSt
     .title(session.url, 'cloud')
     .field('Signed in as', session.username)
     .line(connectionText(session.fleet.connection, Date.now()))
+    .line(fleetRungText(session.fleet))
     .build();
 }
 
@@ -25,8 +27,10 @@ export function workspaceTooltip(session: DeploymentSession, ws: Workspace, c: C
     .field('Job error', b.job.error);
   if (ws.outdated) t.line('A newer template version is available.');
   if (!ws.health.healthy) t.line('Unhealthy: an agent is failing its health checks.');
+  const now = session.fleet.now();
   return t
     .field('Fed by', session.sync.rungOf(ws.id))
+    .field('Agents as of', freshnessText(session.fleet, ws.id, now))
     .link('Open in the dashboard', `${session.url}/@${encodeURIComponent(ws.owner_name)}/${encodeURIComponent(ws.name)}`)
     .build();
 }
@@ -51,8 +55,26 @@ export function agentTooltip(
     .field('Last connected', timeText(agent.last_connected_at, now));
   if (!agent.health.healthy) t.field('Health', agent.health.reason || 'unhealthy');
   const heard = session.fleet.lastHeard(ws.id);
-  if (heard !== undefined) t.field('Last update', `${formatDuration(Math.max(0, now - heard))} ago`);
+  if (heard !== undefined) t.field('Last update', freshnessText(session.fleet, ws.id, now));
   return t.link('Troubleshooting', agent.troubleshooting_url).build();
+}
+
+/** Which rung serves the list of workspaces, and why: "Fleet: pushed live (...)" or "Fleet: list poll (...)". */
+export function fleetRungText(fleet: Fleet): string {
+  const r = fleet.fleetRung;
+  if (!r) return '';
+  return r.rung === 'push' ? `Fleet: pushed live (${r.reason}).` : `Fleet: list poll (${r.reason}).`;
+}
+
+/**
+ * How old the shown lifecycle is. Outside the live set it is as old as the last REST read: the
+ * fleet push says which workspaces exist and their agents' IDs, never their lifecycle.
+ */
+function freshnessText(fleet: Fleet, workspaceId: string, now: number): string | undefined {
+  const heard = fleet.lastHeard(workspaceId);
+  if (heard === undefined) return undefined;
+  const age = `${formatDuration(Math.max(0, now - heard))} ago`;
+  return fleet.isLive(workspaceId) ? `${age} (live stream)` : `${age} (last read; not live)`;
 }
 
 /** "live", "offline since 2m (connect ECONNREFUSED)", ... */

@@ -58,7 +58,19 @@ export class AgentTree implements vscode.TreeDataProvider<TreeNode>, Disposable 
     bound.onDidChange(() => this.refreshAll());
   }
 
+  /** Tooltips are left to resolveTreeItem: built on hover, so the ages they show are current. */
   getTreeItem(node: TreeNode): vscode.TreeItem {
+    const item = this.buildItem(node);
+    item.tooltip = undefined;
+    return item;
+  }
+
+  resolveTreeItem(item: vscode.TreeItem, node: TreeNode): vscode.TreeItem {
+    item.tooltip = this.buildItem(node).tooltip;
+    return item;
+  }
+
+  private buildItem(node: TreeNode): vscode.TreeItem {
     if (node.kind === 'deployment') return deploymentItem(node);
     if (node.kind === 'workspace') {
       const ws = node.session.fleet.workspace(node.workspaceId);
@@ -133,6 +145,9 @@ export class AgentTree implements vscode.TreeDataProvider<TreeNode>, Disposable 
         case 'connection-changed':
           if (multi) fire.add(this.nodes.deployment(session));
           this.updateMessage();
+          break;
+        case 'fleet-rung-changed':
+          if (multi) fire.add(this.nodes.deployment(session));
           break;
       }
     }

@@ -1,12 +1,13 @@
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { CoderClient } from '../../../src/api/client';
+import { WorkspaceSchema } from '../../../src/api/schemas';
 import { ManualClock } from '../../../src/common/clock';
 import { Emitter } from '../../../src/common/disposable';
 import { MemoryLogger } from '../../../src/common/log';
 import type { Change } from '../../../src/model/types';
 import { DeploymentSync, type SyncSettings } from '../../../src/sync/deployment';
-import { PUSH_GRACE_MS, PUSH_RETRY_MS } from '../../../src/sync/fleetPush';
+import { FleetPush, PUSH_GRACE_MS, PUSH_RETRY_MS } from '../../../src/sync/fleetPush';
 import type { FleetPushSource, FleetPushState, FleetUpdate } from '../../../src/sync/fleetPushSource';
 import { DeploymentSupport } from '../../../src/sync/ladder';
 import { FakeServer, USER_JSON, workspaceJson, type WorkspaceSpec } from '../api/fakeServer';
@@ -313,8 +314,6 @@ test("another filter: the list poll stays; the push still reads the owner's chan
 });
 
 test('a snapshot naming many changed workspaces reads each once, at most four at a time', async () => {
-  const { FleetPush } = await import('../../../src/sync/fleetPush');
-  const { WorkspaceSchema } = await import('../../../src/api/schemas');
   const clock = new ManualClock();
   const rows = new Map(Array.from({ length: 12 }, (_, i) => [`w${i}`, WorkspaceSchema.parse(workspaceJson(stopped(`w${i}`)))] as const));
   let inFlight = 0;

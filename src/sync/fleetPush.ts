@@ -171,7 +171,7 @@ export class FleetPush implements Disposable {
         if (!this.everOpened && ++this.failuresBeforeOpen === BLOCKED_AFTER_FAILURES) void this.checkBlocked(s.reason);
         break;
       case 'unavailable':
-        this.refuse(`HTTP ${s.status}: ${s.reason}`);
+        this.refuse(s.reason);
         return;
       case 'signed-out':
         this.closeSource();

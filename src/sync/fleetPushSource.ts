@@ -32,7 +32,10 @@ export type FleetPushState =
   | { kind: 'open' }
   /** The session ended or failed to start; the source reconnects by itself (backoff with jitter). */
   | { kind: 'closed'; reason: string }
-  /** This deployment does not offer the push (404, 400 older server, 409 browser-only, 403 policy): the source stopped. */
+  /**
+   * This deployment does not offer the push (404, 400 older server, 409 browser-only, 403 policy):
+   * the source stopped. `reason` is for the log, with the status and the server's message.
+   */
   | { kind: 'unavailable'; status: number; reason: string }
   /** A 401 on the upgrade: the source stopped. */
   | { kind: 'signed-out'; detail: string };

@@ -245,12 +245,12 @@ for (const [status, reason] of [
     const env = await setup([stopped('s1')], {}, support);
     env.sync.start();
     await eventually(() => env.sources.length === 1, 'the push to be opened');
-    env.sources[0]!.state({ kind: 'unavailable', status, reason });
+    env.sources[0]!.state({ kind: 'unavailable', status, reason: `HTTP ${status} ${reason}` });
     assert.equal(env.sources[0]!.disposed, true);
     assert.equal(fleetRungs(env).at(-1), 'poll');
     assert.match(
       env.log.lines.join('\n'),
-      new RegExp(`fleet push: unavailable, HTTP ${status}: ${reason.replace('.', '\\.')}; the list poll serves the fleet`),
+      new RegExp(`fleet push: unavailable, HTTP ${status} ${reason.replace('.', '\\.')}; the list poll serves the fleet`),
     );
     env.clock.advance(15_000);
     await eventually(() => lists(env) === 2, 'the list poll');

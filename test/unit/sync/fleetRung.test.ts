@@ -18,13 +18,13 @@ test('the list poll serves before the push opens, when it is refused, without a 
   for (const s of [{ kind: 'off' as const }, { kind: 'waiting' as const }, { kind: 'connecting' as const }])
     assert.equal(decideFleetRung(s, 'owner:me', 0, GRACE).rung, 'poll');
   const refused = decideFleetRung(
-    { kind: 'unavailable', reason: 'HTTP 409: Non-browser connections are disabled', retryAt: 0 },
+    { kind: 'unavailable', reason: 'HTTP 409 Non-browser connections are disabled', retryAt: 0 },
     'owner:me',
     0,
     GRACE,
   );
   assert.equal(refused.rung, 'poll');
-  assert.match(refused.reason, /unavailable: HTTP 409: Non-browser connections are disabled; retried at 1970-01-01T00:00:00.000Z/);
+  assert.match(refused.reason, /unavailable: HTTP 409 Non-browser connections are disabled; retried at 1970-01-01T00:00:00.000Z/);
   const other = decideFleetRung({ kind: 'open' }, 'template:docker', 0, GRACE);
   assert.equal(other.rung, 'poll');
   assert.match(

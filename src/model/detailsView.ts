@@ -58,6 +58,23 @@ export function recordTransition(history: readonly ObservedTransition[], state: 
   return [...history, { state, at }].slice(-MAX_OBSERVED);
 }
 
+/**
+ * The ID changes of one agent, oldest first, out of records of any agents in any order (the
+ * binding history outlives bindings): the chain that ends at its current ID, walked back from
+ * new ID to old ID. The first record of a change wins, so persisted records go first.
+ */
+export function idChainOf(agentId: string, records: readonly AgentIdChangeRecord[]): AgentIdChangeRecord[] {
+  const byNewId = new Map<string, AgentIdChangeRecord>();
+  for (const r of records) if (!byNewId.has(r.newId)) byNewId.set(r.newId, r);
+  const chain: AgentIdChangeRecord[] = [];
+  const visited = new Set<string>();
+  for (let r = byNewId.get(agentId); r && !visited.has(r.newId) && chain.length < MAX_HISTORY; r = byNewId.get(r.oldId)) {
+    visited.add(r.newId);
+    chain.push(r);
+  }
+  return chain.reverse();
+}
+
 function epoch(iso: string | null | undefined): number | null {
   if (!iso) return null;
   const t = Date.parse(iso);

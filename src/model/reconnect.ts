@@ -1,16 +1,19 @@
 /**
- * The reconnect decision for the bound agent, as a state machine on an injected clock.
+ * The reconnect decision for the bound agent, as a pure reducer: (state, event) -> (state, decisions).
  *
  * After an agent ID change it waits (bounded) until the new agent is usable, then decides to
  * reconnect, ask, or hold, with a loop cap. Independently, when the bound agent shows the stuck
  * signature (connected, lifecycle `created`) past the threshold, it escalates: lifecycle replay,
  * then reinitialization, then a restart offer, as the deployment allows. It only decides; the
- * UI acts and reports back (repairResult, reconnected, userChoice). Every decision has a reason.
+ * driver acts and reports back (repair-result, reconnected, user-choice). Every decision has a
+ * reason. Timers are deadlines in the state: the driver arms one clock timer for
+ * `nextDeadline(state)` and sends `tick` when it fires.
  */
 import type { WorkspaceAgent } from '../api/schemas';
-import type { Clock, TimerHandle } from '../common/clock';
-import { Emitter, type Disposable } from '../common/disposable';
 import { formatDuration, isUsable, parseTime, shortId } from './lifecycle';
+import type { OpSupport, RepairOp } from './operations';
+
+export type { RepairOp } from './operations';
 
 export interface ReconnectSettings {
   autoReconnect: 'auto' | 'ask' | 'off';
@@ -30,16 +33,6 @@ export const DEFAULT_RECONNECT_SETTINGS: ReconnectSettings = {
   loopWindowMs: 600_000,
 };
 
-export type RepairOp = 'replay' | 'reinitialize';
-
-interface Target {
-  workspaceId: string;
-  agentId: string;
-  buildNumber: number;
-  /** An ID change is waiting to be followed by a reconnect. */
-  pendingReconnect: boolean;
-}
-
 export type Decision =
   | { kind: 'waiting'; reason: string; workspaceId: string; agentId: string }
   | { kind: 'reconnect'; reason: string; workspaceId: string; agentId: string; buildNumber: number }
@@ -54,152 +47,218 @@ export type Decision =
   | { kind: 'ready'; reason: string; agentId: string }
   | { kind: 'give-up'; reason: string; workspaceId: string };
 
-export type MachineState =
+export type ReconnectPhase =
   'idle' | 'waiting-ready' | 'stuck' | 'repairing-replay' | 'repairing-reinitialize' | 'awaiting-user' | 'reconnecting';
 
-export class ReconnectMachine implements Disposable {
-  private readonly clock: Clock;
-  private settings: ReconnectSettings;
-  private readonly decisions = new Emitter<Decision>();
-  readonly onDecision = this.decisions.event;
-  private phase: MachineState = 'idle';
-  private target: Target | undefined;
-  private last: WorkspaceAgent | undefined;
-  private createdSince: number | undefined;
-  private stuckTimer: TimerHandle | undefined;
-  private deadline: TimerHandle | undefined;
-  private readonly unsupported = new Set<RepairOp>();
-  private readonly autoReconnects = new Map<string, number[]>();
+export interface ReconnectTarget {
+  workspaceId: string;
+  agentId: string;
+  buildNumber: number;
+  /** An ID change is waiting to be followed by a reconnect. */
+  pendingReconnect: boolean;
+}
 
+export interface ReconnectState {
+  phase: ReconnectPhase;
+  target?: ReconnectTarget;
+  /** The target's latest row. */
+  last?: WorkspaceAgent;
+  /** Local-clock time the stuck signature started (when the agent connected). */
+  createdSince?: number;
+  /** When the stuck signature passes the threshold. */
+  stuckAt?: number;
+  /** When the current wait (for the new agent to be usable, or for a repair) ends. */
+  deadline?: { at: number; what: 'waiting' | RepairOp };
+  /** The automatic reconnects per workspace, for the loop cap. */
+  autoReconnects: Record<string, number[]>;
+}
+
+export type UserChoice = 'reconnect' | 'later' | 'replay' | 'reinitialize' | 'restart';
+
+export type ReconnectEvent =
+  | { type: 'id-changed'; workspaceId: string; oldId: string; newId: string; buildNumber: number }
+  /** The bound agent's latest row. */
+  | { type: 'agent-update'; workspaceId: string; agent: WorkspaceAgent }
+  /** The latest build of the bound workspace has no agents: nothing to wait for. */
+  | { type: 'no-agents'; workspaceId: string; buildNumber: number }
+  | { type: 'repair-result'; op: RepairOp; outcome: 'started' | 'unsupported' | 'failed'; error?: string }
+  /** The driver reconnected (reloaded or rebound) to the target. */
+  | { type: 'reconnected' }
   /**
-   * `loopHistory`: the automatic reconnects of earlier runs (a reload restarts the extension, so
-   * the loop cap only holds across reloads if the times are carried over).
+   * The driver could not reconnect without the user's consent (unsaved editors) and the user
+   * said later: that reconnect never happened, so it leaves the loop history, and the target waits.
    */
-  constructor(opts: { clock: Clock; settings?: Partial<ReconnectSettings>; loopHistory?: Record<string, number[]> }) {
-    this.clock = opts.clock;
-    this.settings = { ...DEFAULT_RECONNECT_SETTINGS, ...opts.settings };
-    for (const [ws, times] of Object.entries(opts.loopHistory ?? {})) {
-      if (Array.isArray(times))
-        this.autoReconnects.set(
-          ws,
-          times.filter((t) => typeof t === 'number'),
-        );
+  | { type: 'deferred'; agentId: string }
+  /**
+   * The user's answer to a question. `about`: the agent the question was about; an answer that
+   * comes after the target moved on (a newer agent, a dismissed stale notification) is ignored.
+   */
+  | { type: 'user-choice'; choice: UserChoice; about?: string }
+  /** The clock reached `nextDeadline(state)`. */
+  | { type: 'tick' }
+  /** Forget the target and its deadlines. */
+  | { type: 'stop' };
+
+/** What a step needs besides the state: the time, the settings, what the deployment supports. */
+export interface ReconnectInput {
+  now: number;
+  settings: ReconnectSettings;
+  support: (op: RepairOp) => OpSupport;
+}
+
+export interface ReconnectStep {
+  state: ReconnectState;
+  decisions: Decision[];
+}
+
+/**
+ * `loopHistory`: the automatic reconnects of earlier runs (a reload restarts the extension, so
+ * the loop cap only holds across reloads if the times are carried over). Malformed parts are dropped.
+ */
+export function initialReconnectState(loopHistory?: unknown): ReconnectState {
+  const autoReconnects: Record<string, number[]> = {};
+  if (typeof loopHistory === 'object' && loopHistory !== null) {
+    for (const [ws, times] of Object.entries(loopHistory as Record<string, unknown>)) {
+      if (Array.isArray(times)) autoReconnects[ws] = times.filter((t): t is number => typeof t === 'number');
+    }
+  }
+  return { phase: 'idle', autoReconnects };
+}
+
+/** The automatic reconnects still inside the loop window, to persist across reloads. */
+export function loopHistoryOf(s: ReconnectState, now: number, settings: ReconnectSettings): Record<string, number[]> {
+  const out: Record<string, number[]> = {};
+  for (const [ws, times] of Object.entries(s.autoReconnects)) {
+    const recent = times.filter((t) => now - t < settings.loopWindowMs);
+    if (recent.length) out[ws] = recent;
+  }
+  return out;
+}
+
+/** The earliest deadline the driver must wake up for, if any. */
+export function nextDeadline(s: ReconnectState): number | undefined {
+  const all = [s.stuckAt, s.deadline?.at].filter((t): t is number => t !== undefined);
+  return all.length ? Math.min(...all) : undefined;
+}
+
+/** The whole behaviour of the reconnect decision, as a function of its state and one event. */
+export function reduceReconnect(state: ReconnectState, event: ReconnectEvent, input: ReconnectInput): ReconnectStep {
+  const s: ReconnectState = {
+    ...state,
+    ...(state.target ? { target: { ...state.target } } : {}),
+    ...(state.deadline ? { deadline: { ...state.deadline } } : {}),
+    autoReconnects: { ...state.autoReconnects },
+  };
+  const step = new Step(s, input);
+  step.on(event);
+  return { state: s, decisions: step.decisions };
+}
+
+/** One reduction over a private copy of the state. */
+class Step {
+  readonly decisions: Decision[] = [];
+
+  constructor(
+    private readonly s: ReconnectState,
+    private readonly input: ReconnectInput,
+  ) {}
+
+  private get settings(): ReconnectSettings {
+    return this.input.settings;
+  }
+
+  private get now(): number {
+    return this.input.now;
+  }
+
+  on(e: ReconnectEvent): void {
+    switch (e.type) {
+      case 'id-changed':
+        return this.idChanged(e);
+      case 'agent-update':
+        return this.agentUpdate(e.workspaceId, e.agent);
+      case 'no-agents':
+        if (this.s.target && this.s.target.workspaceId !== e.workspaceId) return;
+        this.cancelTimers();
+        this.s.phase = 'idle';
+        delete this.s.target;
+        return this.emit({
+          kind: 'give-up',
+          workspaceId: e.workspaceId,
+          reason: `build #${e.buildNumber} has no agents: nothing to reconnect to`,
+        });
+      case 'repair-result':
+        return this.repairResult(e);
+      case 'reconnected':
+        if (this.s.target) this.s.target.pendingReconnect = false;
+        this.s.phase = 'idle';
+        this.cancelTimers();
+        if (this.s.last) this.evaluate(this.s.last); // keep watching for the stuck signature
+        return;
+      case 'deferred': {
+        const t = this.s.target;
+        if (!t || t.agentId !== e.agentId) return;
+        const times = this.s.autoReconnects[t.workspaceId];
+        if (times?.length) this.s.autoReconnects[t.workspaceId] = times.slice(0, -1);
+        return this.userChoice('later', e.agentId);
+      }
+      case 'user-choice':
+        return this.userChoice(e.choice, e.about);
+      case 'tick':
+        return this.tick();
+      case 'stop':
+        this.cancelTimers();
+        delete this.s.target;
+        return;
     }
   }
 
-  /** The automatic reconnects still inside the loop window, to persist across reloads. */
-  loopHistory(): Record<string, number[]> {
-    const now = this.clock.now();
-    const out: Record<string, number[]> = {};
-    for (const [ws, times] of this.autoReconnects) {
-      const recent = times.filter((t) => now - t < this.settings.loopWindowMs);
-      if (recent.length) out[ws] = recent;
-    }
-    return out;
-  }
-
-  get state(): MachineState {
-    return this.phase;
-  }
-
-  get boundAgentId(): string | undefined {
-    return this.target?.agentId;
-  }
-
-  updateSettings(s: Partial<ReconnectSettings>): void {
-    this.settings = { ...this.settings, ...s };
-  }
-
-  /** The deployment answered that it lacks an operation (remembered for this deployment). */
-  isUnsupported(op: RepairOp): boolean {
-    return this.unsupported.has(op);
-  }
-
-  // ---- inputs ---------------------------------------------------------------------------------
-
-  idChanged(e: { workspaceId: string; oldId: string; newId: string; buildNumber: number }): void {
+  private idChanged(e: { workspaceId: string; oldId: string; newId: string; buildNumber: number }): void {
     this.cancelTimers();
-    this.target = { workspaceId: e.workspaceId, agentId: e.newId, buildNumber: e.buildNumber, pendingReconnect: true };
-    this.last = undefined;
-    this.createdSince = undefined;
-    this.phase = 'waiting-ready';
+    this.s.target = { workspaceId: e.workspaceId, agentId: e.newId, buildNumber: e.buildNumber, pendingReconnect: true };
+    delete this.s.last;
+    delete this.s.createdSince;
+    this.s.phase = 'waiting-ready';
     this.emit({
       kind: 'waiting',
       workspaceId: e.workspaceId,
       agentId: e.newId,
       reason: `agent ID changed ${shortId(e.oldId)} -> ${shortId(e.newId)} with build #${e.buildNumber}; waiting up to ${formatDuration(this.settings.timeoutMs)} for it to be usable`,
     });
-    this.deadline = this.clock.setTimeout(() => this.timeout('waiting'), this.settings.timeoutMs);
+    this.s.deadline = { at: this.now + this.settings.timeoutMs, what: 'waiting' };
   }
 
-  /** The bound agent's latest row. */
-  agentUpdate(workspaceId: string, agent: WorkspaceAgent): void {
-    if (this.target && agent.id !== this.target.agentId) {
-      if (this.target.pendingReconnect) return; // a row of a superseded agent: the newest id decides
+  private agentUpdate(workspaceId: string, agent: WorkspaceAgent): void {
+    if (this.s.target && agent.id !== this.s.target.agentId) {
+      if (this.s.target.pendingReconnect) return; // a row of a superseded agent: the newest id decides
       this.cancelTimers();
-      this.phase = 'idle';
-      this.target = undefined;
+      this.s.phase = 'idle';
+      delete this.s.target;
     }
-    this.target ??= { workspaceId, agentId: agent.id, buildNumber: 0, pendingReconnect: false };
-    this.last = agent;
+    this.s.target ??= { workspaceId, agentId: agent.id, buildNumber: 0, pendingReconnect: false };
+    this.s.last = agent;
     this.evaluate(agent);
   }
 
-  /** The latest build of the bound workspace has no agents: nothing to wait for. */
-  noAgents(workspaceId: string, buildNumber: number): void {
-    if (this.target && this.target.workspaceId !== workspaceId) return;
-    this.cancelTimers();
-    this.phase = 'idle';
-    this.target = undefined;
-    this.emit({ kind: 'give-up', workspaceId, reason: `build #${buildNumber} has no agents: nothing to reconnect to` });
-  }
-
-  repairResult(r: { op: RepairOp; outcome: 'started' | 'unsupported' | 'failed'; error?: string }): void {
-    const t = this.target;
-    if (!t || (this.phase !== 'repairing-replay' && this.phase !== 'repairing-reinitialize')) return;
+  private repairResult(r: { op: RepairOp; outcome: 'started' | 'unsupported' | 'failed'; error?: string }): void {
+    if (!this.s.target || (this.s.phase !== 'repairing-replay' && this.s.phase !== 'repairing-reinitialize')) return;
     if (r.outcome === 'started') {
-      this.deadline?.cancel();
-      this.deadline = this.clock.setTimeout(() => this.timeout(r.op), this.settings.timeoutMs);
+      this.s.deadline = { at: this.now + this.settings.timeoutMs, what: r.op };
       return;
     }
-    if (r.outcome === 'unsupported') this.unsupported.add(r.op);
     const why = r.outcome === 'unsupported' ? 'the deployment does not offer it' : `it failed: ${r.error ?? 'unknown error'}`;
     if (r.op === 'replay') this.repair('reinitialize', `lifecycle replay is not possible (${why})`);
     else if (r.outcome === 'unsupported') this.offerRestart(`reinitialization is not possible (${why})`);
     else this.giveUp(`reinitialization ${why}`);
   }
 
-  /** The UI reconnected (reloaded or rebound) to the target. */
-  reconnected(): void {
-    if (this.target) this.target.pendingReconnect = false;
-    this.phase = 'idle';
-    this.cancelTimers();
-    if (this.last) this.evaluate(this.last); // keep watching for the stuck signature
-  }
-
-  /**
-   * The UI could not reconnect without the user's consent (unsaved editors) and the user said
-   * later: that reconnect never happened, so it leaves the loop history, and the target waits.
-   */
-  deferred(agentId: string): void {
-    const t = this.target;
-    if (!t || t.agentId !== agentId) return;
-    const times = this.autoReconnects.get(t.workspaceId);
-    if (times?.length) this.autoReconnects.set(t.workspaceId, times.slice(0, -1));
-    this.userChoice('later', agentId);
-  }
-
-  /**
-   * The user's answer to a question. `about`: the agent the question was about; an answer that
-   * comes after the target moved on (a newer agent, a dismissed stale notification) is ignored.
-   */
-  userChoice(c: 'reconnect' | 'later' | 'replay' | 'reinitialize' | 'restart', about?: string): void {
-    const t = this.target;
+  private userChoice(c: UserChoice, about?: string): void {
+    const t = this.s.target;
     if (!t) return;
     if (about !== undefined && about !== t.agentId) return;
     switch (c) {
       case 'reconnect':
-        this.phase = 'reconnecting';
+        this.s.phase = 'reconnecting';
         this.emit({
           kind: 'reconnect',
           workspaceId: t.workspaceId,
@@ -210,7 +269,7 @@ export class ReconnectMachine implements Disposable {
         return;
       case 'later':
         t.pendingReconnect = false;
-        this.phase = 'idle';
+        this.s.phase = 'idle';
         this.cancelTimers();
         this.emit({ kind: 'hold', workspaceId: t.workspaceId, agentId: t.agentId, reason: 'the user chose to reconnect later' });
         return;
@@ -220,71 +279,75 @@ export class ReconnectMachine implements Disposable {
         return;
       case 'restart':
         this.cancelTimers();
-        this.phase = 'idle';
+        this.s.phase = 'idle';
         return;
     }
   }
 
-  dispose(): void {
-    this.cancelTimers();
-    this.decisions.dispose();
-    this.target = undefined;
+  private tick(): void {
+    // Due deadlines in time order; on a tie the wait's deadline first (it was armed first).
+    for (;;) {
+      const stuck = this.s.stuckAt !== undefined && this.s.stuckAt <= this.now ? this.s.stuckAt : Infinity;
+      const d = this.s.deadline && this.s.deadline.at <= this.now ? this.s.deadline : undefined;
+      if (d && d.at <= stuck) {
+        delete this.s.deadline;
+        this.timeout(d.what);
+      } else if (stuck !== Infinity) {
+        delete this.s.stuckAt;
+        this.stuck();
+      } else return;
+    }
   }
 
-  // ---- decisions ------------------------------------------------------------------------------
-
   private evaluate(agent: WorkspaceAgent): void {
-    const t = this.target!;
+    const t = this.s.target!;
     const connectedCreated = agent.status === 'connected' && agent.lifecycle_state === 'created';
     if (connectedCreated) {
       // The signature starts when the agent connected (server time), not when this model heard of it.
       const connected = parseTime(agent.first_connected_at);
-      this.createdSince ??= Math.min(this.clock.now(), connected ?? Infinity);
-      if (!this.stuckTimer && (this.phase === 'idle' || this.phase === 'waiting-ready')) {
-        const remaining = Math.max(0, this.settings.stuckThresholdMs - (this.clock.now() - this.createdSince));
-        this.stuckTimer = this.clock.setTimeout(() => this.stuck(), remaining);
+      this.s.createdSince ??= Math.min(this.now, connected ?? Infinity);
+      if (this.s.stuckAt === undefined && (this.s.phase === 'idle' || this.s.phase === 'waiting-ready')) {
+        this.s.stuckAt = this.now + Math.max(0, this.settings.stuckThresholdMs - (this.now - this.s.createdSince));
       }
     } else {
-      this.createdSince = undefined;
-      this.stuckTimer?.cancel();
-      this.stuckTimer = undefined;
+      delete this.s.createdSince;
+      delete this.s.stuckAt;
     }
-    const repairing = this.phase === 'repairing-replay' || this.phase === 'repairing-reinitialize';
-    if (t.pendingReconnect && (this.phase === 'waiting-ready' || this.phase === 'stuck' || repairing) && isUsable(agent)) {
+    const repairing = this.s.phase === 'repairing-replay' || this.s.phase === 'repairing-reinitialize';
+    if (t.pendingReconnect && (this.s.phase === 'waiting-ready' || this.s.phase === 'stuck' || repairing) && isUsable(agent)) {
       this.decideReconnect(agent);
     } else if (
       !t.pendingReconnect &&
-      (repairing || this.phase === 'stuck') &&
+      (repairing || this.s.phase === 'stuck') &&
       agent.status === 'connected' &&
       agent.lifecycle_state === 'ready'
     ) {
       this.cancelTimers();
-      this.phase = 'idle';
+      this.s.phase = 'idle';
       this.emit({ kind: 'ready', agentId: agent.id, reason: `agent ${agent.name} is ready again` });
     }
   }
 
   private decideReconnect(agent: WorkspaceAgent): void {
-    const t = this.target!;
+    const t = this.s.target!;
     this.cancelTimers();
     const base = { workspaceId: t.workspaceId, agentId: t.agentId, buildNumber: t.buildNumber };
     const what = `agent ${agent.name} (${shortId(agent.id)}) is ${agent.status}, lifecycle ${agent.lifecycle_state}`;
     if (this.settings.autoReconnect === 'off') {
       t.pendingReconnect = false;
-      this.phase = 'idle';
+      this.s.phase = 'idle';
       this.emit({ kind: 'hold', ...base, reason: `${what}; coderStatus.autoReconnect is off` });
       return;
     }
     if (this.settings.autoReconnect === 'ask') {
-      this.phase = 'awaiting-user';
+      this.s.phase = 'awaiting-user';
       this.emit({ kind: 'ask-reconnect', ...base, reason: `${what}; coderStatus.autoReconnect is ask` });
       return;
     }
-    const now = this.clock.now();
-    const recent = (this.autoReconnects.get(t.workspaceId) ?? []).filter((at) => now - at < this.settings.loopWindowMs);
+    const recent = (this.s.autoReconnects[t.workspaceId] ?? []).filter((at) => this.now - at < this.settings.loopWindowMs);
     if (recent.length >= this.settings.maxAutoReconnects) {
-      this.autoReconnects.set(t.workspaceId, recent);
-      this.phase = 'awaiting-user';
+      this.s.autoReconnects[t.workspaceId] = recent;
+      this.s.phase = 'awaiting-user';
       this.emit({
         kind: 'ask-loop-cap',
         ...base,
@@ -292,18 +355,17 @@ export class ReconnectMachine implements Disposable {
       });
       return;
     }
-    this.autoReconnects.set(t.workspaceId, [...recent, now]);
-    this.phase = 'reconnecting';
+    this.s.autoReconnects[t.workspaceId] = [...recent, this.now];
+    this.s.phase = 'reconnecting';
     this.emit({ kind: 'reconnect', ...base, reason: `${what} after build #${t.buildNumber}` });
   }
 
   private stuck(): void {
-    this.stuckTimer = undefined;
-    const t = this.target;
-    const a = this.last;
-    if (!t || !a || this.createdSince === undefined) return;
-    const sinceMs = this.clock.now() - this.createdSince;
-    this.phase = 'stuck';
+    const t = this.s.target;
+    const a = this.s.last;
+    if (!t || !a || this.s.createdSince === undefined) return;
+    const sinceMs = this.now - this.s.createdSince;
+    this.s.phase = 'stuck';
     this.emit({
       kind: 'stuck',
       agentId: a.id,
@@ -314,7 +376,7 @@ export class ReconnectMachine implements Disposable {
       case 'none':
         return;
       case 'ask':
-        this.phase = 'awaiting-user';
+        this.s.phase = 'awaiting-user';
         this.emit({ kind: 'offer-repair', agentId: a.id, reason: 'coderStatus.stuckAction is ask' });
         return;
       case 'replay':
@@ -325,21 +387,21 @@ export class ReconnectMachine implements Disposable {
   }
 
   private repair(op: RepairOp, why: string): void {
-    const t = this.target;
+    const t = this.s.target;
     if (!t) return;
-    if (this.unsupported.has(op)) {
+    if (this.input.support(op) === 'unsupported') {
       if (op === 'replay') return this.repair('reinitialize', `${why}; lifecycle replay is not offered by this deployment`);
       return this.offerRestart(`${why}; reinitialization is not offered by this deployment`);
     }
-    this.deadline?.cancel();
-    this.phase = op === 'replay' ? 'repairing-replay' : 'repairing-reinitialize';
+    delete this.s.deadline;
+    this.s.phase = op === 'replay' ? 'repairing-replay' : 'repairing-reinitialize';
     this.emit({ kind: op, agentId: t.agentId, reason: why });
   }
 
   private offerRestart(reason: string): void {
-    const t = this.target!;
+    const t = this.s.target!;
     this.cancelTimers();
-    this.phase = 'awaiting-user';
+    this.s.phase = 'awaiting-user';
     this.emit({
       kind: 'offer-restart',
       workspaceId: t.workspaceId,
@@ -349,7 +411,6 @@ export class ReconnectMachine implements Disposable {
   }
 
   private timeout(what: 'waiting' | RepairOp): void {
-    this.deadline = undefined;
     const limit = formatDuration(this.settings.timeoutMs);
     if (what === 'replay') return this.repair('reinitialize', `lifecycle replay did not bring the agent to ready within ${limit}`);
     if (what === 'reinitialize') return this.offerRestart(`reinitialization did not bring the agent to ready within ${limit}`);
@@ -357,22 +418,20 @@ export class ReconnectMachine implements Disposable {
   }
 
   private giveUp(reason: string): void {
-    const t = this.target;
+    const t = this.s.target;
     this.cancelTimers();
-    this.phase = 'idle';
+    this.s.phase = 'idle';
     if (t) t.pendingReconnect = false;
     this.emit({ kind: 'give-up', workspaceId: t?.workspaceId ?? '', reason });
   }
 
   private cancelTimers(): void {
-    this.stuckTimer?.cancel();
-    this.stuckTimer = undefined;
-    this.deadline?.cancel();
-    this.deadline = undefined;
+    delete this.s.stuckAt;
+    delete this.s.deadline;
   }
 
   private emit(d: Decision): void {
-    this.decisions.fire(d);
+    this.decisions.push(d);
   }
 }
 

@@ -108,6 +108,18 @@ export const AgentDetailsViewSchema = z.object({
   asOf: time,
 });
 
+/**
+ * Which agent a panel shows, as VS Code keeps it for the panel across a window reload: by name
+ * (and parent name) in its workspace, never by agent ID, so a restored panel shows the agent of
+ * the latest build even when a rebuild gave it a new ID meanwhile.
+ */
+export const DetailsPanelStateSchema = z.object({
+  deploymentUrl: short,
+  workspaceId: short,
+  agentName: short,
+  parentName: z.nullable(short),
+});
+
 export const LogLineSchema = z.object({
   id: z.int(),
   at: epoch,
@@ -120,6 +132,8 @@ export const LogStatusSchema = z.enum(['following', 'ended', 'unavailable', 'err
 
 /** Host -> webview. */
 export const HostMessageSchema = z.discriminatedUnion('type', [
+  /** First answer to `ready`: what the page keeps for VS Code to restore the panel after a reload. */
+  z.object({ type: z.literal('init'), panelState: DetailsPanelStateSchema }),
   z.object({ type: z.literal('state'), agent: AgentDetailsViewSchema }),
   /** No agent to show (it left the fleet, or the deployment was signed out). */
   z.object({ type: z.literal('gone'), reason: short }),
@@ -148,6 +162,7 @@ export type IdChangeView = z.infer<typeof IdChangeViewSchema>;
 export type ScriptView = z.infer<typeof ScriptViewSchema>;
 export type ActionsView = z.infer<typeof ActionsViewSchema>;
 export type AgentDetailsView = z.infer<typeof AgentDetailsViewSchema>;
+export type DetailsPanelState = z.infer<typeof DetailsPanelStateSchema>;
 export type LogLine = z.infer<typeof LogLineSchema>;
 export type LogStatus = z.infer<typeof LogStatusSchema>;
 export type HostMessage = z.infer<typeof HostMessageSchema>;
@@ -179,6 +194,11 @@ export function parseHostMessage(input: unknown): Checked<HostMessage> {
 
 export function parseWebviewMessage(input: unknown): Checked<WebviewMessage> {
   return check(WebviewMessageSchema, input);
+}
+
+/** The state VS Code hands back for a panel to restore: written by the page, so checked like a message. */
+export function parsePanelState(input: unknown): Checked<DetailsPanelState> {
+  return check(DetailsPanelStateSchema, input);
 }
 
 /** Cuts text to a field's limit so that one oversized value cannot void a whole message. */

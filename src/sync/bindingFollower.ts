@@ -1,12 +1,12 @@
 /**
- * Feeds the reconnect state machine from the model, for one bound agent: re-resolves the
+ * Feeds the reconnect decision from the model, for one bound agent: re-resolves the
  * binding by name (and parent) on every change of its workspace, reports agent-ID changes and
  * empty builds, and passes the agent's latest row. Headless (no VS Code), so the same code runs
  * in the extension and in integration tests against the simulator.
  */
 import type { Fleet } from '../model/fleet';
 import type { BindingTracker } from '../model/binding';
-import type { ReconnectMachine } from '../model/reconnect';
+import type { ReconnectEvent } from '../model/reconnect';
 import type { Change } from '../model/types';
 
 export interface FollowTarget {
@@ -22,7 +22,7 @@ export class BindingFollower {
   constructor(
     private readonly fleet: Fleet,
     private readonly tracker: BindingTracker,
-    private readonly machine: ReconnectMachine,
+    private readonly reconnect: { dispatch(e: ReconnectEvent): void },
     private readonly onHistory: () => void = () => {},
   ) {}
 
@@ -55,7 +55,7 @@ export class BindingFollower {
       this.onHistory();
     }
     this.firstLookupDone = true;
-    this.machine.agentUpdate(t.workspaceId, agent);
+    this.reconnect.dispatch({ type: 'agent-update', workspaceId: t.workspaceId, agent });
   }
 
   /** The model changed: re-resolve when the bound workspace is touched. Returns the bound agent's status. */
@@ -69,7 +69,7 @@ export class BindingFollower {
       this.lookup(changes.some((c) => c.kind === 'agent-id-changed') ? 'agent ID change' : 'build change', true);
     }
     const agent = this.fleet.findAgent(t.workspaceId, t.name, t.parentName);
-    if (agent) this.machine.agentUpdate(t.workspaceId, agent);
+    if (agent) this.reconnect.dispatch({ type: 'agent-update', workspaceId: t.workspaceId, agent });
     return agent?.status;
   }
 
@@ -79,9 +79,10 @@ export class BindingFollower {
     const u = this.tracker.onWorkspace(ws, cause);
     if (u.kind === 'id-changed') {
       this.onHistory();
-      if (decide) this.machine.idChanged({ workspaceId: ws.id, oldId: u.oldId, newId: u.newId, buildNumber: u.buildNumber });
+      if (decide)
+        this.reconnect.dispatch({ type: 'id-changed', workspaceId: ws.id, oldId: u.oldId, newId: u.newId, buildNumber: u.buildNumber });
     } else if (u.kind === 'no-agents' && decide && !this.fleet.isPartial(ws.id)) {
-      this.machine.noAgents(ws.id, u.buildNumber);
+      this.reconnect.dispatch({ type: 'no-agents', workspaceId: ws.id, buildNumber: u.buildNumber });
     }
   }
 }

@@ -20,14 +20,15 @@
  */
 import { setMaxListeners } from 'node:events';
 import type { CoderClient } from '../api/client';
-import { errorText, isAuthError, isNotFound, isUnreachable, CoderApiError } from '../api/errors';
+import { errorText, isNotFound } from '../api/errors';
 import { agentsOf, type Workspace } from '../api/schemas';
-import { describeClose, type CloseReason } from '../api/socket';
+import { describeClose } from '../api/socket';
 import type { Clock } from '../common/clock';
 import { Emitter, type Disposable } from '../common/disposable';
 import type { Logger } from '../common/log';
 import type { Change, ConnectionState, FleetEvent, StreamRung } from '../model/types';
 import { Coalescer } from './coalescer';
+import { classifyFailure, ConnectionTracker, isUnreachableClose } from './connection';
 import { FleetPush, type FleetPushHost } from './fleetPush';
 import type { FleetPushFactory } from './fleetPushSource';
 import { fleetPollPeriod } from './fleetRung';
@@ -58,15 +59,6 @@ export interface DeploymentSyncOptions {
   fleetPush?: FleetPushFactory;
 }
 
-/**
- * While the deployment is unreachable the list poll doubles as its probe: first after 1 s, then
- * 2, 4, 8 s... up to the poll interval, so that a short outage (a control-plane restart, a
- * network switch) ends within about its own length instead of at the next poll.
- */
-const OFFLINE_PROBE_FIRST_MS = 1000;
-/** A failing stream asks the REST side whether the deployment is down, at most this often. */
-const PROBE_MIN_INTERVAL_MS = 5000;
-
 export class DeploymentSync implements Disposable {
   private readonly changes = new Emitter<Change[]>();
   readonly onChanges = this.changes.event;
@@ -84,11 +76,10 @@ export class DeploymentSync implements Disposable {
   private username: string | undefined;
   private userId: string | undefined;
   private readonly push: FleetPush;
-  private connection: ConnectionState['kind'] | undefined;
+  private readonly connection: ConnectionTracker;
 
   private started = false;
   private disposed = false;
-  private signedOut = false;
   /** Bumped on sign-out and dispose: answers of requests started before are dropped. */
   private epoch = 0;
   private abort = sharedAbort();
@@ -96,12 +87,11 @@ export class DeploymentSync implements Disposable {
   private readonly reads: Coalescer;
   private readonly host: FeedHost;
   private readonly settler: Settler;
-  /** Failed list polls since the deployment went offline (the probe backoff). */
-  private offlineProbes = 0;
 
   constructor(private readonly o: DeploymentSyncOptions) {
     this.support = o.support ?? new DeploymentSupport();
     this.invalid = new RateLimitedLog(o.log, o.clock);
+    this.connection = new ConnectionTracker(o.clock, (state) => this.apply({ kind: 'connection', state, at: o.clock.now() }));
     this.settings = mergeSettings({ hiddenPollFactor: 4, ...o.settings }, {});
     this.host = this.makeHost();
     this.poller = new Poller({
@@ -109,9 +99,7 @@ export class DeploymentSync implements Disposable {
       run: () => this.pollOnce(),
       period: () => {
         const polled = this.settings.pollIntervalMs * (this.viewVisible ? 1 : this.settings.hiddenPollFactor);
-        const normal = fleetPollPeriod(this.push.rung, polled, this.settings.fleetResyncIntervalMs);
-        if (this.connection !== 'offline') return normal;
-        return Math.min(normal, OFFLINE_PROBE_FIRST_MS * 2 ** Math.min(this.offlineProbes, 20));
+        return this.connection.pollPeriod(fleetPollPeriod(this.push.rung, polled, this.settings.fleetResyncIntervalMs));
       },
     });
     this.reads = new Coalescer(
@@ -134,8 +122,7 @@ export class DeploymentSync implements Disposable {
   /** A full REST resync now; after a sign-out this is what starts everything again. */
   async refresh(): Promise<void> {
     if (this.disposed) return;
-    if (this.signedOut) {
-      this.signedOut = false;
+    if (this.connection.kind === 'signed-out') {
       this.abort = sharedAbort();
       this.setConnection({ kind: 'connecting' });
     }
@@ -235,9 +222,9 @@ export class DeploymentSync implements Disposable {
     } catch (e) {
       if (epoch !== this.epoch) return;
       this.failed(e, 'workspace list');
-      if (this.connection === 'offline') {
+      if (this.connection.kind === 'offline') {
         this.poller.reschedule(); // the probe backoff: the period depends on the failures so far
-        this.offlineProbes++;
+        this.connection.probeFailed();
       }
     }
   }
@@ -366,18 +353,15 @@ export class DeploymentSync implements Disposable {
   // ---- connection state ------------------------------------------------------------------
 
   private failed(e: unknown, what: string): void {
-    if (e instanceof CoderApiError && e.kind === 'aborted') return;
-    const text = errorText(e, this.o.client.secrets);
-    if (isAuthError(e)) this.signOut(text);
-    else if (isUnreachable(e)) this.goOffline(text);
-    else this.o.log.error(`${what}: ${text}`);
+    const v = classifyFailure(e, this.o.client.secrets);
+    if (v.kind === 'signed-out') this.signOut(v.text);
+    else if (v.kind === 'offline') this.goOffline(v.text);
+    else if (v.kind === 'error') this.o.log.error(`${what}: ${v.text}`);
   }
 
   private markLive(): void {
-    if (!this.active() || this.connection === 'live') return;
-    const wasOffline = this.connection === 'offline';
-    this.setConnection({ kind: 'live' });
-    if (wasOffline) {
+    if (!this.active()) return;
+    if (this.connection.markLive().wasOffline) {
       // Back from an outage: catch up on everything at once instead of waiting for timers.
       for (const feed of this.feeds.values()) feed.reconnectNow();
       this.push.reconnectNow();
@@ -386,24 +370,23 @@ export class DeploymentSync implements Disposable {
   }
 
   private probe(why: string): void {
-    if (!this.active() || this.connection === 'offline') return;
-    if (this.o.clock.now() - this.poller.lastRunAt < PROBE_MIN_INTERVAL_MS) return;
+    if (!this.active() || !this.connection.shouldProbe(this.poller.lastRunAt)) return;
     this.o.log.debug(`stream failed (${why}); checking the deployment`);
     void this.poller.pollNow();
   }
 
   private goOffline(error: string): void {
-    if (!this.active() || this.connection === 'offline') return;
+    if (!this.active() || this.connection.kind === 'offline') return;
     this.o.log.warn(`deployment unreachable: ${error}`);
-    this.setConnection({ kind: 'offline', since: this.o.clock.now(), error });
+    this.connection.goOffline(error);
   }
 
   private signOut(detail: string): void {
-    if (this.signedOut || this.disposed) return;
+    if (this.connection.kind === 'signed-out' || this.disposed) return;
     this.o.log.warn(`signed out: ${detail}`);
-    this.signedOut = true;
-    this.stopAll();
+    // Signed out first: nothing that stopping the feeds sets off may act as if still signed in.
     this.setConnection({ kind: 'signed-out', error: detail });
+    this.stopAll();
   }
 
   private stopAll(): void {
@@ -418,13 +401,11 @@ export class DeploymentSync implements Disposable {
   }
 
   private setConnection(state: ConnectionState): void {
-    this.connection = state.kind;
-    if (state.kind !== 'offline') this.offlineProbes = 0;
-    this.apply({ kind: 'connection', state, at: this.o.clock.now() });
+    this.connection.set(state);
   }
 
   private active(): boolean {
-    return this.started && !this.disposed && !this.signedOut;
+    return this.started && !this.disposed && this.connection.kind !== 'signed-out';
   }
 
   private apply(e: FleetEvent): Change[] {
@@ -477,8 +458,4 @@ function sharedAbort(): AbortController {
   const ctrl = new AbortController();
   setMaxListeners(0, ctrl.signal);
   return ctrl;
-}
-
-function isUnreachableClose(r: CloseReason): boolean {
-  return r.kind === 'network' || (r.kind === 'http' && r.status >= 500);
 }

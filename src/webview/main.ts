@@ -4,7 +4,7 @@
  * It holds no state of its own beyond what is on screen: when VS Code recreates the page (the
  * panel was hidden), it says `ready` and the host sends everything again.
  */
-import type { DetailsAction, HostMessage, WebviewMessage } from '../protocol/detailsPanel';
+import type { DetailsAction, DetailsPanelState, HostMessage, WebviewMessage } from '../protocol/detailsPanel';
 import { ACTIONS, parseHostMessage } from '../protocol/detailsPanel';
 import { renderView, type Sections } from './render';
 import { LogPane } from './logs';
@@ -12,6 +12,8 @@ import { el } from './dom';
 
 interface VsCodeApi {
   postMessage(message: WebviewMessage): void;
+  /** What VS Code keeps for the panel and hands to the extension's serializer after a reload. */
+  setState(state: DetailsPanelState): void;
 }
 declare function acquireVsCodeApi(): VsCodeApi;
 
@@ -111,6 +113,9 @@ async function main(): Promise<void> {
 
   const handle = (msg: HostMessage): void => {
     switch (msg.type) {
+      case 'init':
+        vscode.setState(msg.panelState);
+        break;
       case 'state':
         page.loading.hidden = true;
         document.body.classList.remove('gone');

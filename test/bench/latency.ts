@@ -1,7 +1,7 @@
 /** Scenarios 1 and 2: event -> model latency (and the 5 s poll baseline); agent ID change -> decision. */
 import { systemClock } from '../../src/common/clock';
 import { BindingTracker } from '../../src/model/binding';
-import { ReconnectMachine } from '../../src/model/reconnect';
+import { ReconnectRunner } from '../../src/sync/reconnectRunner';
 import { BindingFollower } from '../../src/sync/bindingFollower';
 import { startSimulator } from '../sim';
 import { baselinePoller, core, until } from './core';
@@ -71,7 +71,7 @@ export async function idChangeToDecision(rebuilds: number): Promise<Figure[]> {
   c.sync.setBoundWorkspace(id);
   c.sync.setBoundAgentName(id, 'main');
   await until(() => !!c.fleet.findAgent(id, 'main', null), 10_000, 'the workspace');
-  const machine = new ReconnectMachine({ clock: systemClock, settings: { maxAutoReconnects: Number.MAX_SAFE_INTEGER } });
+  const machine = new ReconnectRunner({ clock: systemClock, settings: { maxAutoReconnects: Number.MAX_SAFE_INTEGER } });
   const follower = new BindingFollower(c.fleet, new BindingTracker(systemClock), machine);
   c.sync.onChanges((ch) => follower.onChanges(ch));
   follower.follow({ workspaceId: id, name: 'main', parentName: null });
@@ -92,7 +92,7 @@ export async function idChangeToDecision(rebuilds: number): Promise<Figure[]> {
     await decided;
     lat.push(performance.now() - readyAt);
     off();
-    machine.reconnected();
+    machine.dispatch({ type: 'reconnected' });
   }
   machine.dispose();
   c.dispose();

@@ -2,14 +2,17 @@
 // agent's row in the tree, it renders in Chromium under its strict CSP, shows names and log
 // lines that carry HTML as plain text without running anything, updates live when the
 // deployment changes (lifecycle, new log lines, a rebuild with a new agent ID) and its buttons
-// run the extension's commands.
+// run the extension's commands. A panel open when a reconnect reloads the window comes back
+// after the reload, on the agent's new ID, with the ID change in its history.
 //
-// The deployment is a small local server (the shared FakeServer) offering REST only: the sync
-// falls down its ladder to polling, which is enough to show that updates arrive by themselves.
+// The first deployment is a small local server (the shared FakeServer) offering REST only: the
+// sync falls down its ladder to polling, which is enough to show that updates arrive by
+// themselves. The reload test runs against the simulator, whose rebuild is a real one.
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import type { Frame } from 'playwright-core';
 import type { WebSocket } from 'ws';
+import { startSimulator } from '../sim';
 import { FakeServer, USER_JSON, workspaceJson } from '../unit/api/fakeServer';
 import { withE2E, type Workbench } from './harness';
 
@@ -275,3 +278,63 @@ test('details panel: renders as text, updates live, buttons run commands', { tim
     },
   );
 });
+
+test(
+  'details panel: a reconnect reload restores it, on the new agent ID, with the change in its history',
+  { timeout: 300_000 },
+  async (t) => {
+    const sim = await startSimulator({
+      clock: 'real',
+      agentTimings: { connectMs: 300, startingMs: 300, readyMs: 1500 },
+      buildTimings: { pendingMs: 300, runningMs: 600 },
+    });
+    t.after(() => sim.close());
+    const dev = sim.createWorkspace({ name: 'dev' });
+    const env = { CODER_URL: sim.url, CODER_SESSION_TOKEN: sim.token, CODER_WORKSPACE_NAME: 'dev', CODER_WORKSPACE_AGENT_NAME: 'main' };
+    const activations = 'activating coderstatus.coder-workspace-status';
+    await withE2E(t, { env, settings: { 'coderStatus.reconnect.action': 'reload' } }, async ({ wb, server, step }) => {
+      const oldId = sim.findAgent(dev, 'main').id;
+
+      await step('the details panel of the bound agent is open', async () => {
+        await wb.openView();
+        await wb.waitForStatusBar((i) => i.text.includes('dev.main: ready'), 60_000);
+        await wb.runCommand('Coder Status: Show Agent Details');
+        const f = await wb.waitFor(
+          () => findDetailsFrame(wb),
+          (x) => x !== undefined,
+          { what: 'the details page frame', timeoutMs: 45_000 },
+        );
+        await wb.waitFor(
+          () => text(f!, '#agent-id'),
+          (s) => s === oldId,
+          { what: 'the agent ID in the panel' },
+        );
+      });
+
+      await step('a rebuild reloads the window and the panel comes back on the new agent ID', async () => {
+        sim.scenario('rebuild', dev);
+        await wb.waitFor(
+          async () => server.extensionLogCount(activations),
+          (n) => n === 2,
+          { what: 'the reload', timeoutMs: 60_000 },
+        );
+        await wb.page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+        const newId = sim.findAgent(dev, 'main').id;
+        assert.notEqual(newId, oldId);
+        // The page of a restored panel is a new frame: look it up again until it shows the agent.
+        const shown = await wb.waitFor(
+          async () => {
+            const f = await findDetailsFrame(wb);
+            return f ? { id: await text(f, '#agent-id'), history: await text(f, '#id-history') } : undefined;
+          },
+          (v) => v?.id === newId,
+          { what: 'the restored panel on the new agent ID', timeoutMs: 60_000 },
+        );
+        assert.ok(shown?.history.includes(oldId) && shown.history.includes(newId), shown?.history);
+        assert.match(server.extensionLog(), /details panel for main in workspace \S+ restored/);
+        assert.equal(server.extensionLogCount(activations), 2, 'exactly one reload');
+        await wb.screenshot('details-panel-restored');
+      });
+    });
+  },
+);

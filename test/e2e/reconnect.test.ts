@@ -2,8 +2,13 @@
 // the workspace environment, a rebuild ends with the new agent shown ready and no user action;
 // replay and reinitialize run from the palette and the tree; with reconnect.action = reload the
 // window reloads once and comes back on the new agent, and with an unsaved untitled editor and
-// hot exit off it asks instead of reloading, also while the agent ID flips every 2 s.
+// hot exit off it asks instead of reloading, also while the agent ID flips every 2 s; the
+// "Reconnected" notice is shown by the window that reloaded, not by another window started
+// meanwhile in the same user-data directory.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { startSimulator, type Simulator } from '../sim';
 import { withE2E, type Workbench } from './harness';
@@ -155,6 +160,62 @@ test(
         await wb.waitForStatusBar((i) => i.text.includes('dev.main: ready'), 30_000);
         assert.equal(server.extensionLogCount(ACTIVATING), 2, 'exactly one reload');
         assert.ok(!server.extensionHostLog().includes(sim.token), 'the session token is in no extension-host log');
+      });
+    });
+  },
+);
+
+test(
+  'the "Reconnected" notice belongs to the window that reloads, not to another window started meanwhile',
+  { timeout: 300_000 },
+  async (t) => {
+    const sim = await startSimulator({ clock: 'real', ...timings });
+    t.after(() => sim.close());
+    const dev = sim.createWorkspace({ name: 'dev' });
+    const otherFolder = mkdtempSync(join(tmpdir(), 'coder-status-e2e-other-'));
+    t.after(() => rmSync(otherFolder, { recursive: true, force: true }));
+    const settings = { 'coderStatus.reconnect.action': 'reload', 'files.hotExit': 'off' };
+    await withE2E(t, { env: env(sim), settings }, async ({ wb, server, step }) => {
+      let second: Workbench | undefined;
+      t.after(() => second?.close());
+
+      await step('bound and ready', async () => {
+        await wb.openView();
+        await wb.waitForStatusBar((i) => i.text.includes('dev.main: ready'), 60_000);
+      });
+
+      // The unsaved editor holds the first window between deciding to reconnect (the notice is
+      // stored then) and reloading, so the second window surely starts within the notice's lifetime.
+      await step('a rebuild: the first window is about to reload, and asks first', async () => {
+        await wb.runCommand('File: New Untitled Text File');
+        await wb.page.keyboard.type('unsaved');
+        sim.scenario('rebuild', dev);
+        await waitNotification(wb, /would lose 1 unsaved editor/);
+      });
+
+      await step('a second window on another folder, started meanwhile, shows no "Reconnected" notice', async () => {
+        second = await wb.openWindow(`http://127.0.0.1:${server.port}/?folder=${encodeURIComponent(otherFolder)}`);
+        await wb.waitFor(
+          async () => server.extensionLogCount(ACTIVATING),
+          (n) => n === 2,
+          { what: 'the second window activating the extension', timeoutMs: 60_000 },
+        );
+        await second.waitForStatusBar((i) => i.text.includes('dev.main: ready'), 60_000);
+        const shown = await second.notifications();
+        assert.ok(!shown.some((m) => /Reconnected/.test(m)), JSON.stringify(shown));
+      });
+
+      await step('the first window reloads and shows the notice', async () => {
+        await wb.clickNotificationButton('would lose 1 unsaved editor', 'Reconnect Anyway');
+        await wb.waitFor(
+          async () => server.extensionLogCount(ACTIVATING),
+          (n) => n === 3,
+          { what: 'the reload', timeoutMs: 60_000 },
+        );
+        await wb.page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+        await waitNotification(wb, /Reconnected to dev\.main: agent changed after build \d+/);
+        const shown = await second!.notifications();
+        assert.ok(!shown.some((m) => /Reconnected/.test(m)), JSON.stringify(shown));
       });
     });
   },

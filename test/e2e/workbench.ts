@@ -58,6 +58,11 @@ export interface WorkbenchOptions {
   signal?: AbortSignal;
 }
 
+interface PageOptions extends WorkbenchOptions {
+  /** false for a second window: closing it closes its page, not the browser. */
+  ownsBrowser?: boolean;
+}
+
 export interface WaitOptions {
   timeoutMs?: number;
   /** Shown in the timeout error: what was waited for. */
@@ -112,7 +117,7 @@ export class Workbench {
   constructor(
     readonly browser: Browser,
     readonly page: Page,
-    private readonly options: WorkbenchOptions,
+    private readonly options: PageOptions,
   ) {
     page.on('pageerror', (err) => this.pageErrors.push(err.message));
     // Webview documents are written into their frames by script, where init scripts do not
@@ -156,7 +161,12 @@ export class Workbench {
       if (Date.now() >= deadline) break;
       await this.page.waitForTimeout(Math.min(delay, Math.max(0, deadline - Date.now())));
     }
-    const shown = lastError !== undefined && last === undefined ? String(lastError) : JSON.stringify(last, null, 1);
+    const shown =
+      lastError !== undefined && last === undefined
+        ? lastError instanceof Error
+          ? lastError.message
+          : JSON.stringify(lastError)
+        : JSON.stringify(last, null, 1);
     throw new Error(`timed out after ${timeoutMs} ms waiting for ${opts.what ?? 'a condition'}; last seen: ${shown}`);
   }
 
@@ -453,9 +463,26 @@ export class Workbench {
     return this.options.logsDir ? readLogs(extensionHostLogFiles(this.options.logsDir)) : '';
   }
 
+  /**
+   * Another window of the same code-server on `url` (another `?folder=`): a page of the same
+   * browser profile, so that both windows share the user's storage, as two desktop windows do.
+   */
+  async openWindow(url: string): Promise<Workbench> {
+    const page = await this.page.context().newPage();
+    const wb = new Workbench(this.browser, page, { ...this.options, ownsBrowser: false });
+    try {
+      await load(wb, url, this.options.timeoutMs ?? 90_000);
+      return wb;
+    } catch (err) {
+      await wb.close();
+      throw err;
+    }
+  }
+
   async close(): Promise<void> {
     clearInterval(this.frameWatch);
-    await this.browser.close().catch(() => undefined);
+    if (this.options.ownsBrowser === false) await this.page.close().catch(() => undefined);
+    else await this.browser.close().catch(() => undefined);
   }
 }
 
@@ -478,17 +505,23 @@ export async function openWorkbench(url: string, options: WorkbenchOptions = {})
   const timeout = options.timeoutMs ?? 90_000;
   const browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs, timeout });
   try {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    const wb = new Workbench(browser, page, options);
-    await page.exposeFunction('__e2eShown', (where: string, content: string) => void wb.shown.push({ where, content }));
-    await page.addInitScript(REPORT_SHOWN_TEXTS);
-    await page.goto(url, { timeout });
-    await page.locator('.monaco-workbench').waitFor({ state: 'attached', timeout });
-    // The activity bar is drawn once the workbench has restored its parts.
-    await page.locator('.activitybar .action-item').first().waitFor({ state: 'visible', timeout });
+    // A context of its own (not browser.newPage()), so that openWindow can add pages to it.
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    const wb = new Workbench(browser, await context.newPage(), options);
+    await load(wb, url, timeout);
     return wb;
   } catch (err) {
     await browser.close().catch(() => undefined);
     throw err;
   }
+}
+
+async function load(wb: Workbench, url: string, timeout: number): Promise<void> {
+  const page = wb.page;
+  await page.exposeFunction('__e2eShown', (where: string, content: string) => void wb.shown.push({ where, content }));
+  await page.addInitScript(REPORT_SHOWN_TEXTS);
+  await page.goto(url, { timeout });
+  await page.locator('.monaco-workbench').waitFor({ state: 'attached', timeout });
+  // The activity bar is drawn once the workbench has restored its parts.
+  await page.locator('.activitybar .action-item').first().waitFor({ state: 'visible', timeout });
 }

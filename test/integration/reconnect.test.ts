@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { systemClock } from '../../src/common/clock';
 import { isUnsupported } from '../../src/api/errors';
 import { BindingTracker } from '../../src/model/binding';
-import { ReconnectMachine, type Decision, type ReconnectSettings } from '../../src/model/reconnect';
+import { OperationSupport, type RepairOp } from '../../src/model/operations';
+import type { Decision, ReconnectSettings } from '../../src/model/reconnect';
+import { ReconnectRunner } from '../../src/sync/reconnectRunner';
 import { BindingFollower } from '../../src/sync/bindingFollower';
 import { startSimulator, type SimOptions } from '../sim';
 import { startBoundCore } from './core';
@@ -22,7 +24,8 @@ async function setup(t: TestContext, settings: Partial<ReconnectSettings>, simOp
     agents: [{ name: 'main', scripts: [{ display_name: 'deps', start_blocks_login: true }] }],
   });
   const core = startBoundCore(t, sim, id);
-  const machine = new ReconnectMachine({ clock: systemClock, settings });
+  const operations = new OperationSupport();
+  const machine = new ReconnectRunner({ clock: systemClock, settings, support: (op) => operations.get(sim.url, op) });
   t.after(() => machine.dispose());
   const decisions: { d: Decision; simLifecycle: string | undefined; at: number }[] = [];
   machine.onDecision((d) => decisions.push({ d, simLifecycle: sim.findAgent(id, 'main')?.lifecycle_state, at: Date.now() }));
@@ -30,7 +33,21 @@ async function setup(t: TestContext, settings: Partial<ReconnectSettings>, simOp
   core.sync.onChanges((c) => follower.onChanges(c));
   await core.until(() => !!core.fleet.findAgent(id, 'main', null), 'the workspace');
   follower.follow({ workspaceId: id, name: 'main', parentName: null });
-  return { sim, id, core, machine, decisions, kinds: () => decisions.map((x) => x.d.kind) };
+  /** Asks the deployment for the repair the way the extension does, remembering what it lacks. */
+  const repair = (op: RepairOp, agentId: string) => {
+    const call = op === 'replay' ? core.client.replayLifecycle(agentId) : core.client.reinitializeAgent(agentId);
+    void call.then(
+      () => {
+        operations.record(sim.url, op, 'supported');
+        machine.dispatch({ type: 'repair-result', op, outcome: 'started' });
+      },
+      (e: unknown) => {
+        if (isUnsupported(e)) operations.record(sim.url, op, 'unsupported');
+        machine.dispatch({ type: 'repair-result', op, outcome: isUnsupported(e) ? 'unsupported' : 'failed' });
+      },
+    );
+  };
+  return { sim, id, core, machine, operations, repair, decisions, kinds: () => decisions.map((x) => x.d.kind) };
 }
 
 test('a rebuild produces exactly one reconnect decision, after the new agent is ready', async (t) => {
@@ -51,13 +68,9 @@ test('a rebuild produces exactly one reconnect decision, after the new agent is 
 
 test('the surviving agent is detected within the threshold plus one second, and a replay brings it to ready', async (t) => {
   const threshold = 1000;
-  const { sim, id, core, machine, decisions, kinds } = await setup(t, { stuckAction: 'replay', stuckThresholdMs: threshold });
+  const { sim, id, core, machine, repair, decisions, kinds } = await setup(t, { stuckAction: 'replay', stuckThresholdMs: threshold });
   machine.onDecision((d) => {
-    if (d.kind !== 'replay') return;
-    void core.client.replayLifecycle(d.agentId).then(
-      () => machine.repairResult({ op: 'replay', outcome: 'started' }),
-      (e: unknown) => machine.repairResult({ op: 'replay', outcome: isUnsupported(e) ? 'unsupported' : 'failed' }),
-    );
+    if (d.kind === 'replay') repair('replay', d.agentId);
   });
   sim.scenario('surviving-agent', id);
   await core.until(() => kinds().includes('stuck'), 'the stuck decision', 10_000);
@@ -75,19 +88,13 @@ test('the surviving agent is detected within the threshold plus one second, and 
 });
 
 test('without replay and reinit on the deployment, the restart fallback is offered', async (t) => {
-  const { sim, id, core, machine, kinds } = await setup(
+  const { sim, id, machine, operations, repair, kinds } = await setup(
     t,
     { stuckAction: 'replay', stuckThresholdMs: 300 },
     { operations: { replay: false, reinit: false } },
   );
   machine.onDecision((d) => {
-    if (d.kind !== 'replay' && d.kind !== 'reinitialize') return;
-    const op = d.kind;
-    const call = op === 'replay' ? core.client.replayLifecycle(d.agentId) : core.client.reinitializeAgent(d.agentId);
-    void call.then(
-      () => machine.repairResult({ op, outcome: 'started' }),
-      (e: unknown) => machine.repairResult({ op, outcome: isUnsupported(e) ? 'unsupported' : 'failed' }),
-    );
+    if (d.kind === 'replay' || d.kind === 'reinitialize') repair(d.kind, d.agentId);
   });
   const offered = new Promise<void>((resolve) => machine.onDecision((d) => d.kind === 'offer-restart' && resolve()));
   sim.scenario('surviving-agent', id);
@@ -96,5 +103,5 @@ test('without replay and reinit on the deployment, the restart fallback is offer
     kinds().filter((k) => k !== 'waiting'),
     ['stuck', 'replay', 'reinitialize', 'offer-restart'],
   );
-  assert.ok(machine.isUnsupported('replay') && machine.isUnsupported('reinitialize'));
+  assert.ok(operations.get(sim.url, 'replay') === 'unsupported' && operations.get(sim.url, 'reinitialize') === 'unsupported');
 });

@@ -2,7 +2,7 @@
  * The deployments this editor is signed in to, and where each one's session token lives.
  *
  * - Signed in through the sign-in command: the token is in SecretStorage under
- *   `coderStatus.token:<url>`, the URL in globalState (shared by all windows).
+ *   (`tokenSecretKey`), the URL in global state (shared by all windows).
  * - Picked up from CODER_URL/CODER_SESSION_TOKEN or the coder CLI login: kept for this session
  *   only (in memory, never written anywhere), found again at the next start. Signing out of
  *   one remembers the URL as dismissed so that it is not picked up again.
@@ -11,6 +11,7 @@
 import * as vscode from 'vscode';
 import type { Logger } from '../../common/log';
 import type { CredentialSource } from '../../api/credentials';
+import { tokenSecretKey, urlOfTokenSecretKey, type PersistentState } from '../persistentState';
 
 export type TokenSource = 'secret' | CredentialSource;
 
@@ -25,14 +26,6 @@ export interface DeploymentsChange {
   tokenChanged: readonly string[];
 }
 
-const LIST_KEY = 'coderStatus.deployments';
-const DISMISSED_KEY = 'coderStatus.dismissedDeployments';
-const SECRET_PREFIX = 'coderStatus.token:';
-
-export function secretKey(url: string): string {
-  return `${SECRET_PREFIX}${url}`;
-}
-
 export class DeploymentStore implements vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<DeploymentsChange>();
   readonly onDidChange = this.emitter.event;
@@ -42,14 +35,13 @@ export class DeploymentStore implements vscode.Disposable {
 
   constructor(
     private readonly secrets: vscode.SecretStorage,
-    private readonly state: vscode.Memento,
+    private readonly state: PersistentState,
     private readonly log: Logger,
   ) {
     // Another window signed in or out: its globalState write is visible here, its event is not.
     this.subscription = secrets.onDidChange((e) => {
-      if (!e.key.startsWith(SECRET_PREFIX)) return;
-      const url = e.key.slice(SECRET_PREFIX.length);
-      this.fire([url]);
+      const url = urlOfTokenSecretKey(e.key);
+      if (url !== undefined) this.fire([url]);
     });
   }
 
@@ -68,12 +60,12 @@ export class DeploymentStore implements vscode.Disposable {
   }
 
   isDismissed(url: string): boolean {
-    return this.state.get<string[]>(DISMISSED_KEY, []).includes(url);
+    return this.state.dismissedDeployments.includes(url);
   }
 
   /** The session token of a deployment, or undefined (then the deployment is signed out). */
   async token(url: string): Promise<string | undefined> {
-    if (this.stored().includes(url)) return (await this.secrets.get(secretKey(url))) || undefined;
+    if (this.stored().includes(url)) return (await this.secrets.get(tokenSecretKey(url))) || undefined;
     return this.adopted.get(url)?.token;
   }
 
@@ -82,8 +74,8 @@ export class DeploymentStore implements vscode.Disposable {
     // The list first: storing the secret fires onDidChange at once, and whoever reads the token
     // then must get the new one, not a found login the URL also has (an expired CODER_SESSION_TOKEN).
     const stored = this.stored();
-    if (!stored.includes(url)) await this.state.update(LIST_KEY, [...stored, url]);
-    await this.secrets.store(secretKey(url), token);
+    if (!stored.includes(url)) await this.state.setDeployments([...stored, url]);
+    await this.secrets.store(tokenSecretKey(url), token);
     await this.undismiss(url);
     this.log.info(`signed in to ${url} (token in the secret store)`);
     this.fire([url]);
@@ -105,32 +97,24 @@ export class DeploymentStore implements vscode.Disposable {
     this.adopted.delete(url);
     // Signed out means signed out: the same URL found in the environment or the CLI login is
     // not picked up again at the next start (signing in explicitly lifts this).
-    const dismissed = this.state.get<string[]>(DISMISSED_KEY, []);
-    if (!dismissed.includes(url)) await this.state.update(DISMISSED_KEY, [...dismissed, url]);
+    const dismissed = this.state.dismissedDeployments;
+    if (!dismissed.includes(url)) await this.state.setDismissedDeployments([...dismissed, url]);
     const stored = this.stored();
     if (stored.includes(url)) {
-      await this.state.update(
-        LIST_KEY,
-        stored.filter((u) => u !== url),
-      );
-      await this.secrets.delete(secretKey(url));
+      await this.state.setDeployments(stored.filter((u) => u !== url));
+      await this.secrets.delete(tokenSecretKey(url));
     }
     this.log.info(`signed out of ${url}`);
     this.fire([]);
   }
 
   private async undismiss(url: string): Promise<void> {
-    const dismissed = this.state.get<string[]>(DISMISSED_KEY, []);
-    if (dismissed.includes(url))
-      await this.state.update(
-        DISMISSED_KEY,
-        dismissed.filter((u) => u !== url),
-      );
+    const dismissed = this.state.dismissedDeployments;
+    if (dismissed.includes(url)) await this.state.setDismissedDeployments(dismissed.filter((u) => u !== url));
   }
 
   private stored(): string[] {
-    const v = this.state.get<unknown>(LIST_KEY, []);
-    return Array.isArray(v) ? v.filter((u): u is string => typeof u === 'string') : [];
+    return this.state.deployments;
   }
 
   private fire(tokenChanged: string[]): void {

@@ -15,6 +15,8 @@ import { findCredentials, normalizeDeploymentUrl, type CredentialCandidate } fro
 import { CoderApiError, isAuthError } from '../../api/errors';
 import { createNetwork, type Network } from '../../api/network';
 import type { BuildInfo, User } from '../../api/schemas';
+import { UserRefusal, type CommandTable } from '../commands/commandTable';
+import type { PersistentState } from '../persistentState';
 import { DeploymentStore, type DeploymentEntry } from './deploymentStore';
 
 /** The network pieces for a deployment, from coderStatus.* and VS Code's http.* settings. */
@@ -59,7 +61,7 @@ interface SignInDeps extends Required<SignInOptions> {
 async function defaultProbe(url: string, log: Logger): Promise<DeploymentProbe> {
   const network = await networkFromSettings(url, log);
   const client = (token: string) =>
-    new CoderClient({ baseUrl: url, token, fetch: network.fetch, headers: () => network.headers(), timeoutMs: 15_000 });
+    new CoderClient({ baseUrl: url, token, fetch: network.fetch.bind(network), headers: () => network.headers(), timeoutMs: 15_000 });
   return { buildInfo: () => client('').buildInfo(), me: (t) => client(t).me(), dispose: () => network.dispose() };
 }
 
@@ -300,7 +302,7 @@ export async function signOut(deps: SignInDeps, url?: string): Promise<void> {
     target = picked?.d;
   }
   if (!target) {
-    if (all.length === 0) void vscode.window.showInformationMessage(l10n.t('You are not signed in to any Coder deployment.'));
+    if (all.length === 0) throw new UserRefusal(l10n.t('You are not signed in to any Coder deployment.'));
     return;
   }
   await deps.store.remove(target.url);
@@ -336,12 +338,16 @@ export async function adoptFoundCredentials(deps: SignInDeps): Promise<void> {
 }
 
 /**
- * Registers coderStatus.signIn / coderStatus.signOut, keeps the `coderStatus.signedIn` context
- * key current and picks up found logins. The returned store tells the wiring which
- * deployments to open a session for (store.onDidChange, store.list(), store.token(url)).
+ * Opens the deployment store, keeps the `coderStatus.signedIn` context key current and picks
+ * up found logins. Returns the store (which deployments to open a session for: onDidChange,
+ * list(), token(url)) and the coderStatus.signIn / coderStatus.signOut entries of the command table.
  */
-export function registerSignIn(context: vscode.ExtensionContext, opts: SignInOptions): DeploymentStore {
-  const store = new DeploymentStore(context.secrets, context.globalState, opts.log);
+export function startSignIn(
+  context: vscode.ExtensionContext,
+  state: PersistentState,
+  opts: SignInOptions,
+): { store: DeploymentStore; commands: CommandTable } {
+  const store = new DeploymentStore(context.secrets, state, opts.log);
   const deps: SignInDeps = {
     store,
     log: opts.log,
@@ -349,15 +355,17 @@ export function registerSignIn(context: vscode.ExtensionContext, opts: SignInOpt
     probe: opts.probe ?? ((url) => defaultProbe(url, opts.log)),
   };
   const setSignedIn = () => void vscode.commands.executeCommand('setContext', 'coderStatus.signedIn', store.list().length > 0);
-  context.subscriptions.push(
-    store,
-    store.onDidChange(setSignedIn),
-    vscode.commands.registerCommand('coderStatus.signIn', (url?: unknown) => signIn(deps, typeof url === 'string' ? url : undefined)),
-    vscode.commands.registerCommand('coderStatus.signOut', (url?: unknown) => signOut(deps, typeof url === 'string' ? url : undefined)),
-  );
+  context.subscriptions.push(store, store.onDidChange(setSignedIn));
   setSignedIn();
   const stored = store.list();
   opts.log.info(`signed in to ${stored.length} deployment(s)${stored.length ? `: ${stored.map((d) => d.url).join(', ')}` : ''}`);
   void adoptFoundCredentials(deps).catch((e: unknown) => opts.log.error(`picking up found logins failed: ${describeError(e)}`));
-  return store;
+  const urlArg = (url: unknown) => (typeof url === 'string' ? url : undefined);
+  return {
+    store,
+    commands: {
+      'coderStatus.signIn': (url) => signIn(deps, urlArg(url)),
+      'coderStatus.signOut': (url) => signOut(deps, urlArg(url)),
+    },
+  };
 }

@@ -1,13 +1,15 @@
 /**
- * Drives the reconnect state machine with what the bound agent does, and acts on its decisions:
- * reconnects the window (remote.ts), runs repairs (repair.ts), asks the user where the machine
- * says so. Keeps the binding's ID history and the loop-cap history across reloads.
+ * Drives the reconnect decision (model/reconnect.ts, run by sync/reconnectRunner.ts) with what
+ * the bound agent does, and carries out its decisions: reconnects the window (remoteSession.ts),
+ * runs repairs (repairs.ts), asks the user where the decision says so. Keeps the binding's ID
+ * history and the loop-cap history across reloads.
  */
 import * as vscode from 'vscode';
 import { BindingTracker, type HistoryEntry } from '../../model/binding';
 import { BindingFollower } from '../../sync/bindingFollower';
 import { shortId } from '../../model/lifecycle';
-import { ReconnectMachine, type Decision } from '../../model/reconnect';
+import type { Decision } from '../../model/reconnect';
+import { ReconnectRunner } from '../../sync/reconnectRunner';
 import type { Change } from '../../model/types';
 import type { TimerHandle } from '../../common/clock';
 import type { WindowBinding } from './windowBinding';
@@ -15,13 +17,11 @@ import type { Ctx } from '../ctx';
 import { reconnectWindow } from './remoteSession';
 import { labelOf, offerRestart, requestRepair, type AgentRef } from './repairs';
 import type { OpenDeployments } from '../deployments/openDeployments';
-
-const LOOP_KEY = 'coderStatus.loopHistory';
-const HISTORY_KEY = 'coderStatus.bindingHistory';
-const NOTICE_KEY = 'coderStatus.reconnectNotice';
+import { RECONNECT_NOTICE_LIFETIME_MS } from '../persistentState';
+import { UserRefusal } from '../commands/commandTable';
 
 export class ReconnectDriver implements vscode.Disposable {
-  private readonly machine: ReconnectMachine;
+  private readonly machine: ReconnectRunner;
   private readonly tracker: BindingTracker;
   private ref: AgentRef | undefined;
   private validation: TimerHandle | undefined;
@@ -32,9 +32,13 @@ export class ReconnectDriver implements vscode.Disposable {
     sessions: OpenDeployments,
     private readonly bound: WindowBinding,
   ) {
-    const state = ctx.extension.globalState;
-    this.machine = new ReconnectMachine({ clock: ctx.clock, settings: ctx.config.reconnect, loopHistory: state.get(LOOP_KEY) ?? {} });
-    this.tracker = BindingTracker.fromJSON(ctx.extension.workspaceState.get(HISTORY_KEY), ctx.clock);
+    this.machine = new ReconnectRunner({
+      clock: ctx.clock,
+      settings: ctx.config.reconnect,
+      loopHistory: ctx.state.loopHistory,
+      support: (op) => (this.ref ? ctx.operations.get(this.ref.session.url, op) : 'unknown'),
+    });
+    this.tracker = BindingTracker.fromJSON(ctx.state.bindingHistory, ctx.clock);
     ctx.pushCleanup(this.machine.onDecision((d) => void this.act(d)));
     ctx.pushCleanup(ctx.config.onDidChange(() => this.machine.updateSettings(ctx.config.reconnect)));
     ctx.pushCleanup(bound.onDidChange(() => this.rebind()));
@@ -95,15 +99,16 @@ export class ReconnectDriver implements vscode.Disposable {
     else this.ctx.log.info(line);
     switch (d.kind) {
       case 'reconnect': {
-        // Written before acting: a reload ends this extension host at once.
+        // Written before acting: a reload ends this extension host at once. The notice is this
+        // window's: another window starting meanwhile must not show it.
         const text = vscode.l10n.t('Reconnected to {0}: agent changed after build {1}', label, d.buildNumber);
-        await this.ctx.extension.globalState.update(LOOP_KEY, this.machine.loopHistory());
-        await this.ctx.extension.globalState.update(NOTICE_KEY, { text, at: this.ctx.clock.now() });
+        await this.ctx.state.setLoopHistory(this.machine.loopHistory());
+        await this.ctx.state.setReconnectNotice({ text, at: this.ctx.clock.now() });
         const outcome = await reconnectWindow(this.ctx, label);
         if (outcome === 'reloading') return;
-        await this.ctx.extension.globalState.update(NOTICE_KEY, undefined);
-        if (outcome === 'deferred') return this.machine.deferred(d.agentId);
-        this.machine.reconnected();
+        await this.ctx.state.setReconnectNotice(undefined);
+        if (outcome === 'deferred') return this.machine.dispatch({ type: 'deferred', agentId: d.agentId });
+        this.machine.dispatch({ type: 'reconnected' });
         return this.notice(text);
       }
       case 'ask-reconnect':
@@ -117,7 +122,7 @@ export class ReconnectDriver implements vscode.Disposable {
             : vscode.l10n.t('{0} has a new agent ({1}). Reconnect now?', label, shortId(d.agentId));
         const yes = vscode.l10n.t('Reconnect');
         const choice = await vscode.window.showInformationMessage(msg, yes, vscode.l10n.t('Later'));
-        return this.machine.userChoice(choice === yes ? 'reconnect' : 'later', d.agentId);
+        return this.machine.dispatch({ type: 'user-choice', choice: choice === yes ? 'reconnect' : 'later', about: d.agentId });
       }
       case 'offer-repair': {
         const replay = vscode.l10n.t('Replay Lifecycle');
@@ -128,18 +133,19 @@ export class ReconnectDriver implements vscode.Disposable {
           reinit,
           vscode.l10n.t('Later'),
         );
-        return this.machine.userChoice(choice === replay ? 'replay' : choice === reinit ? 'reinitialize' : 'later', d.agentId);
+        const picked = choice === replay ? 'replay' : choice === reinit ? 'reinitialize' : 'later';
+        return this.machine.dispatch({ type: 'user-choice', choice: picked, about: d.agentId });
       }
       case 'replay':
       case 'reinitialize': {
         if (!ref) return;
         const r = await requestRepair(this.ctx, ref, d.kind);
-        return this.machine.repairResult({ op: d.kind, ...r });
+        return this.machine.dispatch({ type: 'repair-result', op: d.kind, ...r });
       }
       case 'offer-restart': {
         if (!ref) return;
         const restarted = await offerRestart(this.ctx, ref, d.reason);
-        return this.machine.userChoice(restarted ? 'restart' : 'later', d.agentId);
+        return this.machine.dispatch({ type: 'user-choice', choice: restarted ? 'restart' : 'later', about: d.agentId });
       }
       case 'ready':
         void vscode.window.showInformationMessage(vscode.l10n.t('{0} is ready again.', label));
@@ -157,7 +163,7 @@ export class ReconnectDriver implements vscode.Disposable {
   /** Manual reconnect (command): reconnect the window to the agent as it is now. */
   async reconnectNow(): Promise<void> {
     const ref = this.ref;
-    if (!ref) throw new Error(vscode.l10n.t('This window is not bound to an agent.'));
+    if (!ref) throw new UserRefusal(vscode.l10n.t('This window is not bound to an agent.'));
     const outcome = await reconnectWindow(this.ctx, labelOf(ref));
     if (outcome === 'rebound') this.notice(vscode.l10n.t('Reconnected to {0}.', labelOf(ref)));
   }
@@ -169,17 +175,17 @@ export class ReconnectDriver implements vscode.Disposable {
   }
 
   private async showPendingNotice(): Promise<void> {
-    const n = this.ctx.extension.globalState.get<{ text?: unknown; at?: unknown }>(NOTICE_KEY);
+    const n = this.ctx.state.reconnectNotice;
     if (!n) return;
-    await this.ctx.extension.globalState.update(NOTICE_KEY, undefined);
-    if (typeof n.text === 'string' && typeof n.at === 'number' && this.ctx.clock.now() - n.at < 5 * 60_000) {
+    await this.ctx.state.setReconnectNotice(undefined);
+    if (this.ctx.clock.now() - n.at < RECONNECT_NOTICE_LIFETIME_MS) {
       this.ctx.log.info(n.text);
       this.notice(n.text);
     }
   }
 
   private persistHistory(): void {
-    void this.ctx.extension.workspaceState.update(HISTORY_KEY, this.tracker.toJSON());
+    void this.ctx.state.setBindingHistory(this.tracker.toJSON());
   }
 
   dispose(): void {

@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { errorText, isUnsupported } from '../../api/errors';
 import type { WorkspaceAgent } from '../../api/schemas';
 import { formatDuration } from '../../model/lifecycle';
-import type { RepairOp } from '../../model/reconnect';
+import type { RepairOp } from '../../model/operations';
 import type { Ctx } from '../ctx';
 import type { DeploymentSession } from '../deployments/deploymentSession';
 
@@ -19,12 +19,7 @@ export interface AgentRef {
   parentName: string | null;
 }
 
-const unsupportedOps = new WeakMap<DeploymentSession, Set<RepairOp>>();
 const OP_TITLE: Record<RepairOp, string> = { replay: 'lifecycle replay', reinitialize: 'reinitialization' };
-
-export function isOpUnsupported(session: DeploymentSession, op: RepairOp): boolean {
-  return unsupportedOps.get(session)?.has(op) ?? false;
-}
 
 export function agentOfRef(ref: AgentRef): WorkspaceAgent | undefined {
   return ref.session.fleet.findAgent(ref.workspaceId, ref.name, ref.parentName);
@@ -42,18 +37,17 @@ export async function requestRepair(
 ): Promise<{ outcome: 'started' | 'unsupported' | 'failed'; error?: string }> {
   const agent = agentOfRef(ref);
   if (!agent) return { outcome: 'failed', error: `agent ${ref.name} is not in the latest build` };
-  if (isOpUnsupported(ref.session, op)) return { outcome: 'unsupported' };
+  if (ctx.operations.get(ref.session.url, op) === 'unsupported') return { outcome: 'unsupported' };
   try {
     if (op === 'replay') await ref.session.client.replayLifecycle(agent.id);
     else await ref.session.client.reinitializeAgent(agent.id);
+    ctx.operations.record(ref.session.url, op, 'supported');
     ctx.log.info(`${labelOf(ref)}: ${OP_TITLE[op]} requested for agent ${agent.id}`);
     return { outcome: 'started' };
   } catch (e) {
     const error = errorText(e, ref.session.client.secrets);
     if (isUnsupported(e)) {
-      const set = unsupportedOps.get(ref.session) ?? new Set<RepairOp>();
-      set.add(op);
-      unsupportedOps.set(ref.session, set);
+      ctx.operations.record(ref.session.url, op, 'unsupported');
       ctx.log.warn(`${ref.session.url}: the deployment does not offer ${OP_TITLE[op]} (${error}); remembered`);
       return { outcome: 'unsupported', error };
     }

@@ -77,18 +77,10 @@ export class WindowBinding implements Disposable {
       if (parsed && !('error' in parsed)) return parsed;
       this.ctx.log.warn(`coderStatus.binding: ${parsed && 'error' in parsed ? parsed.error : 'unreadable'}; ignored`);
     }
-    const picked = this.ctx.extension.workspaceState.get<{ owner?: unknown; workspace?: unknown; agent?: unknown }>(
-      'coderStatus.pickedBinding',
-    );
-    const fromPick: BindingTarget | undefined =
-      picked && typeof picked.workspace === 'string'
-        ? {
-            owner: typeof picked.owner === 'string' ? picked.owner : null,
-            workspace: picked.workspace,
-            agent: typeof picked.agent === 'string' ? picked.agent : null,
-            source: 'picked',
-          }
-        : undefined;
+    const picked = this.ctx.state.pickedBinding;
+    const fromPick: BindingTarget | undefined = picked
+      ? { owner: picked.owner, workspace: picked.workspace, agent: picked.agent, source: 'picked' }
+      : undefined;
     return bindingFromAuthority(remoteAuthority()) ?? bindingFromEnv(process.env) ?? fromPick;
   }
 

@@ -10,6 +10,7 @@ import type { ReconnectDriver } from '../binding/reconnectDriver';
 import { labelOf, offerRestart, restartWorkspace, runRepairCommand, type AgentRef } from '../binding/repairs';
 import type { DeploymentSession } from '../deployments/deploymentSession';
 import type { OpenDeployments } from '../deployments/openDeployments';
+import { UserRefusal, type CommandHandler, type CommandTable } from './commandTable';
 
 export interface AgentCommandDeps {
   ctx: Ctx;
@@ -17,8 +18,6 @@ export interface AgentCommandDeps {
   bound: WindowBinding;
   driver: ReconnectDriver;
 }
-
-export const PICKED_BINDING_KEY = 'coderStatus.pickedBinding';
 
 interface NodeLike {
   kind: string;
@@ -58,7 +57,7 @@ async function pickAgent(d: AgentCommandDeps, arg: unknown, title: string): Prom
   }
   if (typeof arg === 'string') {
     const ref = refOfAgentId(d, arg);
-    if (!ref) throw new Error(vscode.l10n.t('No agent with ID {0} in the latest builds.', arg));
+    if (!ref) throw new UserRefusal(vscode.l10n.t('No agent with ID {0} in the latest builds.', arg));
     return ref;
   }
   const bound = boundRef(d);
@@ -84,7 +83,7 @@ async function pickAgent(d: AgentCommandDeps, arg: unknown, title: string): Prom
       }
     }
   }
-  if (items.length === 0) throw new Error(vscode.l10n.t('No agents are known yet: sign in, or check the workspace filter.'));
+  if (items.length === 0) throw new UserRefusal(vscode.l10n.t('No agents are known yet: sign in, or check the workspace filter.'));
   return (await vscode.window.showQuickPick(items, { title, matchOnDescription: true, matchOnDetail: true }))?.ref;
 }
 
@@ -96,7 +95,7 @@ async function pickWorkspace(
   if (isNode(arg) && arg.workspaceId) return { session: arg.session, workspaceId: arg.workspaceId };
   if (typeof arg === 'string') {
     const session = d.sessions.list().find((s) => s.fleet.workspace(arg));
-    if (!session) throw new Error(vscode.l10n.t('No workspace with ID {0}.', arg));
+    if (!session) throw new UserRefusal(vscode.l10n.t('No workspace with ID {0}.', arg));
     return { session, workspaceId: arg };
   }
   const b = d.bound.bound;
@@ -107,11 +106,11 @@ async function pickWorkspace(
       target: { session, workspaceId: ws.id },
     })),
   );
-  if (items.length === 0) throw new Error(vscode.l10n.t('No workspaces are known yet.'));
+  if (items.length === 0) throw new UserRefusal(vscode.l10n.t('No workspaces are known yet.'));
   return (await vscode.window.showQuickPick(items, { title }))?.target;
 }
 
-type Factory = (d: AgentCommandDeps) => (...args: unknown[]) => unknown;
+type Factory = (d: AgentCommandDeps) => CommandHandler;
 
 const repair =
   (op: 'replay' | 'reinitialize'): Factory =>
@@ -151,7 +150,7 @@ const bind: Factory = (d) => async (arg) => {
   if (!ref) return;
   const ws = ref.session.fleet.workspace(ref.workspaceId);
   if (!ws) return;
-  await d.ctx.extension.workspaceState.update(PICKED_BINDING_KEY, {
+  await d.ctx.state.setPickedBinding({
     owner: ws.owner_name,
     workspace: ws.name,
     agent: ref.name,
@@ -167,7 +166,7 @@ const bind: Factory = (d) => async (arg) => {
 };
 
 const unbind: Factory = (d) => async () => {
-  await d.ctx.extension.workspaceState.update(PICKED_BINDING_KEY, undefined);
+  await d.ctx.state.setPickedBinding(undefined);
   d.ctx.log.info('unbound this window (picked binding cleared)');
   d.bound.reload();
 };
@@ -177,13 +176,13 @@ const reconnect: Factory = (d) => async (arg) => {
     const ref = await pickAgent(d, arg, vscode.l10n.t('Reconnect'));
     const b = boundRef(d);
     if (ref && b && (ref.session !== b.session || ref.workspaceId !== b.workspaceId || ref.name !== b.name)) {
-      throw new Error(vscode.l10n.t('{0} is not the agent this window is bound to.', labelOf(ref)));
+      throw new UserRefusal(vscode.l10n.t('{0} is not the agent this window is bound to.', labelOf(ref)));
     }
   }
   await d.driver.reconnectNow();
 };
 
-export const AGENT_COMMANDS: Record<string, Factory> = {
+const FACTORIES: Record<string, Factory> = {
   'coderStatus.replayLifecycle': repair('replay'),
   'coderStatus.reinitializeAgent': repair('reinitialize'),
   'coderStatus.startWorkspace': build('start'),
@@ -193,3 +192,7 @@ export const AGENT_COMMANDS: Record<string, Factory> = {
   'coderStatus.unbind': unbind,
   'coderStatus.reconnect': reconnect,
 };
+
+export function agentCommands(d: AgentCommandDeps): CommandTable {
+  return Object.fromEntries(Object.entries(FACTORIES).map(([id, f]) => [id, f(d)]));
+}

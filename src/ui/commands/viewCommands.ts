@@ -1,28 +1,25 @@
 /**
- * The tree and palette commands, as factories `(ctx) => handler`. Every handler is wrapped:
- * whatever it throws is logged and shown with a "Show Logs" button, never left unhandled.
+ * The viewing commands (details, refresh, logs, copy ID, open in browser), as factories
+ * `(deps) => handler`; registered with the others through `registerCommandTable`.
  */
 import * as vscode from 'vscode';
-import { errorText } from '../../api/errors';
 import type { WindowBinding } from '../binding/windowBinding';
 import type { Ctx } from '../ctx';
-import { refOfNode, showAgentDetails } from '../details/command';
+import { refOfNode, type AgentDetails } from '../details/command';
 import type { DeploymentSession } from '../deployments/deploymentSession';
 import type { OpenDeployments } from '../deployments/openDeployments';
 import { VIEW_ID } from '../views/tree';
 import { agentOf, type TreeNode } from '../views/treeNodes';
+import { UserRefusal, type CommandHandler, type CommandTable } from './commandTable';
 
 export interface CommandDeps {
   ctx: Ctx;
   sessions: OpenDeployments;
   bound: WindowBinding;
+  details: AgentDetails;
 }
 
-type Handler = (...args: unknown[]) => unknown;
-type Factory = (d: CommandDeps) => Handler;
-
-/** A message for the user that needs no stack trace in the log. */
-class UserError extends Error {}
+type Factory = (d: CommandDeps) => CommandHandler;
 
 const refresh: Factory = (d) => () =>
   vscode.window.withProgress({ location: { viewId: VIEW_ID } }, async () => {
@@ -55,12 +52,12 @@ function isNode(arg: unknown): arg is TreeNode {
 function agentTarget(d: CommandDeps, arg: unknown): { id: string; label: string } {
   if (isNode(arg) && arg.kind === 'agent') {
     const a = agentOf(arg);
-    if (!a) throw new UserError(`The agent ${arg.name} is no longer in its workspace's latest build.`);
+    if (!a) throw new UserRefusal(`The agent ${arg.name} is no longer in its workspace's latest build.`);
     return { id: a.id, label: arg.name };
   }
   const b = d.bound.bound;
   const a = b?.agentName ? b.session.fleet.findAgent(b.workspaceId, b.agentName, b.parentName) : undefined;
-  if (!b || !a) throw new UserError('Pick an agent in the Workspace Agents view: this window is not bound to an agent.');
+  if (!b || !a) throw new UserRefusal('Pick an agent in the Workspace Agents view: this window is not bound to an agent.');
   return { id: a.id, label: `${b.session.fleet.workspace(b.workspaceId)?.name ?? '?'}.${a.name}` };
 }
 
@@ -77,7 +74,7 @@ async function workspaceTarget(d: CommandDeps, arg: unknown): Promise<WorkspaceT
   };
   if (isNode(arg) && arg.kind !== 'deployment') {
     const t = of(arg.session, arg.workspaceId);
-    if (!t) throw new UserError('This workspace is no longer listed.');
+    if (!t) throw new UserRefusal('This workspace is no longer listed.');
     return t;
   }
   const b = d.bound.bound;
@@ -89,19 +86,19 @@ async function workspaceTarget(d: CommandDeps, arg: unknown): Promise<WorkspaceT
       target: { session: s, owner: w.owner_name, name: w.name },
     })),
   );
-  if (items.length === 0) throw new UserError('No workspaces are known yet: sign in, or check the workspace filter.');
+  if (items.length === 0) throw new UserRefusal('No workspaces are known yet: sign in, or check the workspace filter.');
   const picked = await vscode.window.showQuickPick(items, { title: 'Open Workspace in Browser', matchOnDescription: true });
   return picked?.target;
 }
 
 const showDetails: Factory = (d) => (arg) => {
-  if (isNode(arg) && arg.kind === 'agent') return showAgentDetails(d.ctx, d.bound, refOfNode(arg));
+  if (isNode(arg) && arg.kind === 'agent') return d.details.show(refOfNode(arg));
   const b = d.bound.bound;
-  if (!b?.agentName) throw new UserError('Pick an agent in the Workspace Agents view: this window is not bound to an agent.');
-  return showAgentDetails(d.ctx, d.bound, { session: b.session, workspaceId: b.workspaceId, name: b.agentName, parentName: b.parentName });
+  if (!b?.agentName) throw new UserRefusal('Pick an agent in the Workspace Agents view: this window is not bound to an agent.');
+  return d.details.show({ session: b.session, workspaceId: b.workspaceId, name: b.agentName, parentName: b.parentName });
 };
 
-const COMMANDS: Record<string, Factory> = {
+const FACTORIES: Record<string, Factory> = {
   'coderStatus.showDetails': showDetails,
   'coderStatus.refresh': refresh,
   'coderStatus.showLogs': showLogs,
@@ -109,27 +106,6 @@ const COMMANDS: Record<string, Factory> = {
   'coderStatus.openInBrowser': openInBrowser,
 };
 
-/** Registers the view commands plus `extra` handlers (built elsewhere), all behind the same error wrapper. */
-export function registerCommands(d: CommandDeps, extra: Record<string, Handler> = {}): void {
-  const handlers: Record<string, Handler> = { ...Object.fromEntries(Object.entries(COMMANDS).map(([id, f]) => [id, f(d)])), ...extra };
-  for (const [id, handler] of Object.entries(handlers)) {
-    d.ctx.pushCleanup(vscode.commands.registerCommand(id, (...args: unknown[]) => run(d, id, handler, args)));
-  }
-}
-
-async function run(d: CommandDeps, id: string, handler: Handler, args: unknown[]): Promise<unknown> {
-  try {
-    return await handler(...args);
-  } catch (e) {
-    const text = errorText(
-      e,
-      d.sessions.list().flatMap((s) => s.client.secrets),
-    );
-    if (e instanceof UserError) d.ctx.log.warn(`${id}: ${text}`);
-    else d.ctx.log.error(`${id} failed: ${text}`);
-    void vscode.window.showErrorMessage(`Coder: ${text}`, 'Show Logs').then((a) => {
-      if (a) d.ctx.log.show(true);
-    });
-    return undefined;
-  }
+export function viewCommands(d: CommandDeps): CommandTable {
+  return Object.fromEntries(Object.entries(FACTORIES).map(([id, f]) => [id, f(d)]));
 }

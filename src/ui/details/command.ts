@@ -1,11 +1,18 @@
-/** `coderStatus.showDetails`: the details panel of a tree agent, or of the bound agent. */
-import { DetailsPanel } from './panel';
-import { createDetailsSource, followLogsInto } from './source';
+/**
+ * `coderStatus.showDetails`: the details panel of a tree agent, or of the bound agent; and the
+ * serializer that brings open panels back after a window reload (a reconnect reloads it).
+ */
+import * as vscode from 'vscode';
+import { parsePanelState } from '../../protocol/detailsPanel';
+import { DETAILS_VIEW_TYPE, DetailsPanel, type DetailsSource } from './panel';
+import { awaitingData, createDetailsSource, followLogsInto, resolveDetails, type DetailsTarget } from './source';
 import { classifyIn } from '../views/classify';
 import type { Ctx } from '../ctx';
 import type { WindowBinding } from '../binding/windowBinding';
+import type { ReconnectDriver } from '../binding/reconnectDriver';
 import type { AgentNode } from '../views/treeNodes';
 import type { DeploymentSession } from '../deployments/deploymentSession';
+import type { OpenDeployments } from '../deployments/openDeployments';
 
 export interface AgentRef {
   session: DeploymentSession;
@@ -14,34 +21,102 @@ export interface AgentRef {
   parentName: string | null;
 }
 
-export function showAgentDetails(ctx: Ctx, bound: WindowBinding, ref: AgentRef): void {
-  const { session, workspaceId, name, parentName } = ref;
-  const isBound = () => {
-    const b = bound.bound;
-    return !!b && b.session === session && b.workspaceId === workspaceId && b.agentName === name && b.parentName === parentName;
-  };
-  const source = createDetailsSource({
-    key: `${session.url}|${workspaceId}|${parentName ?? ''}|${name}`,
-    resolve: () => {
-      const workspace = session.fleet.workspace(workspaceId);
-      const agent = session.fleet.findAgent(workspaceId, name, parentName);
-      if (!workspace || !agent) return undefined;
-      const now = ctx.clock.now();
-      return {
-        deploymentUrl: session.url,
-        workspace,
-        agent,
-        classification: classifyIn(session, agent, now, ctx.config.stuckThresholdMs),
-        connection: session.fleet.connection,
-        bound: isBound(),
-        now,
-      };
-    },
-    onDidChange: (listener) => session.onDidChange(() => listener()),
-    followLogs: (agentId, sink) => followLogsInto(session.client, agentId, sink, { clock: ctx.clock, log: ctx.log }),
-  });
-  ctx.log.info(`details panel for ${name} in workspace ${workspaceId}`);
-  DetailsPanel.show({ extensionUri: ctx.extension.extensionUri, log: ctx.log }, source);
+/** How long a restored panel waits for its deployment's first answer before saying the agent is gone. */
+const RESTORE_WAIT_MS = 30_000;
+
+/** Opens details panels over the open deployments, the window binding and its persisted history. */
+export class AgentDetails {
+  constructor(
+    private readonly ctx: Ctx,
+    private readonly sessions: OpenDeployments,
+    private readonly bound: WindowBinding,
+    private readonly driver: ReconnectDriver,
+  ) {
+    // Registered during activation: VS Code restores the panels once the extension is active.
+    ctx.pushCleanup(
+      vscode.window.registerWebviewPanelSerializer(DETAILS_VIEW_TYPE, {
+        deserializeWebviewPanel: (panel, state) => Promise.resolve(this.restore(panel, state)),
+      }),
+    );
+  }
+
+  show(ref: AgentRef): void {
+    const target: DetailsTarget = {
+      deploymentUrl: ref.session.url,
+      workspaceId: ref.workspaceId,
+      agentName: ref.name,
+      parentName: ref.parentName,
+    };
+    this.ctx.log.info(`details panel for ${ref.name} in workspace ${ref.workspaceId}`);
+    DetailsPanel.show(this.panelContext(), this.sourceOf(target));
+  }
+
+  private restore(panel: vscode.WebviewPanel, state: unknown): void {
+    const checked = parsePanelState(state);
+    if (!checked.ok) {
+      // A panel saved before its page said which agent it shows, or a state that is not ours.
+      this.ctx.log.warn(`details panel: not restored, its saved state is unreadable (${checked.reason})`);
+      panel.dispose();
+      return;
+    }
+    const target = checked.message;
+    this.ctx.log.info(`details panel for ${target.agentName} in workspace ${target.workspaceId} restored`);
+    DetailsPanel.restore(this.panelContext(), panel, this.sourceOf(target));
+  }
+
+  private panelContext() {
+    return { extensionUri: this.ctx.extension.extensionUri, log: this.ctx.log, clock: this.ctx.clock };
+  }
+
+  private sourceOf(target: DetailsTarget): DetailsSource {
+    const ctx = this.ctx;
+    const deps = { sessionOf: (url: string) => this.sessions.get(url) };
+    const waitUntil = ctx.clock.now() + RESTORE_WAIT_MS;
+    return createDetailsSource({
+      target,
+      resolve: () =>
+        resolveDetails(target, {
+          ...deps,
+          classify: (s, agent, now) => classifyIn(s, agent, now, ctx.config.stuckThresholdMs),
+          isBound: (t) => this.isBound(t),
+          idHistory: () => this.driver.history,
+          now: () => ctx.clock.now(),
+        }),
+      loading: () => ctx.clock.now() < waitUntil && awaitingData(target, deps),
+      onDidChange: (listener) => {
+        const model = this.sessions.onDidChange((e) => {
+          if (e.session.url === target.deploymentUrl) listener();
+        });
+        const opened = this.sessions.onDidChangeSessions(() => listener());
+        // The end of the wait is a change too: a deployment that never answered means "gone".
+        const waited = ctx.clock.setTimeout(listener, Math.max(0, waitUntil - ctx.clock.now()));
+        return {
+          dispose: () => {
+            model.dispose();
+            opened.dispose();
+            waited.cancel();
+          },
+        };
+      },
+      followLogs: (agentId, sink) => {
+        const s = this.sessions.get(target.deploymentUrl);
+        if (s) return followLogsInto(s.client, agentId, sink, { clock: ctx.clock, log: ctx.log });
+        sink.status('unavailable');
+        return { dispose() {} };
+      },
+    });
+  }
+
+  private isBound(t: DetailsTarget): boolean {
+    const b = this.bound.bound;
+    return (
+      !!b &&
+      b.session.url === t.deploymentUrl &&
+      b.workspaceId === t.workspaceId &&
+      b.agentName === t.agentName &&
+      b.parentName === t.parentName
+    );
+  }
 }
 
 export function refOfNode(node: AgentNode): AgentRef {

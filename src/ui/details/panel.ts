@@ -6,10 +6,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
+import type { Clock, TimerHandle } from '../../common/clock';
 import type { Disposable } from '../../common/disposable';
 import { DisposableStore } from '../../common/disposable';
 import type { Logger } from '../../common/log';
-import type { AgentDetailsView, DetailsAction, HostMessage, LogLine, LogStatus } from '../../protocol/detailsPanel';
+import type { AgentDetailsView, DetailsAction, DetailsPanelState, HostMessage, LogLine, LogStatus } from '../../protocol/detailsPanel';
 import { clampText, logMessages, MAX_TEXT, parseWebviewMessage } from '../../protocol/detailsPanel';
 
 /** Where the startup logs of one agent ID are delivered, backlog first. */
@@ -22,8 +23,12 @@ export interface LogSink {
 export interface DetailsSource {
   /** Stable across agent-ID changes (e.g. deployment + workspace id + agent name): one panel per key. */
   readonly key: string;
+  /** Which agent, as the page keeps it for VS Code to restore the panel after a reload. */
+  readonly state: DetailsPanelState;
   /** The current view, or undefined when the agent is gone (workspace deleted, signed out). */
   getView(): AgentDetailsView | undefined;
+  /** True while there is no view only because the deployment's data has not arrived yet (after a reload). */
+  loading(): boolean;
   /** Fires whenever the view may have changed (any fleet change touching the agent). */
   onDidChange(listener: () => void): Disposable;
   /** Follows the startup logs of one agent ID until disposed. */
@@ -35,7 +40,11 @@ export interface DetailsSource {
 export interface DetailsPanelContext {
   extensionUri: vscode.Uri;
   log: Logger;
+  clock: Clock;
 }
+
+/** The webview panel type, also named by the `onWebviewPanel:` activation event in package.json. */
+export const DETAILS_VIEW_TYPE = 'coderStatus.details';
 
 /** The command each button runs, and which id it passes. */
 const COMMANDS: Record<DetailsAction, { command: string; arg: (v: AgentDetailsView) => string }> = {
@@ -54,20 +63,32 @@ export class DetailsPanel implements Disposable {
   private static readonly open = new Map<string, DetailsPanel>();
 
   /** Opens the panel for the source's agent, or reveals it when it is already open. */
-  static show(ctx: DetailsPanelContext, source: DetailsSource): DetailsPanel {
+  static show(ctx: DetailsPanelContext, source: DetailsSource): void {
     const existing = DetailsPanel.open.get(source.key);
     if (existing) {
       source.dispose?.();
       existing.panel.reveal();
-      return existing;
+      return;
     }
-    const panel = new DetailsPanel(ctx, source);
-    DetailsPanel.open.set(source.key, panel);
-    return panel;
+    const view = source.getView();
+    const panel = vscode.window.createWebviewPanel(
+      DETAILS_VIEW_TYPE,
+      view ? titleOf(view) : vscode.l10n.t('Agent Details'),
+      vscode.ViewColumn.Active,
+      { ...webviewOptions(ctx.extensionUri), enableFindWidget: true },
+    );
+    DetailsPanel.open.set(source.key, new DetailsPanel(ctx, panel, source));
   }
 
-  static get(key: string): DetailsPanel | undefined {
-    return DetailsPanel.open.get(key);
+  /** Takes over a panel VS Code restored after a reload (the serializer found its agent in the state). */
+  static restore(ctx: DetailsPanelContext, panel: vscode.WebviewPanel, source: DetailsSource): void {
+    if (DetailsPanel.open.has(source.key)) {
+      source.dispose?.();
+      panel.dispose();
+      return;
+    }
+    panel.webview.options = webviewOptions(ctx.extensionUri);
+    DetailsPanel.open.set(source.key, new DetailsPanel(ctx, panel, source));
   }
 
   /** For deactivate: closes every panel. */
@@ -75,7 +96,6 @@ export class DetailsPanel implements Disposable {
     for (const p of [...DetailsPanel.open.values()]) p.dispose();
   }
 
-  private readonly panel: vscode.WebviewPanel;
   private readonly store = new DisposableStore();
   private logFollow: Disposable | undefined;
   private followedAgentId: string | undefined;
@@ -83,22 +103,15 @@ export class DetailsPanel implements Disposable {
   private logStatus: HostMessage | undefined;
   private ready = false;
   private lastSent: string | undefined;
-  private pending: ReturnType<typeof setTimeout> | undefined;
+  private pending: TimerHandle | undefined;
   private readonly running = new Set<DetailsAction>();
   private disposed = false;
 
   private constructor(
     private readonly ctx: DetailsPanelContext,
+    private readonly panel: vscode.WebviewPanel,
     private readonly source: DetailsSource,
   ) {
-    const roots = [vscode.Uri.joinPath(ctx.extensionUri, 'dist'), vscode.Uri.joinPath(ctx.extensionUri, 'media')];
-    const view = source.getView();
-    this.panel = vscode.window.createWebviewPanel(
-      'coderStatus.details',
-      view ? titleOf(view) : vscode.l10n.t('Agent Details'),
-      vscode.ViewColumn.Active,
-      { enableScripts: true, enableCommandUris: false, localResourceRoots: roots, enableFindWidget: true },
-    );
     this.panel.iconPath = vscode.Uri.joinPath(ctx.extensionUri, 'media', 'coder-status.svg');
     this.panel.webview.html = this.html();
     this.store.add(this.panel.webview.onDidReceiveMessage((m: unknown) => this.receive(m)));
@@ -113,15 +126,7 @@ export class DetailsPanel implements Disposable {
     );
     this.store.add(this.panel.onDidDispose(() => this.dispose()));
     this.store.add(source.onDidChange(() => this.scheduleUpdate()));
-    this.followLogsOf(view?.agentId);
-  }
-
-  get key(): string {
-    return this.source.key;
-  }
-
-  reveal(): void {
-    this.panel.reveal();
+    this.followLogsOf(source.getView()?.agentId);
   }
 
   private html(): string {
@@ -162,6 +167,7 @@ export class DetailsPanel implements Disposable {
     if (msg.type === 'ready') {
       this.ready = true;
       this.lastSent = undefined;
+      this.post({ type: 'init', panelState: this.source.state });
       this.update(true);
       return;
     }
@@ -193,7 +199,7 @@ export class DetailsPanel implements Disposable {
 
   private scheduleUpdate(): void {
     if (this.pending !== undefined || this.disposed) return;
-    this.pending = setTimeout(() => {
+    this.pending = this.ctx.clock.setTimeout(() => {
       this.pending = undefined;
       this.update(false);
     }, UPDATE_DELAY_MS);
@@ -206,6 +212,8 @@ export class DetailsPanel implements Disposable {
     if (view) this.panel.title = titleOf(view);
     if (view?.agentId !== this.followedAgentId) this.followLogsOf(view?.agentId);
     else if (withLogs) this.sendLogBacklog();
+    // The page keeps saying "loading" until the deployment's first answer after a reload.
+    if (!view && this.source.loading()) return;
     const message: HostMessage = view
       ? { type: 'state', agent: view }
       : {
@@ -260,13 +268,18 @@ export class DetailsPanel implements Disposable {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    if (this.pending !== undefined) clearTimeout(this.pending);
+    this.pending?.cancel();
     DetailsPanel.open.delete(this.source.key);
     this.logFollow?.dispose();
     this.store.dispose();
     this.source.dispose?.();
     this.panel.dispose();
   }
+}
+
+function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
+  const roots = [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media')];
+  return { enableScripts: true, enableCommandUris: false, localResourceRoots: roots };
 }
 
 function titleOf(v: AgentDetailsView): string {

@@ -1,8 +1,8 @@
 /**
- * Glue between the fleet's data flow and a DetailsPanel: a DetailsSource built from a resolver
- * (what the fleet knows about the agent now) and the fleet's change event, which uses the
- * fleet's lifecycle timeline or records the transitions it sees while the panel is open; and a log follower that turns the
- * agent's `logs?follow` stream into panel log lines, resuming after the last line it got.
+ * Glue between the fleet's data flow and a DetailsPanel: a resolver (what the fleet knows about
+ * the agent now: its row, the fleet's lifecycle timeline of its ID, the persisted binding
+ * history), a DetailsSource over it and the fleet's change event, and a log follower that turns
+ * the agent's `logs?follow` stream into panel log lines, resuming after the last line it got.
  */
 import type { Clock } from '../../common/clock';
 import type { Disposable } from '../../common/disposable';
@@ -10,26 +10,80 @@ import type { Logger } from '../../common/log';
 import type { CoderClient } from '../../api/client';
 import { ReconnectingStream, describeClose } from '../../api/socket';
 import { followAgentLogs } from '../../api/streams';
-import type { WorkspaceAgentLog } from '../../api/schemas';
+import type { WorkspaceAgent, WorkspaceAgentLog } from '../../api/schemas';
 import {
+  idChainOf,
   recordTransition,
   toAgentDetailsView,
   type AgentIdChangeRecord,
   type DetailsInput,
   type ObservedTransition,
 } from '../../model/detailsView';
-import type { LogLine } from '../../protocol/detailsPanel';
+import type { Fleet } from '../../model/fleet';
+import type { Classification } from '../../model/types';
+import type { DetailsPanelState, LogLine } from '../../protocol/detailsPanel';
 import type { DetailsSource, LogSink } from './panel';
 
+/** The agent a panel shows: by name (and parent name) in its workspace, so it follows ID changes. */
+export type DetailsTarget = DetailsPanelState;
+
+/** One panel per target. */
+export function detailsKey(t: DetailsTarget): string {
+  return `${t.deploymentUrl}|${t.workspaceId}|${t.parentName ?? ''}|${t.agentName}`;
+}
+
+export interface ResolveDeps<S extends { fleet: Fleet }> {
+  /** An open deployment, by URL. */
+  sessionOf(deploymentUrl: string): S | undefined;
+  classify(session: S, agent: WorkspaceAgent, now: number): Classification;
+  isBound(t: DetailsTarget): boolean;
+  /** The persisted binding history (any agent, any order): the panel keeps the changes of its own agent. */
+  idHistory(): readonly AgentIdChangeRecord[];
+  now(): number;
+}
+
+/**
+ * True while the target's deployment is not open yet or has not answered yet: right after a
+ * reload the restored panel's agent is not "gone", its data is on the way.
+ */
+export function awaitingData<S extends { fleet: Fleet }>(t: DetailsTarget, d: Pick<ResolveDeps<S>, 'sessionOf'>): boolean {
+  const fleet = d.sessionOf(t.deploymentUrl)?.fleet;
+  if (!fleet) return true;
+  const kind = fleet.connection.kind;
+  return fleet.workspace(t.workspaceId) === undefined && (kind === 'idle' || kind === 'connecting');
+}
+
+/** What the fleet knows about the target now, or undefined when its deployment or agent is not there. */
+export function resolveDetails<S extends { fleet: Fleet }>(t: DetailsTarget, d: ResolveDeps<S>): DetailsInput | undefined {
+  const session = d.sessionOf(t.deploymentUrl);
+  const fleet = session?.fleet;
+  const workspace = fleet?.workspace(t.workspaceId);
+  const agent = fleet?.findAgent(t.workspaceId, t.agentName, t.parentName);
+  if (!session || !fleet || !workspace || !agent) return undefined;
+  const now = d.now();
+  return {
+    deploymentUrl: t.deploymentUrl,
+    workspace,
+    agent,
+    classification: d.classify(session, agent, now),
+    connection: fleet.connection,
+    observed: fleet.lifecycleTimeline(agent.id),
+    idHistory: d.idHistory(),
+    bound: d.isBound(t),
+    now,
+  };
+}
+
 export interface DetailsSourceOptions {
-  /** Stable across agent-ID changes, e.g. `${deploymentUrl}|${workspaceId}|${agentName}`. */
-  key: string;
+  target: DetailsTarget;
   /**
    * The agent as the fleet has it now (looked up by workspace + name, so it follows ID changes).
    * `observed`: the fleet's lifecycle timeline of this agent ID when it keeps one; without it,
    * the source records the transitions it sees while the panel is open.
    */
   resolve(): DetailsInput | undefined;
+  /** See DetailsSource.loading. */
+  loading(): boolean;
   /** The fleet's change event (any change may touch the agent; the panel skips unchanged views). */
   onDidChange(listener: () => void): Disposable;
   followLogs(agentId: string, sink: LogSink): Disposable;
@@ -40,10 +94,12 @@ const MAX_SEEN_ID_CHANGES = 20;
 export function createDetailsSource(o: DetailsSourceOptions): DetailsSource {
   let observed: ObservedTransition[] = [];
   let observedFor: string | undefined;
-  // ID changes seen while the panel is open, for when the resolver has no binding history.
+  // ID changes seen while the panel is open: the binding history has only the bound agent's.
   let seenChanges: AgentIdChangeRecord[] = [];
   return {
-    key: o.key,
+    key: detailsKey(o.target),
+    state: o.target,
+    loading: () => o.loading(),
     getView() {
       const input = o.resolve();
       if (!input) return undefined;
@@ -62,7 +118,7 @@ export function createDetailsSource(o: DetailsSourceOptions): DetailsSource {
         observedFor = input.agent.id;
       }
       observed = recordTransition(input.observed ?? observed, input.agent.lifecycle_state, input.now);
-      return toAgentDetailsView({ ...input, observed, idHistory: input.idHistory ?? seenChanges });
+      return toAgentDetailsView({ ...input, observed, idHistory: idChainOf(input.agent.id, [...(input.idHistory ?? []), ...seenChanges]) });
     },
     onDidChange: (listener) => o.onDidChange(listener),
     followLogs: (agentId, sink) => o.followLogs(agentId, sink),

@@ -7,11 +7,11 @@ import type { Classification, ConnectionState } from '../../model/types';
 import { Tooltip } from './markdown';
 import type { DeploymentSession } from '../deployments/deploymentSession';
 
-export function deploymentTooltip(session: DeploymentSession): vscode.MarkdownString {
+export function deploymentTooltip(session: DeploymentSession, now: number): vscode.MarkdownString {
   return new Tooltip()
     .title(session.url, 'cloud')
     .field('Signed in as', session.username)
-    .line(connectionText(session.fleet.connection, Date.now()))
+    .line(connectionText(session.fleet.connection, now))
     .line(fleetRungText(session.fleet))
     .build();
 }

@@ -71,7 +71,7 @@ export class AgentTree implements vscode.TreeDataProvider<TreeNode>, Disposable 
   }
 
   private buildItem(node: TreeNode): vscode.TreeItem {
-    if (node.kind === 'deployment') return deploymentItem(node);
+    if (node.kind === 'deployment') return deploymentItem(node, this.ctx.clock.now());
     if (node.kind === 'workspace') {
       const ws = node.session.fleet.workspace(node.workspaceId);
       return ws ? workspaceItem(node, ws) : new vscode.TreeItem('(removed)');

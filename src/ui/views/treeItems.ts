@@ -19,7 +19,7 @@ const BUILDING = new Set(['pending', 'running', 'canceling']);
 const CAN_START = new Set(['stopped', 'failed', 'canceled']);
 const CAN_STOP = new Set(['running', 'starting']);
 
-export function deploymentItem(node: DeploymentNode): vscode.TreeItem {
+export function deploymentItem(node: DeploymentNode, now: number): vscode.TreeItem {
   const { session } = node;
   const item = new vscode.TreeItem(hostOf(session.url), vscode.TreeItemCollapsibleState.Expanded);
   item.id = session.url;
@@ -27,7 +27,7 @@ export function deploymentItem(node: DeploymentNode): vscode.TreeItem {
   item.description = conn.kind === 'live' ? (session.username ?? '') : conn.kind;
   item.iconPath = new vscode.ThemeIcon(conn.kind === 'offline' ? 'cloud-offline' : conn.kind === 'signed-out' ? 'account' : 'cloud');
   item.contextValue = `deployment.${conn.kind}`;
-  item.tooltip = deploymentTooltip(session);
+  item.tooltip = deploymentTooltip(session, now);
   return item;
 }
 
@@ -83,12 +83,16 @@ export function agentItem(node: AgentNode, agent: WorkspaceAgent, r: RenderConte
   return item;
 }
 
-/** "ready · connected · 3f2a9c1d", with the connection status left out when the label says it. */
+/**
+ * "ready · bound · connected · 3f2a9c1d": what matters first, since a sidebar of normal width
+ * cuts the end of a description; the short ID last (the full one is in the tooltip). The
+ * connection status is left out when the label says it.
+ */
 export function agentDescription(agent: WorkspaceAgent, c: Classification, bound: boolean): string {
   const parts = [c.label];
+  if (bound) parts.push('bound');
   if (!c.label.includes(agent.status)) parts.push(agent.status);
   parts.push(shortId(agent.id));
-  if (bound) parts.push('bound');
   return parts.join(' · ');
 }
 

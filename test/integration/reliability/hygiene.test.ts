@@ -8,7 +8,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { systemClock } from '../../../src/common/clock';
 import { BindingTracker } from '../../../src/model/binding';
-import { ReconnectMachine } from '../../../src/model/reconnect';
+import { ReconnectRunner } from '../../../src/sync/reconnectRunner';
 import { BindingFollower } from '../../../src/sync/bindingFollower';
 import { startSimulator } from '../../sim';
 import { startBoundCore, startCore } from '../core';
@@ -105,12 +105,12 @@ for (const intervalMs of [2000, 300]) {
     const id = sim.createWorkspace({ name: 'dev' });
     const core = startBoundCore(t, sim, id);
     await core.until(() => !!core.fleet.findAgent(id, 'main', null), 'the workspace');
-    const machine = new ReconnectMachine({ clock: systemClock });
+    const machine = new ReconnectRunner({ clock: systemClock });
     t.after(() => machine.dispose());
     const kinds: string[] = [];
     machine.onDecision((d) => {
       kinds.push(d.kind);
-      if (d.kind === 'reconnect') machine.reconnected();
+      if (d.kind === 'reconnect') machine.dispatch({ type: 'reconnected' });
     });
     const follower = new BindingFollower(core.fleet, new BindingTracker(systemClock), machine);
     core.sync.onChanges((c) => follower.onChanges(c));

@@ -1,7 +1,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { WorkspaceSchema, type Workspace } from '../../../src/api/schemas';
-import { actionsFor, buildTimeline, recordTransition, toAgentDetailsView, type DetailsInput } from '../../../src/model/detailsView';
+import {
+  actionsFor,
+  buildTimeline,
+  idChainOf,
+  recordTransition,
+  toAgentDetailsView,
+  type DetailsInput,
+} from '../../../src/model/detailsView';
 import { AgentDetailsViewSchema, MAX_SHORT } from '../../../src/protocol/detailsPanel';
 
 const T0 = Date.parse('2026-11-24T10:00:00Z');
@@ -227,5 +234,33 @@ describe('toAgentDetailsView', () => {
     assert.equal(v.stuck, true);
     assert.equal(v.severity, 'warning');
     assert.equal(v.detail, 'Replay the lifecycle.');
+  });
+});
+
+describe('idChainOf', () => {
+  const change = (oldId: string, newId: string, at: number, cause = 'build change') => ({ oldId, newId, buildNumber: at, at, cause });
+
+  it("keeps the agent's own chain, oldest first, out of a mixed history", () => {
+    const records = [change('b2', 'b3', 9), change('a2', 'a3', 8), change('x1', 'x2', 7), change('a1', 'a2', 6)];
+    assert.deepEqual(
+      idChainOf('a3', records).map((r) => `${r.oldId}>${r.newId}`),
+      ['a1>a2', 'a2>a3'],
+    );
+    assert.deepEqual(
+      idChainOf('a2', records).map((r) => `${r.oldId}>${r.newId}`),
+      ['a1>a2'],
+    );
+    assert.deepEqual(idChainOf('a9', records), []);
+  });
+
+  it('takes the first record of a change and survives a cycle', () => {
+    const chain = idChainOf('a2', [change('a1', 'a2', 5, 'persisted'), change('a1', 'a2', 6, 'seen here'), change('a2', 'a1', 4)]);
+    assert.deepEqual(
+      chain.map((r) => [r.oldId, r.newId, r.cause]),
+      [
+        ['a2', 'a1', 'build change'],
+        ['a1', 'a2', 'persisted'],
+      ],
+    );
   });
 });

@@ -5,6 +5,7 @@ import {
   MAX_LOG_LINES_PER_MESSAGE,
   MAX_TEXT,
   parseHostMessage,
+  parsePanelState,
   parseWebviewMessage,
   type AgentDetailsView,
   type LogLine,
@@ -150,5 +151,24 @@ describe('logMessages', () => {
   it('still resets when the backlog is empty', () => {
     assert.deepEqual(logMessages([], true), [{ type: 'logs', reset: true, lines: [] }]);
     assert.deepEqual(logMessages([], false), []);
+  });
+});
+
+describe('panel state (kept by VS Code across a reload)', () => {
+  const state = { deploymentUrl: 'https://coder.example.com', workspaceId: 'ws-1', agentName: 'main', parentName: null };
+
+  it('round-trips through the init message and back from VS Code', () => {
+    assert.ok(parseHostMessage({ type: 'init', panelState: state }).ok);
+    assert.deepEqual(parsePanelState(JSON.parse(JSON.stringify(state))), { ok: true, message: state });
+    assert.deepEqual(parsePanelState({ ...state, parentName: 'box', agentId: 'a-1' }), {
+      ok: true,
+      message: { ...state, parentName: 'box' },
+    });
+  });
+
+  it('rejects what is not a saved agent: nothing, an older panel, a wrong shape', () => {
+    for (const bad of [undefined, null, 'main', {}, { ...state, agentName: 7 }, { ...state, workspaceId: undefined }]) {
+      assert.equal(parsePanelState(bad).ok, false, JSON.stringify(bad));
+    }
   });
 });

@@ -2,13 +2,17 @@ import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { CoderClient } from '../../../../src/api/client';
 import { WorkspaceSchema } from '../../../../src/api/schemas';
-import { systemClock } from '../../../../src/common/clock';
+import { ManualClock, systemClock } from '../../../../src/common/clock';
 import { Emitter } from '../../../../src/common/disposable';
 import { silentLogger } from '../../../../src/common/log';
 import type { DetailsInput } from '../../../../src/model/detailsView';
-import { createDetailsSource, followLogsInto } from '../../../../src/ui/details/source';
+import { Fleet } from '../../../../src/model/fleet';
+import { awaitingData, createDetailsSource, followLogsInto, resolveDetails, type DetailsTarget } from '../../../../src/ui/details/source';
 import type { LogLine, LogStatus } from '../../../../src/protocol/detailsPanel';
 import { FakeServer, until, workspaceJson } from '../../api/fakeServer';
+import { agent, workspace } from '../../model/fixtures';
+
+const TARGET: DetailsTarget = { deploymentUrl: 'https://c.example', workspaceId: 'w', agentName: 'main', parentName: null };
 
 function inputFor(agentId: string, lifecycle: string, now: number): Omit<DetailsInput, 'observed'> {
   const ws = WorkspaceSchema.parse(workspaceJson({ id: 'w', agents: [{ id: agentId, name: 'main', lifecycle }] }));
@@ -28,7 +32,8 @@ describe('createDetailsSource', () => {
     let current = inputFor('a1', 'created', 1_000);
     const changes = new Emitter<void>();
     const source = createDetailsSource({
-      key: 'k',
+      target: TARGET,
+      loading: () => false,
       resolve: () => current,
       onDidChange: (l) => changes.event(() => l()),
       followLogs: () => ({ dispose() {} }),
@@ -54,7 +59,8 @@ describe('createDetailsSource', () => {
 
   it('uses the fleet timeline when the resolver gives one', () => {
     const source = createDetailsSource({
-      key: 'k',
+      target: TARGET,
+      loading: () => false,
       resolve: () => ({
         ...inputFor('a1', 'ready', 9_000),
         observed: [
@@ -78,12 +84,104 @@ describe('createDetailsSource', () => {
 
   it('has no view when the agent is gone', () => {
     const source = createDetailsSource({
-      key: 'k',
+      target: TARGET,
+      loading: () => false,
       resolve: () => undefined,
       onDidChange: () => ({ dispose() {} }),
       followLogs: () => ({ dispose() {} }),
     });
     assert.equal(source.getView(), undefined);
+  });
+});
+
+describe('resolveDetails', () => {
+  const URL = 'https://c.example';
+
+  it("gives the panel the persisted binding history and the fleet's lifecycle timeline", () => {
+    const clock = new ManualClock(10_000);
+    const fleet = new Fleet({ deploymentUrl: URL, clock });
+    const row = agent({ id: 'a1', lifecycle_state: 'created', started_at: null, ready_at: null });
+    const ws = workspace({ id: 'w', build: 3, agents: [row] });
+    fleet.apply({ kind: 'workspace', workspace: ws, at: 1_000 });
+    fleet.apply({
+      kind: 'workspace',
+      workspace: workspace({ id: 'w', build: 3, agents: [{ ...row, lifecycle_state: 'starting' }] }),
+      at: 2_000,
+    });
+    fleet.apply({
+      kind: 'workspace',
+      workspace: workspace({ id: 'w', build: 3, agents: [{ ...row, lifecycle_state: 'ready' }] }),
+      at: 3_000,
+    });
+    // As the binding tracker keeps it (newest first), with an older binding's change that is not this agent's.
+    const persisted = [
+      { oldId: 'a0', newId: 'a1', buildNumber: 3, at: 900, cause: 'changed before this window connected' },
+      { oldId: 'other-1', newId: 'other-2', buildNumber: 8, at: 500, cause: 'build change' },
+      { oldId: 'a-1', newId: 'a0', buildNumber: 2, at: 400, cause: 'agent ID change' },
+    ];
+    const target: DetailsTarget = { deploymentUrl: URL, workspaceId: 'w', agentName: 'main', parentName: null };
+    // A panel opened after all of it (or restored after a reload): it saw none of it happen.
+    const source = createDetailsSource({
+      target,
+      loading: () => false,
+      resolve: () =>
+        resolveDetails(target, {
+          sessionOf: (url) => (url === URL ? { fleet } : undefined),
+          classify: () => ({ severity: 'ok', label: 'ready', icon: 'check' }),
+          isBound: () => true,
+          idHistory: () => persisted,
+          now: () => clock.now(),
+        }),
+      onDidChange: () => ({ dispose() {} }),
+      followLogs: () => ({ dispose() {} }),
+    });
+    const view = source.getView();
+    assert.deepEqual(
+      view?.idHistory.map((h) => [h.oldId, h.newId, h.buildNumber, h.at, h.cause]),
+      [
+        ['a-1', 'a0', 2, 400, 'agent ID change'],
+        ['a0', 'a1', 3, 900, 'changed before this window connected'],
+      ],
+    );
+    assert.deepEqual(
+      view?.timeline.filter((t) => t.source === 'observed').map((t) => [t.state, t.at]),
+      [
+        ['starting', 2_000],
+        ['ready', 3_000],
+      ],
+    );
+  });
+
+  it('has nothing while the deployment is not open or the agent is not in the latest build', () => {
+    const fleet = new Fleet({ deploymentUrl: URL, clock: new ManualClock() });
+    fleet.apply({ kind: 'workspace', workspace: workspace({ id: 'w', agents: [agent({ name: 'other' })] }), at: 1 });
+    const deps = {
+      sessionOf: (url: string) => (url === URL ? { fleet } : undefined),
+      classify: () => ({ severity: 'ok' as const, label: 'ready', icon: 'check' }),
+      isBound: () => false,
+      idHistory: () => [],
+      now: () => 1,
+    };
+    assert.equal(
+      resolveDetails({ deploymentUrl: 'https://elsewhere', workspaceId: 'w', agentName: 'main', parentName: null }, deps),
+      undefined,
+    );
+    assert.equal(resolveDetails({ deploymentUrl: URL, workspaceId: 'w', agentName: 'main', parentName: null }, deps), undefined);
+  });
+
+  it('is awaiting data while the deployment is not open or has not answered yet, not once it has', () => {
+    const fleet = new Fleet({ deploymentUrl: URL, clock: new ManualClock() });
+    const deps = { sessionOf: (url: string) => (url === URL ? { fleet } : undefined) };
+    const t: DetailsTarget = { deploymentUrl: URL, workspaceId: 'w', agentName: 'main', parentName: null };
+    assert.equal(awaitingData({ ...t, deploymentUrl: 'https://elsewhere' }, deps), true, 'deployment not open yet');
+    assert.equal(awaitingData(t, deps), true, 'open, nothing heard yet');
+    fleet.apply({ kind: 'connection', state: { kind: 'connecting' }, at: 1 });
+    assert.equal(awaitingData(t, deps), true, 'connecting');
+    fleet.apply({ kind: 'connection', state: { kind: 'live' }, at: 2 });
+    assert.equal(awaitingData(t, deps), false, 'live without the workspace: it is gone');
+    fleet.apply({ kind: 'connection', state: { kind: 'connecting' }, at: 3 });
+    fleet.apply({ kind: 'workspace', workspace: workspace({ id: 'w', agents: [agent({ name: 'other' })] }), at: 4 });
+    assert.equal(awaitingData(t, deps), false, 'the workspace is known: its agent is gone');
   });
 });
 

@@ -7,16 +7,20 @@
  */
 import type { Clock, TimerHandle } from '../common/clock';
 import type { Disposable } from '../common/disposable';
+import type { Validation } from './errors';
 import type { WatchError } from './schemas';
 
 /** Why a transport ended (or failed to start). */
 export type CloseReason =
-  | { kind: 'http'; status: number; message?: string } // failed upgrade / non-2xx answer
+  | { kind: 'http'; status: number; message?: string; detail?: string; validations?: Validation[] } // failed upgrade / non-2xx answer
+  // A refusal that means "this stream is not offered here" on the route that said it (not "signed out").
+  | { kind: 'unavailable'; status: number; message?: string; detail?: string; validations?: Validation[] }
+  | { kind: 'protocol'; message: string } // the peer broke the wire format: drop this session, reconnect
   | { kind: 'network'; message: string }
   | { kind: 'closed'; code: number; reason?: string } // the server closed an open stream
   | { kind: 'watch-error'; error: WatchError }
   | { kind: 'unsupported'; message: string } // e.g. an answer that is not an event stream
-  | { kind: 'heartbeat' };
+  | { kind: 'heartbeat'; message?: string };
 
 export type PermanentReason = 'signed-out' | 'unsupported' | 'fatal' | 'disposed';
 
@@ -82,6 +86,9 @@ export function classifyClose(r: CloseReason): { retry: true } | { retry: false;
       return { retry: false, reason: 'fatal', detail: `watch error ${r.error.code}: ${r.error.message}` };
     case 'unsupported':
       return { retry: false, reason: 'unsupported', detail: r.message };
+    case 'unavailable':
+      return { retry: false, reason: 'unsupported', detail: describeClose(r) };
+    case 'protocol':
     case 'network':
     case 'heartbeat':
       return { retry: true };
@@ -91,7 +98,15 @@ export function classifyClose(r: CloseReason): { retry: true } | { retry: false;
 export function describeClose(r: CloseReason): string {
   switch (r.kind) {
     case 'http':
-      return `HTTP ${r.status}${r.message ? ` ${r.message}` : ''}`;
+    case 'unavailable': {
+      const parts = [`HTTP ${r.status}`];
+      if (r.message) parts.push(r.message);
+      if (r.detail) parts.push(`(${r.detail})`);
+      if (r.validations?.length) parts.push(r.validations.map((v) => `${v.field}: ${v.detail}`).join('; '));
+      return parts.join(' ');
+    }
+    case 'protocol':
+      return `protocol error: ${r.message}`;
     case 'network':
       return r.message;
     case 'closed':
@@ -101,7 +116,7 @@ export function describeClose(r: CloseReason): string {
     case 'unsupported':
       return r.message;
     case 'heartbeat':
-      return 'no frame or ping in time';
+      return r.message ?? 'no frame or ping in time';
   }
 }
 

@@ -2,7 +2,8 @@
  * Transports of the Coder streams, each a `Connect` for ReconnectingStream: they turn sockets
  * and event streams into validated frames and a CloseReason. A bad frame is reported through
  * `onInvalid` and skipped; it never ends the stream. A failed upgrade reports its HTTP status
- * so that the owner can tell "not offered here" (404) from "signed out" (401/403).
+ * and the refusal's JSON body (message, detail, validations), so that the owner can tell "not
+ * offered here" (404) from "signed out" (401/403) and the log can say why.
  */
 import WebSocket from 'ws';
 import type { CoderClient } from './client';
@@ -22,6 +23,7 @@ import {
 } from './schemas';
 import type { CloseReason, Connect, TransportHandlers } from './socket';
 import { SseParser } from './sse';
+import { readUpgradeFailure } from './upgradeError';
 
 export type InvalidFrameListener = (reason: string) => void;
 
@@ -44,6 +46,7 @@ function jsonSocket<T>(spec: SocketSpec<T>): Connect<T> {
     let ws: WebSocket | undefined;
     let done = false;
     let pendingReason: CloseReason | undefined;
+    let refused = false; // the upgrade was answered: its body, being read, is the reason
     const finish = (reason: CloseReason) => {
       if (done) return;
       done = true;
@@ -59,9 +62,11 @@ function jsonSocket<T>(spec: SocketSpec<T>): Connect<T> {
           perMessageDeflate: false,
         });
         ws.on('unexpected-response', (req, res) => {
-          finish({ kind: 'http', status: res.statusCode ?? 0, message: res.statusMessage });
-          res.resume();
-          req.destroy();
+          refused = true;
+          void readUpgradeFailure(res, spec.client.secrets).then((f) => {
+            finish({ kind: 'http', ...f });
+            req.destroy();
+          });
         });
         ws.on('open', () => {
           if (!done) h.onOpen();
@@ -81,11 +86,7 @@ function jsonSocket<T>(spec: SocketSpec<T>): Connect<T> {
           }
           let json: unknown;
           try {
-            json = JSON.parse(
-              Buffer.isBuffer(data)
-                ? data.toString('utf8')
-                : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]).toString('utf8'),
-            );
+            json = JSON.parse(textOf(data));
           } catch {
             spec.onInvalid?.('frame is not JSON');
             h.onAlive();
@@ -96,8 +97,12 @@ function jsonSocket<T>(spec: SocketSpec<T>): Connect<T> {
           });
           if (frame !== undefined) h.onFrame(frame);
         });
-        ws.on('error', (err) => finish({ kind: 'network', message: err.message }));
-        ws.on('close', (code, reason) => finish(pendingReason ?? { kind: 'closed', code, reason: reason.toString() }));
+        ws.on('error', (err) => {
+          if (!refused) finish({ kind: 'network', message: err.message });
+        });
+        ws.on('close', (code, reason) => {
+          if (!refused) finish(pendingReason ?? { kind: 'closed', code, reason: reason.toString() });
+        });
       },
       (e: unknown) => finish({ kind: 'network', message: e instanceof Error ? e.message : String(e) }),
     );
@@ -260,8 +265,9 @@ export function watchSse(client: CoderClient, workspaceId: string, onInvalid?: I
       finish({ kind: 'closed', code: 1000, reason: 'event stream ended' });
     };
     run().catch((e: unknown) => {
-      if (e instanceof CoderApiError && e.kind === 'http') finish({ kind: 'http', status: e.status, message: e.message });
-      else finish({ kind: 'network', message: e instanceof Error ? e.message : String(e) });
+      if (e instanceof CoderApiError && e.kind === 'http') {
+        finish({ kind: 'http', status: e.status, message: e.message, detail: e.detail, validations: e.validations });
+      } else finish({ kind: 'network', message: e instanceof Error ? e.message : String(e) });
     });
     return {
       close: () => {
@@ -270,4 +276,9 @@ export function watchSse(client: CoderClient, workspaceId: string, onInvalid?: I
       },
     };
   };
+}
+
+function textOf(data: WebSocket.RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data instanceof ArrayBuffer ? new Uint8Array(data) : data).toString('utf8');
 }

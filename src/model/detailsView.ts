@@ -134,7 +134,8 @@ export function actionsFor(workspace: Workspace, agent: WorkspaceAgent, bound: b
 
 function scriptsOf(agent: WorkspaceAgent): ScriptView[] {
   return agent.scripts.slice(0, MAX_SCRIPTS).map((s) => ({
-    name: clampText(s.display_name || '(unnamed script)'),
+    // Empty when unnamed: the page says so in the user's language.
+    name: clampText(s.display_name),
     runOnStart: s.run_on_start,
     runOnStop: s.run_on_stop,
     startBlocksLogin: s.start_blocks_login,

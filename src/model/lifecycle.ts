@@ -4,7 +4,7 @@
  * included, so the UI never has to guess.
  */
 import { AGENT_LIFECYCLES, AGENT_STATUSES, WORKSPACE_STATUSES, isKnown, type Workspace, type WorkspaceAgent } from '../api/schemas';
-import type { Classification, Severity } from './types';
+import type { Classification, ClassificationText, Severity } from './types';
 
 export const DEFAULT_STUCK_THRESHOLD_MS = 20_000;
 
@@ -22,8 +22,8 @@ const ICONS: Record<Severity, string> = {
   off: 'circle-slash',
 };
 
-function make(severity: Severity, label: string, detail?: string, icon = ICONS[severity]): Classification {
-  return detail === undefined ? { severity, label, icon } : { severity, label, icon, detail };
+function make(severity: Severity, text: ClassificationText, label: string, detail?: string, icon = ICONS[severity]): Classification {
+  return detail === undefined ? { severity, label, icon, text } : { severity, label, icon, detail, text };
 }
 
 /** "45s", "1m 12s", "2h 3m", "3d 4h". */
@@ -79,23 +79,37 @@ export function classifyAgent(agent: WorkspaceAgent, now: number, opts: Classify
   const status = agent.status;
   const threshold = opts.stuckThresholdMs ?? DEFAULT_STUCK_THRESHOLD_MS;
 
-  if (lc === 'off') return make('off', 'off', 'The agent has shut down.');
+  if (lc === 'off') return make('off', { code: 'agent.off' }, 'off', 'The agent has shut down.');
   if (!isKnown(AGENT_STATUSES, status)) {
-    return make('warning', `unknown: ${status}`, `The deployment reported an agent status this extension does not know (${status}).`);
+    return make(
+      'warning',
+      { code: 'agent.unknownStatus', value: status },
+      `unknown: ${status}`,
+      `The deployment reported an agent status this extension does not know (${status}).`,
+    );
   }
   if (status === 'timeout') {
     return make(
       'error',
+      { code: 'agent.timeout', seconds: agent.connection_timeout_seconds },
       'timeout: never connected',
       `The agent did not connect within ${agent.connection_timeout_seconds}s. Check the workspace's startup or the troubleshooting link.`,
     );
   }
   if (status === 'disconnected') {
-    if (lc === 'shutting_down') return make('progress', 'shutting down', 'The agent is shutting down.');
-    return make('error', 'disconnected', 'The agent lost its connection to the control plane.', 'debug-disconnect');
+    if (lc === 'shutting_down') {
+      return make('progress', { code: 'agent.disconnectedShuttingDown' }, 'shutting down', 'The agent is shutting down.');
+    }
+    return make(
+      'error',
+      { code: 'agent.disconnected' },
+      'disconnected',
+      'The agent lost its connection to the control plane.',
+      'debug-disconnect',
+    );
   }
   if (status === 'connecting') {
-    return make('progress', 'connecting', 'Waiting for the agent to connect.');
+    return make('progress', { code: 'agent.connecting' }, 'connecting', 'Waiting for the agent to connect.');
   }
   // connected
   switch (lc) {
@@ -106,48 +120,61 @@ export function classifyAgent(agent: WorkspaceAgent, now: number, opts: Classify
         return {
           ...make(
             'warning',
+            { code: 'agent.createdStuck', duration: formatDuration(elapsed) },
             `created, connected: lifecycle not reported for ${formatDuration(elapsed)}`,
             'The agent is connected but never reported its lifecycle (it may have survived a rebuild). Replay its lifecycle or reinitialize it.',
           ),
           stuck: true,
         };
       }
-      return make('progress', 'created, connected', 'The agent connected and should report "starting" soon.');
+      return make('progress', { code: 'agent.created' }, 'created, connected', 'The agent connected and should report "starting" soon.');
     }
     case 'starting': {
       const started = parseTime(agent.started_at);
-      const label = started === undefined ? 'starting' : `starting ${formatDuration(now - started)}`;
+      const duration = started === undefined ? undefined : formatDuration(now - started);
+      const label = duration === undefined ? 'starting' : `starting ${duration}`;
+      const blocking = hasBlockingScripts(agent);
       return make(
         'progress',
+        duration === undefined ? { code: 'agent.starting', blocking } : { code: 'agent.starting', blocking, duration },
         label,
-        hasBlockingScripts(agent)
-          ? 'Startup scripts are running; login waits for them.'
-          : 'Startup scripts are running; the agent is already usable.',
+        blocking ? 'Startup scripts are running; login waits for them.' : 'Startup scripts are running; the agent is already usable.',
       );
     }
     case 'ready':
-      return make('ok', 'ready', 'The agent is connected and its startup has finished.');
+      return make('ok', { code: 'agent.ready' }, 'ready', 'The agent is connected and its startup has finished.');
     case 'start_timeout':
-      return make('warning', 'start timeout', 'A startup script took longer than its timeout. The agent is usable; check its logs.');
+      return make(
+        'warning',
+        { code: 'agent.startTimeout' },
+        'start timeout',
+        'A startup script took longer than its timeout. The agent is usable; check its logs.',
+      );
     case 'start_error': {
       const reason = agent.health.reason;
       return make(
         'error',
+        reason ? { code: 'agent.startError', reason } : { code: 'agent.startError' },
         reason ? `start error: ${reason}` : 'start error',
         'A startup script failed. The agent is usable; check its logs.',
       );
     }
     case 'shutting_down':
-      return make('progress', 'shutting down', 'The agent is running its shutdown scripts.');
+      return make('progress', { code: 'agent.shuttingDown' }, 'shutting down', 'The agent is running its shutdown scripts.');
     case 'shutdown_timeout':
-      return make('warning', 'shutdown timeout', 'A shutdown script took longer than its timeout.');
+      return make('warning', { code: 'agent.shutdownTimeout' }, 'shutdown timeout', 'A shutdown script took longer than its timeout.');
     case 'shutdown_error':
-      return make('error', 'shutdown error', 'A shutdown script failed.');
+      return make('error', { code: 'agent.shutdownError' }, 'shutdown error', 'A shutdown script failed.');
     default:
       if (!isKnown(AGENT_LIFECYCLES, lc)) {
-        return make('warning', `unknown: ${lc}`, `The deployment reported a lifecycle state this extension does not know (${lc}).`);
+        return make(
+          'warning',
+          { code: 'agent.unknownLifecycle', value: lc },
+          `unknown: ${lc}`,
+          `The deployment reported a lifecycle state this extension does not know (${lc}).`,
+        );
       }
-      return make('warning', lc);
+      return make('warning', { code: 'agent.other', value: lc }, lc);
   }
 }
 
@@ -158,25 +185,44 @@ export function classifyWorkspace(ws: Workspace): Classification {
   const job = b.job.status;
   const building = job === 'pending' || job === 'running';
   if (building) {
-    const queue = job === 'pending' && b.job.queue_position > 0 ? ` (queue ${b.job.queue_position})` : '';
-    return make('progress', `${b.transition}: ${job}${queue}`, `Build #${b.build_number} (${b.transition}) is ${job}.`);
+    const queued = job === 'pending' && b.job.queue_position > 0;
+    const queue = queued ? ` (queue ${b.job.queue_position})` : '';
+    const text: ClassificationText = { code: 'workspace.building', transition: b.transition, value: job, build: b.build_number };
+    return make(
+      'progress',
+      queued ? { ...text, queue: b.job.queue_position } : text,
+      `${b.transition}: ${job}${queue}`,
+      `Build #${b.build_number} (${b.transition}) is ${job}.`,
+    );
   }
   if (!isKnown(WORKSPACE_STATUSES, status)) {
-    return make('warning', `unknown: ${status}`, `The deployment reported a workspace status this extension does not know (${status}).`);
+    return make(
+      'warning',
+      { code: 'workspace.unknownStatus', value: status },
+      `unknown: ${status}`,
+      `The deployment reported a workspace status this extension does not know (${status}).`,
+    );
   }
   switch (status) {
     case 'running':
-      return make('ok', 'running');
+      return make('ok', { code: 'workspace.running' }, 'running');
     case 'stopped':
-      return make('off', 'stopped');
+      return make('off', { code: 'workspace.stopped' }, 'stopped');
     case 'deleted':
-      return make('off', 'deleted');
+      return make('off', { code: 'workspace.deleted' }, 'deleted');
     case 'failed':
-      return make('error', 'failed', b.job.error ? `Build #${b.build_number} failed: ${b.job.error}` : `Build #${b.build_number} failed.`);
+      return make(
+        'error',
+        b.job.error
+          ? { code: 'workspace.failed', build: b.build_number, error: b.job.error }
+          : { code: 'workspace.failed', build: b.build_number },
+        'failed',
+        b.job.error ? `Build #${b.build_number} failed: ${b.job.error}` : `Build #${b.build_number} failed.`,
+      );
     case 'canceled':
-      return make('warning', 'canceled', `Build #${b.build_number} was canceled.`);
+      return make('warning', { code: 'workspace.canceled', build: b.build_number }, 'canceled', `Build #${b.build_number} was canceled.`);
     default:
-      return make('progress', status);
+      return make('progress', { code: 'workspace.other', value: status }, status);
   }
 }
 

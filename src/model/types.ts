@@ -70,4 +70,48 @@ export interface Classification {
   detail?: string;
   /** True for the "connected but lifecycle created" signature. */
   stuck?: boolean;
+  /** What label and detail say, as a code and its values, for the UI to say in the user's language. */
+  text?: ClassificationText;
+}
+
+export type ClassificationCode =
+  | 'agent.off'
+  | 'agent.unknownStatus'
+  | 'agent.timeout'
+  | 'agent.disconnectedShuttingDown'
+  | 'agent.disconnected'
+  | 'agent.connecting'
+  | 'agent.createdStuck'
+  | 'agent.created'
+  | 'agent.starting'
+  | 'agent.ready'
+  | 'agent.startTimeout'
+  | 'agent.startError'
+  | 'agent.shuttingDown'
+  | 'agent.shutdownTimeout'
+  | 'agent.shutdownError'
+  | 'agent.unknownLifecycle'
+  | 'agent.other'
+  | 'workspace.building'
+  | 'workspace.unknownStatus'
+  | 'workspace.running'
+  | 'workspace.stopped'
+  | 'workspace.deleted'
+  | 'workspace.failed'
+  | 'workspace.canceled'
+  | 'workspace.other';
+
+/** The values a code's text takes (server values stay as they are; durations are formatted). */
+export interface ClassificationText {
+  code: ClassificationCode;
+  /** A status, lifecycle state or job status the text names. */
+  value?: string;
+  duration?: string;
+  seconds?: number;
+  blocking?: boolean;
+  reason?: string;
+  transition?: string;
+  queue?: number;
+  build?: number;
+  error?: string;
 }

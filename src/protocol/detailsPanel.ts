@@ -109,6 +109,91 @@ export const AgentDetailsViewSchema = z.object({
 });
 
 /**
+ * Every text of the page, localized by the host (the page has no text of its own). `{0}`, `{1}`
+ * are filled in by the page with values from the view, in that order.
+ */
+export const STRING_KEYS = [
+  'loading',
+  'actionsLabel',
+  'replayLabel',
+  'replayTitle',
+  'reinitializeLabel',
+  'reinitializeTitle',
+  'restartLabel',
+  'restartTitle',
+  'reconnectLabel',
+  'reconnectTitle',
+  'offlineSince',
+  'offline',
+  'signedOut',
+  'connecting',
+  'idle',
+  'statusTitle',
+  'boundTag',
+  'stuckTag',
+  'subtitle',
+  'agentHeading',
+  'agentId',
+  'lifecycle',
+  'status',
+  'build',
+  'buildValue',
+  'version',
+  'versionWithApi',
+  'unknownVersion',
+  'osArch',
+  'health',
+  'healthy',
+  'unhealthy',
+  'unhealthyBecause',
+  'directory',
+  'created',
+  'firstConnected',
+  'lastConnected',
+  'disconnected',
+  'started',
+  'ready',
+  'troubleshooting',
+  'timelineHeading',
+  'timelineLabel',
+  'seenHere',
+  'seenHereTitle',
+  'noTransitions',
+  'historyHeading',
+  'historyLabel',
+  'oldId',
+  'newId',
+  'when',
+  'cause',
+  'noIdChanges',
+  'scriptsHeading',
+  'scriptsLabel',
+  'script',
+  'onStart',
+  'onStop',
+  'blocksLogin',
+  'timeout',
+  'yes',
+  'no',
+  'noTimeout',
+  'noScripts',
+  'unnamedScript',
+  'seconds',
+  'minutesSeconds',
+  'hoursMinutes',
+  'logsHeading',
+  'logsLabel',
+  'logsFollowing',
+  'logsEnded',
+  'logsUnavailable',
+  'logsError',
+] as const;
+
+export type StringKey = (typeof STRING_KEYS)[number];
+
+export const DetailsStringsSchema = z.object(Object.fromEntries(STRING_KEYS.map((k) => [k, short])) as Record<StringKey, typeof short>);
+
+/**
  * Which agent a panel shows, as VS Code keeps it for the panel across a window reload: by name
  * (and parent name) in its workspace, never by agent ID, so a restored panel shows the agent of
  * the latest build even when a rebuild gave it a new ID meanwhile.
@@ -132,8 +217,8 @@ export const LogStatusSchema = z.enum(['following', 'ended', 'unavailable', 'err
 
 /** Host -> webview. */
 export const HostMessageSchema = z.discriminatedUnion('type', [
-  /** First answer to `ready`: what the page keeps for VS Code to restore the panel after a reload. */
-  z.object({ type: z.literal('init'), panelState: DetailsPanelStateSchema }),
+  /** First answer to `ready`: the page's texts, and what it keeps for VS Code to restore the panel after a reload. */
+  z.object({ type: z.literal('init'), strings: DetailsStringsSchema, panelState: DetailsPanelStateSchema }),
   z.object({ type: z.literal('state'), agent: AgentDetailsViewSchema }),
   /** No agent to show (it left the fleet, or the deployment was signed out). */
   z.object({ type: z.literal('gone'), reason: short }),
@@ -154,6 +239,8 @@ export const ACTIONS = ['replay', 'reinitialize', 'restart', 'reconnect'] as con
 export const WebviewMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready') }),
   z.object({ type: z.literal('action'), action: z.enum(ACTIONS) }),
+  /** The page dropped a message that failed validation; the reason names a path, never a value. */
+  z.object({ type: z.literal('rejected'), reason: short }),
 ]);
 
 export type Severity = (typeof SEVERITIES)[number];
@@ -163,6 +250,7 @@ export type ScriptView = z.infer<typeof ScriptViewSchema>;
 export type ActionsView = z.infer<typeof ActionsViewSchema>;
 export type AgentDetailsView = z.infer<typeof AgentDetailsViewSchema>;
 export type DetailsPanelState = z.infer<typeof DetailsPanelStateSchema>;
+export type DetailsStrings = z.infer<typeof DetailsStringsSchema>;
 export type LogLine = z.infer<typeof LogLineSchema>;
 export type LogStatus = z.infer<typeof LogStatusSchema>;
 export type HostMessage = z.infer<typeof HostMessageSchema>;

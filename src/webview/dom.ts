@@ -3,6 +3,7 @@
  * textContent or as an attribute value, never parsed as HTML: workspace names, agent names and
  * log lines are chosen by whoever writes a template or runs a script, so they are untrusted.
  */
+import type { DetailsStrings } from '../protocol/detailsPanel';
 
 type Child = Node | string | null | undefined | false;
 
@@ -41,13 +42,23 @@ export function formatClock(ms: number): string {
   return timeOnly.format(new Date(ms));
 }
 
-/** "4.2 s", "1m 12s", "3h 5m": the gap between two timeline entries. */
-export function formatDuration(ms: number): string {
+/** A host-provided text with its `{0}`, `{1}`... filled in (as text: the result is never parsed as HTML). */
+export function fill(template: string, ...values: Array<string | number>): string {
+  return template.replace(/\{(\d+)\}/g, (match, i: string) => {
+    const v = values[Number(i)];
+    return v === undefined ? match : String(v);
+  });
+}
+
+const tenths = new Intl.NumberFormat(undefined, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+
+/** "4.2 s", "1m 12s", "3h 5m" (in the host's words): the gap between two timeline entries. */
+export function formatDuration(ms: number, t: DetailsStrings): string {
   if (ms < 0) return '';
-  if (ms < 10_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms < 10_000) return fill(t.seconds, tenths.format(ms / 1000));
   const s = Math.round(ms / 1000);
-  if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
-  return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+  if (s < 3600) return fill(t.minutesSeconds, Math.floor(s / 60), s % 60);
+  return fill(t.hoursMinutes, Math.floor(s / 3600), Math.floor((s % 3600) / 60));
 }
 
 /** Only web links are made clickable; anything else (javascript:, command:, data:) stays text. */

@@ -2,16 +2,16 @@
  * The startup-log pane: appends lines as text, keeps a bounded number of them in the DOM, and
  * follows the end only while the reader is at the end (scrolling up to read stops following).
  */
-import type { LogLine, LogStatus } from '../protocol/detailsPanel';
+import type { DetailsStrings, LogLine, LogStatus } from '../protocol/detailsPanel';
 import { el, formatClock } from './dom';
 
 const MAX_DOM_LINES = 5000;
 
-const STATUS_TEXT: Record<LogStatus, string> = {
-  following: 'Following the agent’s startup logs.',
-  ended: 'The log stream ended.',
-  unavailable: 'Startup logs are not available for this agent.',
-  error: 'The log stream failed.',
+const STATUS_TEXT: Record<LogStatus, keyof DetailsStrings> = {
+  following: 'logsFollowing',
+  ended: 'logsEnded',
+  unavailable: 'logsUnavailable',
+  error: 'logsError',
 };
 
 export class LogPane {
@@ -20,19 +20,23 @@ export class LogPane {
   private readonly count: HTMLElement;
   private seen = new Set<number>();
 
-  constructor(readonly root: HTMLElement) {
+  constructor(
+    readonly root: HTMLElement,
+    private readonly t: DetailsStrings,
+  ) {
     this.status = el('p', { className: 'log-status', attrs: { id: 'log-status', role: 'status' } });
     this.count = el('span', { className: 'log-count' });
     this.lines = el('div', {
       className: 'log-lines',
-      attrs: { id: 'log-lines', role: 'log', 'aria-label': 'Agent startup logs', tabindex: '0' },
+      attrs: { id: 'log-lines', role: 'log', 'aria-label': t.logsLabel, tabindex: '0' },
     });
-    root.replaceChildren(el('h2', { text: 'Startup logs ' }, this.count), this.status, this.lines);
+    root.replaceChildren(el('h2', { text: `${t.logsHeading} ` }, this.count), this.status, this.lines);
     this.setStatus('following', null);
   }
 
   setStatus(status: LogStatus, message: string | null): void {
-    this.status.textContent = message ? `${STATUS_TEXT[status]} ${message}` : STATUS_TEXT[status];
+    const text = this.t[STATUS_TEXT[status]];
+    this.status.textContent = message ? `${text} ${message}` : text;
     this.status.className = `log-status log-${status}`;
   }
 

@@ -2,9 +2,10 @@
  * Entry point of the details-panel page (bundled for the browser into dist/webview.js).
  *
  * It holds no state of its own beyond what is on screen: when VS Code recreates the page (the
- * panel was hidden), it says `ready` and the host sends everything again.
+ * panel was hidden), it says `ready` and the host sends everything again, its texts first (the
+ * page has no words of its own: the host localizes them).
  */
-import type { DetailsAction, DetailsPanelState, HostMessage, WebviewMessage } from '../protocol/detailsPanel';
+import type { DetailsAction, DetailsPanelState, DetailsStrings, HostMessage, StringKey, WebviewMessage } from '../protocol/detailsPanel';
 import { ACTIONS, parseHostMessage } from '../protocol/detailsPanel';
 import { renderView, type Sections } from './render';
 import { LogPane } from './logs';
@@ -17,11 +18,11 @@ interface VsCodeApi {
 }
 declare function acquireVsCodeApi(): VsCodeApi;
 
-const BUTTONS: Record<DetailsAction, { label: string; title: string }> = {
-  replay: { label: 'Replay lifecycle', title: 'Ask the agent to report its lifecycle again (starting, then ready)' },
-  reinitialize: { label: 'Reinitialize agent', title: 'Restart the agent process and run its startup scripts again' },
-  restart: { label: 'Restart workspace', title: 'Stop and start the workspace: the agent gets a new ID' },
-  reconnect: { label: 'Reconnect', title: 'Reconnect this window to the agent' },
+const BUTTONS: Record<DetailsAction, { label: StringKey; title: StringKey }> = {
+  replay: { label: 'replayLabel', title: 'replayTitle' },
+  reinitialize: { label: 'reinitializeLabel', title: 'reinitializeTitle' },
+  restart: { label: 'restartLabel', title: 'restartTitle' },
+  reconnect: { label: 'reconnectLabel', title: 'reconnectTitle' },
 };
 
 async function registerToolkit(): Promise<void> {
@@ -53,12 +54,15 @@ function section(id: string): HTMLElement {
   return el('section', { attrs: { id } });
 }
 
-function buildPage(vscode: VsCodeApi): {
+interface Page {
   sections: Sections;
   logs: LogPane;
   buttons: Map<DetailsAction, HTMLElement>;
   loading: HTMLElement;
-} {
+  strings: DetailsStrings;
+}
+
+function buildPage(vscode: VsCodeApi, strings: DetailsStrings): Page {
   const root = document.getElementById('app') ?? document.body;
   const sections: Sections = {
     header: el('header', { attrs: { id: 'header' } }),
@@ -70,13 +74,13 @@ function buildPage(vscode: VsCodeApi): {
   };
   sections.banner.hidden = true;
   const buttons = new Map<DetailsAction, HTMLElement>();
-  const bar = el('div', { className: 'actions', attrs: { role: 'toolbar', 'aria-label': 'Agent actions' } });
+  const bar = el('div', { className: 'actions', attrs: { role: 'toolbar', 'aria-label': strings.actionsLabel } });
   for (const action of ACTIONS) {
     const b = el('vscode-button', {
-      text: BUTTONS[action].label,
+      text: strings[BUTTONS[action].label],
       attrs: {
         id: `action-${action}`,
-        title: BUTTONS[action].title,
+        title: strings[BUTTONS[action].title],
         appearance: action === 'reconnect' ? 'primary' : 'secondary',
         disabled: '',
       },
@@ -90,21 +94,21 @@ function buildPage(vscode: VsCodeApi): {
     buttons.set(action, b);
     bar.append(b);
   }
-  const logs = new LogPane(section('logs'));
-  const loading = el('div', { className: 'loading' }, el('vscode-progress-ring'), 'Loading agent details…');
+  const logs = new LogPane(section('logs'), strings);
+  const loading = el('div', { className: 'loading' }, el('vscode-progress-ring'), strings.loading);
   const columns = el('div', { className: 'columns' }, sections.overview, el('div', {}, sections.timeline, sections.history));
   root.replaceChildren(loading, sections.header, sections.banner, bar, el('vscode-divider'), columns, sections.scripts, logs.root);
-  return { sections, logs, buttons, loading };
+  return { sections, logs, buttons, loading, strings };
 }
 
 async function main(): Promise<void> {
   const vscode = acquireVsCodeApi();
   await registerToolkit();
-  const page = buildPage(vscode);
+  let page: Page | undefined;
   let enabled: Record<DetailsAction, boolean> = { replay: false, reinitialize: false, restart: false, reconnect: false };
 
-  const syncButtons = (): void => {
-    for (const [action, b] of page.buttons) {
+  const syncButtons = (buttons: Map<DetailsAction, HTMLElement>): void => {
+    for (const [action, b] of buttons) {
       if (b.classList.contains('busy')) continue;
       if (enabled[action]) b.removeAttribute('disabled');
       else b.setAttribute('disabled', '');
@@ -112,16 +116,20 @@ async function main(): Promise<void> {
   };
 
   const handle = (msg: HostMessage): void => {
+    if (msg.type === 'init') {
+      vscode.setState(msg.panelState);
+      page ??= buildPage(vscode, msg.strings);
+      return;
+    }
+    // The host answers `ready` with `init` first; nothing can be shown without its texts.
+    if (!page) return;
     switch (msg.type) {
-      case 'init':
-        vscode.setState(msg.panelState);
-        break;
       case 'state':
         page.loading.hidden = true;
         document.body.classList.remove('gone');
-        renderView(page.sections, msg.agent);
+        renderView(page.sections, msg.agent, page.strings);
         enabled = msg.agent.actions;
-        syncButtons();
+        syncButtons(page.buttons);
         break;
       case 'gone':
         page.loading.hidden = true;
@@ -129,7 +137,7 @@ async function main(): Promise<void> {
         page.sections.banner.hidden = false;
         page.sections.banner.textContent = msg.reason;
         enabled = { replay: false, reinitialize: false, restart: false, reconnect: false };
-        syncButtons();
+        syncButtons(page.buttons);
         break;
       case 'logs':
         page.logs.append(msg.lines, msg.reset);
@@ -140,7 +148,7 @@ async function main(): Promise<void> {
       case 'actionDone': {
         const b = page.buttons.get(msg.action);
         b?.classList.remove('busy');
-        syncButtons();
+        syncButtons(page.buttons);
         break;
       }
     }
@@ -150,7 +158,7 @@ async function main(): Promise<void> {
     const checked = parseHostMessage(event.data);
     if (!checked.ok) {
       // Never render what failed validation; the reason names a path, not the content.
-      console.warn(`details panel: ignored an invalid message (${checked.reason})`);
+      vscode.postMessage({ type: 'rejected', reason: checked.reason });
       return;
     }
     handle(checked.message);

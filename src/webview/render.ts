@@ -1,9 +1,10 @@
 /**
  * Renders an AgentDetailsView into the page's sections. The view is already decided by the
- * host; this file only turns it into elements (as text) and never interprets it further.
+ * host; this file only turns it into elements (as text) and never interprets it further. Every
+ * word on the page comes from the host's strings.
  */
-import type { AgentDetailsView } from '../protocol/detailsPanel';
-import { el, formatClock, formatDuration, formatTime, grid, safeHttpUrl } from './dom';
+import type { AgentDetailsView, DetailsStrings } from '../protocol/detailsPanel';
+import { el, fill, formatClock, formatDuration, formatTime, grid, safeHttpUrl } from './dom';
 
 export interface Sections {
   header: HTMLElement;
@@ -14,25 +15,23 @@ export interface Sections {
   scripts: HTMLElement;
 }
 
-function connectionText(v: AgentDetailsView): string | undefined {
+function connectionText(v: AgentDetailsView, t: DetailsStrings): string | undefined {
   switch (v.connection.kind) {
     case 'offline':
       // What is shown is the last state heard before the connection went down.
-      return v.connection.since !== null
-        ? `The deployment cannot be reached since ${formatTime(v.connection.since)}; what is shown is as of then.`
-        : 'The deployment cannot be reached; what is shown may be out of date.';
+      return v.connection.since !== null ? fill(t.offlineSince, formatTime(v.connection.since)) : t.offline;
     case 'signed-out':
-      return 'Signed out of the deployment: sign in again to see live state.';
+      return t.signedOut;
     case 'connecting':
-      return 'Connecting to the deployment…';
+      return t.connecting;
     case 'idle':
-      return 'Not connected to a deployment.';
+      return t.idle;
     case 'live':
       return undefined;
   }
 }
 
-function renderHeader(target: HTMLElement, v: AgentDetailsView): void {
+function renderHeader(target: HTMLElement, v: AgentDetailsView, t: DetailsStrings): void {
   const title = v.parentName ? `${v.workspaceName}.${v.parentName} › ${v.agentName}` : `${v.workspaceName}.${v.agentName}`;
   target.replaceChildren(
     el('h1', { text: title, attrs: { id: 'agent-title' } }),
@@ -40,11 +39,11 @@ function renderHeader(target: HTMLElement, v: AgentDetailsView): void {
       'div',
       { className: 'tags' },
       el('span', { className: `lifecycle severity-${v.severity}`, text: v.label, attrs: { id: 'lifecycle-label' } }),
-      el('vscode-tag', { text: v.status, attrs: { title: 'Connection status of the agent' } }),
-      v.bound && el('vscode-tag', { text: 'bound to this window' }),
-      v.stuck && el('vscode-tag', { className: 'stuck', text: 'stuck' }),
+      el('vscode-tag', { text: v.status, attrs: { title: t.statusTitle } }),
+      v.bound && el('vscode-tag', { text: t.boundTag }),
+      v.stuck && el('vscode-tag', { className: 'stuck', text: t.stuckTag }),
     ),
-    el('div', { className: 'subtitle', text: `${v.ownerName}/${v.workspaceName} on ${v.deploymentUrl}` }),
+    el('div', { className: 'subtitle', text: fill(t.subtitle, v.ownerName, v.workspaceName, v.deploymentUrl) }),
     ...(v.detail ? [el('p', { className: 'detail', text: v.detail })] : []),
   );
 }
@@ -53,93 +52,81 @@ function row(name: string, value: Node | string): HTMLElement[] {
   return [el('dt', { text: name }), el('dd', {}, value)];
 }
 
-function renderOverview(target: HTMLElement, v: AgentDetailsView): void {
+function renderOverview(target: HTMLElement, v: AgentDetailsView, t: DetailsStrings): void {
   const link = safeHttpUrl(v.troubleshootingUrl);
-  const health = v.health.healthy ? 'healthy' : `unhealthy${v.health.reason ? `: ${v.health.reason}` : ''}`;
+  const health = v.health.healthy ? t.healthy : v.health.reason ? fill(t.unhealthyBecause, v.health.reason) : t.unhealthy;
+  const version = v.version || t.unknownVersion;
   const dl = el(
     'dl',
     { className: 'facts' },
-    ...row('Agent ID', el('code', { text: v.agentId, attrs: { id: 'agent-id' } })),
-    ...row('Lifecycle', v.lifecycle),
-    ...row('Status', v.status),
-    ...row('Build', `#${v.build.number} ${v.build.transition} (${v.build.jobStatus})`),
-    ...row('Version', v.apiVersion ? `${v.version || 'unknown'} (API ${v.apiVersion})` : v.version || 'unknown'),
-    ...row('OS / arch', `${v.os || '?'} / ${v.arch || '?'}`),
-    ...row('Health', el('span', { className: v.health.healthy ? 'healthy' : 'unhealthy', text: health })),
-    ...row('Directory', v.directory ?? '-'),
-    ...row('Created', formatTime(v.times.createdAt)),
-    ...row('First connected', formatTime(v.times.firstConnectedAt)),
-    ...row('Last connected', formatTime(v.times.lastConnectedAt)),
-    ...(v.times.disconnectedAt !== null ? row('Disconnected', formatTime(v.times.disconnectedAt)) : []),
-    ...row('Started', formatTime(v.times.startedAt)),
-    ...row('Ready', formatTime(v.times.readyAt)),
-    ...(link ? row('Troubleshooting', el('vscode-link', { text: link, attrs: { href: link } })) : []),
+    ...row(t.agentId, el('code', { text: v.agentId, attrs: { id: 'agent-id' } })),
+    ...row(t.lifecycle, v.lifecycle),
+    ...row(t.status, v.status),
+    ...row(t.build, fill(t.buildValue, v.build.number, v.build.transition, v.build.jobStatus)),
+    ...row(t.version, v.apiVersion ? fill(t.versionWithApi, version, v.apiVersion) : version),
+    ...row(t.osArch, `${v.os || '?'} / ${v.arch || '?'}`),
+    ...row(t.health, el('span', { className: v.health.healthy ? 'healthy' : 'unhealthy', text: health })),
+    ...row(t.directory, v.directory ?? '-'),
+    ...row(t.created, formatTime(v.times.createdAt)),
+    ...row(t.firstConnected, formatTime(v.times.firstConnectedAt)),
+    ...row(t.lastConnected, formatTime(v.times.lastConnectedAt)),
+    ...(v.times.disconnectedAt !== null ? row(t.disconnected, formatTime(v.times.disconnectedAt)) : []),
+    ...row(t.started, formatTime(v.times.startedAt)),
+    ...row(t.ready, formatTime(v.times.readyAt)),
+    ...(link ? row(t.troubleshooting, el('vscode-link', { text: link, attrs: { href: link } })) : []),
   );
-  target.replaceChildren(el('h2', { text: 'Agent' }), dl);
+  target.replaceChildren(el('h2', { text: t.agentHeading }), dl);
 }
 
-function renderTimeline(target: HTMLElement, v: AgentDetailsView): void {
-  const list = el('ol', { className: 'timeline', attrs: { 'aria-label': 'Lifecycle transitions' } });
-  v.timeline.forEach((t, i) => {
+function renderTimeline(target: HTMLElement, v: AgentDetailsView, t: DetailsStrings): void {
+  const list = el('ol', { className: 'timeline', attrs: { 'aria-label': t.timelineLabel } });
+  v.timeline.forEach((e, i) => {
     const prev = i > 0 ? v.timeline[i - 1] : undefined;
-    const gap = prev ? formatDuration(t.at - prev.at) : '';
+    const gap = prev ? formatDuration(e.at - prev.at, t) : '';
     list.append(
       el(
         'li',
         { className: i === v.timeline.length - 1 ? 'current' : undefined },
-        el('time', { text: formatClock(t.at), attrs: { datetime: new Date(t.at).toISOString(), title: formatTime(t.at) } }),
-        el('span', { className: 'state', text: t.state }),
+        el('time', { text: formatClock(e.at), attrs: { datetime: new Date(e.at).toISOString(), title: formatTime(e.at) } }),
+        el('span', { className: 'state', text: e.state }),
         gap ? el('span', { className: 'gap', text: `+${gap}` }) : null,
-        t.source === 'observed'
-          ? el('span', {
-              className: 'source',
-              text: '(seen here)',
-              attrs: { title: 'Time this window saw the change; the server did not record it' },
-            })
-          : null,
+        e.source === 'observed' ? el('span', { className: 'source', text: t.seenHere, attrs: { title: t.seenHereTitle } }) : null,
       ),
     );
   });
-  target.replaceChildren(
-    el('h2', { text: 'Lifecycle timeline' }),
-    v.timeline.length ? list : el('p', { text: 'No transitions known yet.' }),
-  );
+  target.replaceChildren(el('h2', { text: t.timelineHeading }), v.timeline.length ? list : el('p', { text: t.noTransitions }));
 }
 
-function renderHistory(target: HTMLElement, v: AgentDetailsView): void {
+function renderHistory(target: HTMLElement, v: AgentDetailsView, t: DetailsStrings): void {
   const rows = [...v.idHistory].reverse().map((h) => [`#${h.buildNumber}`, h.oldId, h.newId, formatTime(h.at), h.cause ?? '']);
   target.replaceChildren(
-    el('h2', { text: 'Agent ID history' }),
-    rows.length
-      ? grid('Agent ID changes', ['Build', 'Old ID', 'New ID', 'When', 'Cause'], rows)
-      : el('p', { text: 'No agent ID change seen since this window started.' }),
+    el('h2', { text: t.historyHeading }),
+    rows.length ? grid(t.historyLabel, [t.build, t.oldId, t.newId, t.when, t.cause], rows) : el('p', { text: t.noIdChanges }),
   );
 }
 
-function renderScripts(target: HTMLElement, v: AgentDetailsView): void {
-  const yes = (b: boolean): string => (b ? 'yes' : 'no');
+function renderScripts(target: HTMLElement, v: AgentDetailsView, t: DetailsStrings): void {
+  const yes = (b: boolean): string => (b ? t.yes : t.no);
   const rows = v.scripts.map((s) => [
-    s.name,
+    s.name || t.unnamedScript,
     yes(s.runOnStart),
     yes(s.runOnStop),
     yes(s.startBlocksLogin),
-    s.timeoutSeconds > 0 ? `${s.timeoutSeconds} s` : 'none',
+    s.timeoutSeconds > 0 ? fill(t.seconds, s.timeoutSeconds) : t.noTimeout,
   ]);
   target.replaceChildren(
-    el('h2', { text: 'Scripts' }),
-    rows.length
-      ? grid('Agent scripts', ['Script', 'On start', 'On stop', 'Blocks login', 'Timeout'], rows)
-      : el('p', { text: 'This agent has no scripts.' }),
+    el('h2', { text: t.scriptsHeading }),
+    rows.length ? grid(t.scriptsLabel, [t.script, t.onStart, t.onStop, t.blocksLogin, t.timeout], rows) : el('p', { text: t.noScripts }),
   );
 }
 
-export function renderView(s: Sections, v: AgentDetailsView): void {
-  renderHeader(s.header, v);
-  const banner = connectionText(v);
+export function renderView(s: Sections, v: AgentDetailsView, t: DetailsStrings): void {
+  renderHeader(s.header, v, t);
+  const banner = connectionText(v, t);
   s.banner.hidden = banner === undefined;
   s.banner.textContent = banner ?? '';
-  renderOverview(s.overview, v);
-  renderTimeline(s.timeline, v);
-  renderHistory(s.history, v);
-  renderScripts(s.scripts, v);
+  renderOverview(s.overview, v, t);
+  renderTimeline(s.timeline, v, t);
+  renderHistory(s.history, v, t);
+  renderScripts(s.scripts, v, t);
 }

@@ -57,6 +57,14 @@ test('activation without credentials', { timeout: 300_000 }, (t) =>
       // Hidden from the palette while signed out / by design.
       assert.ok(!titles.includes('Coder Status: Sign Out'), `"Sign Out" hidden when signed out: ${JSON.stringify(titles)}`);
       assert.ok(!titles.includes('Coder Status: Copy Agent ID'), 'Copy Agent ID is only in the tree menu');
+      // Disabled (`enablement`) while no deployment is signed in: the palette does not offer them.
+      for (const needsDeployment of [
+        'Coder Status: Replay Agent Lifecycle',
+        'Coder Status: Bind Window to Agent',
+        'Coder Status: Reconnect',
+      ]) {
+        assert.ok(!titles.includes(needsDeployment), `"${needsDeployment}" disabled when signed out: ${JSON.stringify(titles)}`);
+      }
     });
 
     await step('"Show Logs" opens the extension\'s output channel', async () => {

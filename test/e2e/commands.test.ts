@@ -1,7 +1,7 @@
 // Two simulated deployments side by side (one from CODER_URL/CODER_SESSION_TOKEN, one from the
 // coder CLI login) and no binding: one root node per deployment, the status bar summarises every
 // agent; Copy Agent ID and Open Workspace in Browser act on the node they are invoked on;
-// Refresh works; and when a deployment goes away the status bar and the view say so, with the
+// Refresh works; a command with nothing to act on says so as information; and when a deployment goes away the status bar and the view say so, with the
 // age of what is shown, instead of showing stale state as live.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -114,6 +114,21 @@ test('commands, summary and the offline state', { timeout: 300_000 }, async (t) 
           (s) => s.includes('refresh requested (2 deployment(s))'),
           { what: 'the refresh in the log' },
         );
+      });
+
+      await step('a command with nothing to act on says so, as information, not as a logged failure', async () => {
+        await wb.runCommand('Notifications: Clear All Notifications');
+        await wb.runCommand('Coder Status: Show Agent Details');
+        await wb.waitFor(
+          () => wb.notifications(),
+          (n) => n.some((s) => s.includes('this window is not bound to an agent')),
+          { what: 'the refusal' },
+        );
+        const toast = wb.page.locator('.notifications-toasts .notification-toast', { hasText: 'not bound to an agent' }).first();
+        assert.equal(await toast.locator('.codicon-info').count(), 1, 'an information message');
+        assert.equal(await toast.getByRole('button', { name: 'Show Logs' }).count(), 0, 'no "Show Logs": nothing failed');
+        assert.match(server.extensionLog(), /\[info\] coderStatus\.showDetails: Pick an agent/);
+        assert.doesNotMatch(server.extensionLog(), /\[error\]/);
       });
 
       await step('an unreachable deployment is said, with the age of the state shown', async () => {

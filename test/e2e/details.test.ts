@@ -274,6 +274,7 @@ test('details panel: renders as text, updates live, buttons run commands', { tim
           "no CSP report other than the webview bootstrap's inline styles",
         );
         assert.ok(!server.extensionHostLog().includes(TOKEN));
+        assert.ok(!server.extensionLog().includes('the page ignored an invalid message'), 'the page accepted every host message');
       });
     },
   );
@@ -333,6 +334,7 @@ test(
         assert.ok(shown?.history.includes(oldId) && shown.history.includes(newId), shown?.history);
         assert.match(server.extensionLog(), /details panel for main in workspace \S+ restored/);
         assert.equal(server.extensionLogCount(activations), 2, 'exactly one reload');
+        assert.ok(!server.extensionLog().includes('the page ignored an invalid message'), 'the page accepted every host message');
         await wb.screenshot('details-panel-restored');
       });
     });

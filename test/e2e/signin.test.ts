@@ -134,6 +134,12 @@ test('sign in through the input boxes, survive a reload, sign out', { timeout: 3
         (c) => c.includes('Coder Status: Sign Out'),
         { what: 'Sign Out in the palette' },
       );
+      // Enabled once a deployment is signed in (disabled before, see the activation test).
+      await wb.waitFor(
+        () => wb.paletteCommands('Coder Status: Replay'),
+        (c) => c.includes('Coder Status: Replay Agent Lifecycle'),
+        { what: 'Replay Agent Lifecycle enabled in the palette' },
+      );
       await wb.openView();
       await wb.waitFor(
         () => wb.welcomeText(),
@@ -171,6 +177,11 @@ test('sign in through the input boxes, survive a reload, sign out', { timeout: 3
         () => wb.paletteCommands('Coder Status: Sign'),
         (c) => !c.includes('Coder Status: Sign Out'),
         { what: 'Sign Out hidden again' },
+      );
+      await wb.waitFor(
+        () => wb.paletteCommands('Coder Status: Replay'),
+        (c) => !c.includes('Coder Status: Replay Agent Lifecycle'),
+        { what: 'Replay Agent Lifecycle disabled again' },
       );
       await reload(wb);
       await wb.waitFor(

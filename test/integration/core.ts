@@ -5,6 +5,7 @@ import { MemoryLogger, type Logger } from '../../src/common/log';
 import { Fleet } from '../../src/model/fleet';
 import type { Change } from '../../src/model/types';
 import { DeploymentSync, type SyncSettings } from '../../src/sync/deployment';
+import { tailnetFleetPush } from '../../src/sync/tailnetFleetPush';
 
 export interface Core {
   client: CoderClient;
@@ -24,7 +25,7 @@ export interface Core {
 export function startCore(
   target: { url: string; token: string },
   settings: Partial<SyncSettings> = {},
-  opts: { pingIntervalMs?: number; logger?: Logger } = {},
+  opts: { pingIntervalMs?: number; logger?: Logger; fleetPush?: boolean } = {},
 ): Core {
   const log = new MemoryLogger();
   const client = new CoderClient({ baseUrl: target.url, token: target.token });
@@ -36,6 +37,7 @@ export function startCore(
     log: opts.logger ?? log,
     settings: { workspaceFilter: 'owner:me', pollIntervalMs: 60_000, maxLiveWorkspaces: 20, ...settings },
     ...(opts.pingIntervalMs ? { pingIntervalMs: opts.pingIntervalMs } : {}),
+    ...(opts.fleetPush ? { fleetPush: tailnetFleetPush({ client, clock: systemClock, log: opts.logger ?? log }) } : {}),
   });
   const waiters = new Set<() => void>();
   const sub = sync.onChanges((_c: Change[]) => waiters.forEach((w) => w()));
@@ -83,7 +85,7 @@ export function startBoundCore(
   target: { url: string; token: string },
   workspaceId: string,
   settings: Partial<SyncSettings> = {},
-  opts: { pingIntervalMs?: number; logger?: Logger; agentName?: string } = {},
+  opts: { pingIntervalMs?: number; logger?: Logger; agentName?: string; fleetPush?: boolean } = {},
 ): Core {
   const core = startCore(target, settings, opts);
   t.after(() => core.dispose());

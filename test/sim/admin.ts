@@ -13,8 +13,9 @@ export async function handleAdmin(sim: Simulator, req: IncomingMessage, res: Ser
   const path = url.pathname.slice('/__sim/'.length);
   const body = req.method === 'POST' ? ((await readBody(req)) as Record<string, unknown>) : {};
   const wsRef = (ref: unknown) => {
-    const ws = sim.world.findWorkspace(String(ref ?? ''));
-    if (!ws) throw new Error(`no workspace ${String(ref)}`);
+    const name = typeof ref === 'string' ? ref : '';
+    const ws = sim.world.findWorkspace(name);
+    if (!ws) throw new Error(`no workspace ${name}`);
     return ws;
   };
   try {
@@ -30,7 +31,7 @@ export async function handleAdmin(sim: Simulator, req: IncomingMessage, res: Ser
         sim.fault(body['kind'] as FaultKind, body);
         return sendJson(res, 200, { ok: true });
       case 'POST lifecycle': {
-        let agentId = String(body['agent'] ?? '');
+        let agentId = typeof body['agent'] === 'string' ? body['agent'] : '';
         if (body['workspace']) {
           const a = latestBuild(wsRef(body['workspace'])).agents.find((x) => x.name === (body['agent'] ?? 'main'));
           if (!a) throw new Error('no such agent');
@@ -49,6 +50,9 @@ export async function handleAdmin(sim: Simulator, req: IncomingMessage, res: Ser
         return sendJson(res, 200, { ok: true });
       case 'POST operations':
         sim.setOperations(body);
+        return sendJson(res, 200, { ok: true });
+      case 'POST tailnet':
+        sim.setTailnet(body);
         return sendJson(res, 200, { ok: true });
       case 'POST fleet':
         return sendJson(res, 200, {

@@ -23,8 +23,10 @@ import { StreamHub, type Faults } from './streams';
 import { BuildActiveError, World } from './world';
 import { handleAdmin } from './admin';
 import { demoFleet } from './demo';
+import { TailnetServer, type TailnetOptions } from './tailnet/server';
 
 export type { AgentSpec, WorkspaceSpec };
+export type { TailnetMode, TailnetOptions } from './tailnet/server';
 export type ScenarioName =
   | 'rebuild'
   | 'surviving-agent'
@@ -55,6 +57,8 @@ export interface SimOptions {
   streams?: { connectionWatch?: boolean; watchWs?: boolean; sse?: boolean };
   operations?: { replay?: boolean; reinit?: boolean };
   pingIntervalMs?: number;
+  /** `/api/v2/tailnet` (WorkspaceUpdates): served by default; see TailnetMode for the other answers. */
+  tailnet?: TailnetOptions;
   fleet?: 'demo' | 'empty';
   token?: string;
   adminToken?: string;
@@ -69,6 +73,13 @@ export interface SimStats {
   connectionsAccepted: number;
   /** Bytes written to clients on every socket (headers, bodies, frames), the admin surface included. */
   bytesSent: number;
+  /** Tailnet WebSocket sessions, counted apart from the per-workspace `openStreams`. */
+  tailnetSessions: number;
+  tailnetSessionsAccepted: number;
+  /** WorkspaceUpdate messages sent, snapshots included. */
+  tailnetUpdatesSent: number;
+  /** yamux bytes written on tailnet sessions, WebSocket framing aside (the same bytes are in bytesSent). */
+  tailnetBytesSent: number;
 }
 
 export interface SimEvent {
@@ -84,6 +95,7 @@ export class Simulator {
   readonly clock: SimClock;
   readonly world: World;
   private readonly hub: StreamHub;
+  private readonly tailnet: TailnetServer;
   private readonly faults: Faults = { halfOpen: false, malformed: 0, extraFields: false, blockWebSockets: false };
   private http5xx: { status: number; until: number } | undefined;
   private latencyMs = 0;
@@ -113,6 +125,7 @@ export class Simulator {
       (id, kind) => this.publish(id, kind),
     );
     this.hub = new StreamHub(this.clock, opts.pingIntervalMs ?? 15_000, this.faults, () => this.renderOptions());
+    this.tailnet = new TailnetServer(this.clock, () => this.world.workspaces.values(), opts.pingIntervalMs ?? 15_000, opts.tailnet);
     this.token = this.world.addUser('alice', opts.token).token;
     this.adminToken = opts.adminToken ?? randomUUID();
     if (opts.fleet === 'demo') demoFleet(this);
@@ -150,6 +163,7 @@ export class Simulator {
     const server = this.server;
     this.server = undefined;
     this.hub.dropAll();
+    this.tailnet.dropAll();
     for (const s of this.sockets) s.destroy();
     this.sockets.clear();
     if (server) await new Promise<void>((r) => server.close(() => r()));
@@ -164,6 +178,7 @@ export class Simulator {
     this.stopChurn();
     await this.stop();
     this.hub.dispose();
+    this.tailnet.dispose();
     this.world.dispose();
     this.clock.dispose();
     this.listeners.clear();
@@ -244,9 +259,11 @@ export class Simulator {
   fault(kind: FaultKind, opts: Record<string, unknown> = {}): void {
     switch (kind) {
       case 'drop-streams':
+        this.tailnet.dropAll();
         return this.hub.dropAll();
       case 'half-open':
         this.faults.halfOpen = true;
+        this.tailnet.muteAll();
         return this.hub.muteAll();
       case 'malformed-frames':
         this.faults.malformed = Number(opts['count'] ?? 1);
@@ -261,19 +278,22 @@ export class Simulator {
         this.latencyMs = Number(opts['ms'] ?? 100);
         return;
       case 'expire-token': {
-        const t = this.world.tokens.get(String(opts['token'] ?? this.token));
+        const t = this.world.tokens.get(typeof opts['token'] === 'string' ? opts['token'] : this.token);
         if (t) t.expired = true;
         return;
       }
       case 'server-shutdown':
+        this.tailnet.shutdown();
         return this.hub.shutdown();
       case 'block-websockets':
         this.faults.blockWebSockets = true;
+        this.tailnet.dropAll();
         return this.hub.dropAll();
       case 'clear':
         Object.assign(this.faults, { halfOpen: false, malformed: 0, extraFields: false, blockWebSockets: false });
         this.http5xx = undefined;
         this.latencyMs = 0;
+        this.tailnet.clearFaults();
         for (const t of this.world.tokens.values()) t.expired = false;
         return;
       default:
@@ -287,6 +307,11 @@ export class Simulator {
 
   setOperations(o: SimOptions['operations']): void {
     this.opsOn = { ...this.opsOn, ...o };
+  }
+
+  /** The tailnet route's answer (TailnetMode) and keepalive timings; a fault mode applies to open sessions at once. */
+  setTailnet(o: TailnetOptions): void {
+    this.tailnet.set(o);
   }
 
   /** Lifecycle flips spread over running agents, for load. */
@@ -334,12 +359,17 @@ export class Simulator {
   stats(): SimStats {
     let bytesSent = this.counters.closedBytes;
     for (const s of this.sockets) bytesSent += s.bytesWritten;
+    const t = this.tailnet.stats();
     return {
       requests: this.counters.requests,
       requestsByRoute: { ...this.counters.byRoute },
       openStreams: this.hub.size,
       connectionsAccepted: this.counters.connectionsAccepted,
       bytesSent,
+      tailnetSessions: t.sessions,
+      tailnetSessionsAccepted: t.accepted,
+      tailnetUpdatesSent: t.updatesSent,
+      tailnetBytesSent: t.bytesSent,
     };
   }
 
@@ -352,6 +382,7 @@ export class Simulator {
     const ws = this.world.workspaces.get(workspaceId);
     if (!ws) return;
     this.hub.publish(ws);
+    this.tailnet.publish(ws);
     if (this.hub.hasLogFollowers()) for (const b of ws.builds.slice(-2)) for (const a of b.agents) this.hub.flushLogs(a.id, a.logs);
     const e = { workspaceId, kind, at: this.clock.now() };
     for (const l of this.listeners) l(e);
@@ -510,8 +541,10 @@ export class Simulator {
           : r[0] === 'workspaceagents' && r[2] === 'logs' && url.searchParams.has('follow')
             ? 'logs'
             : undefined;
-    this.count(`WS ${kind ?? url.pathname}`);
+    const tailnet = r.length === 1 && r[0] === 'tailnet';
+    this.count(`WS ${tailnet ? 'tailnet' : (kind ?? url.pathname)}`);
     if (this.faults.blockWebSockets) return void socket.destroy();
+    if (tailnet) return this.tailnet.upgrade(req, socket, head, url, () => this.gate(req, url), this.latencyMs);
     if (!kind || r.length !== 3) return refuse(404, 'Route not found.');
     if (this.latencyMs > 0) await new Promise((res) => setTimeout(res, this.latencyMs));
     const g = this.gate(req, url);

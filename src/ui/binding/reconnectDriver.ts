@@ -93,7 +93,7 @@ export class ReconnectDriver implements vscode.Disposable {
 
   private async act(d: Decision): Promise<void> {
     const ref = this.ref;
-    const label = ref ? labelOf(ref) : 'the bound agent';
+    const label = ref ? labelOf(ref) : vscode.l10n.t('the bound agent');
     const line = `reconnect: ${d.kind}: ${d.reason}`;
     if (d.kind === 'give-up' || d.kind === 'stuck') this.ctx.log.warn(line);
     else this.ctx.log.info(line);

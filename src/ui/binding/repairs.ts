@@ -36,7 +36,7 @@ export async function requestRepair(
   op: RepairOp,
 ): Promise<{ outcome: 'started' | 'unsupported' | 'failed'; error?: string }> {
   const agent = agentOfRef(ref);
-  if (!agent) return { outcome: 'failed', error: `agent ${ref.name} is not in the latest build` };
+  if (!agent) return { outcome: 'failed', error: vscode.l10n.t('agent {0} is not in the latest build', ref.name) };
   if (ctx.operations.get(ref.session.url, op) === 'unsupported') return { outcome: 'unsupported' };
   try {
     if (op === 'replay') await ref.session.client.replayLifecycle(agent.id);
@@ -78,7 +78,7 @@ export function waitUntilReady(ctx: Ctx, ref: AgentRef, timeoutMs: number, token
     };
     const sub = ref.session.onDidChange(check);
     const timer = ctx.clock.setTimeout(
-      () => done(() => reject(new Error(`${labelOf(ref)} was not ready within ${formatDuration(timeoutMs)}`))),
+      () => done(() => reject(new Error(vscode.l10n.t('{0} was not ready within {1}', labelOf(ref), formatDuration(timeoutMs))))),
       timeoutMs,
     );
     const cancel = token?.onCancellationRequested(() => done(() => reject(new vscode.CancellationError())));
@@ -111,14 +111,20 @@ export async function runRepairCommand(ctx: Ctx, ref: AgentRef, op: RepairOp): P
       void vscode.window.showInformationMessage(vscode.l10n.t('Agent {0} is ready after {1} s.', label, (result.ms / 1000).toFixed(1)));
       return;
     case 'unsupported':
-      await offerRestart(ctx, ref, vscode.l10n.t('This deployment does not offer {0}.', OP_TITLE[op]));
+      await offerRestart(
+        ctx,
+        ref,
+        op === 'replay'
+          ? vscode.l10n.t('This deployment does not offer lifecycle replay.')
+          : vscode.l10n.t('This deployment does not offer reinitialization.'),
+      );
       return;
     case 'cancelled':
       ctx.log.info(`${label}: stopped waiting (cancelled)`);
       return;
     default:
       void vscode.window
-        .showErrorMessage(vscode.l10n.t('{0}: {1}', label, result.error ?? 'failed'), vscode.l10n.t('Show Logs'))
+        .showErrorMessage(vscode.l10n.t('{0}: {1}', label, result.error ?? vscode.l10n.t('failed')), vscode.l10n.t('Show Logs'))
         .then((a) => {
           if (a) ctx.log.show(true);
         });
@@ -173,7 +179,15 @@ function waitForBuild(ctx: Ctx, session: DeploymentSession, workspaceId: string,
       if (!b || b.build_number < buildNumber) return;
       if (b.build_number > buildNumber || b.job.status === 'succeeded') finish(() => resolve());
       else if (b.job.status === 'failed' || b.job.status === 'canceled')
-        finish(() => reject(new Error(`build #${buildNumber} ${b.job.status}${b.job.error ? `: ${b.job.error}` : ''}`)));
+        finish(() =>
+          reject(
+            new Error(
+              b.job.error
+                ? vscode.l10n.t('build #{0} {1}: {2}', buildNumber, b.job.status, b.job.error)
+                : vscode.l10n.t('build #{0} {1}', buildNumber, b.job.status),
+            ),
+          ),
+        );
     };
     const finish = (fn: () => void) => {
       sub.dispose();
@@ -181,7 +195,10 @@ function waitForBuild(ctx: Ctx, session: DeploymentSession, workspaceId: string,
       fn();
     };
     const sub = session.onDidChange(check);
-    const timer = ctx.clock.setTimeout(() => finish(() => reject(new Error(`build #${buildNumber} did not finish in time`))), timeoutMs);
+    const timer = ctx.clock.setTimeout(
+      () => finish(() => reject(new Error(vscode.l10n.t('build #{0} did not finish in time', buildNumber)))),
+      timeoutMs,
+    );
     check();
   });
 }

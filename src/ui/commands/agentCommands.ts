@@ -74,7 +74,9 @@ async function pickAgent(d: AgentCommandDeps, arg: unknown, title: string): Prom
           bound.parentName === ref.parentName;
         const item = {
           label: `${ws.name}.${a.name}`,
-          description: `${a.lifecycle_state}, ${a.status}${isBound ? ' · bound' : ''}`,
+          description: isBound
+            ? vscode.l10n.t('{0}, {1} · bound', a.lifecycle_state, a.status)
+            : vscode.l10n.t('{0}, {1}', a.lifecycle_state, a.status),
           detail: `${ws.owner_name} · ${new URL(session.url).host}`,
           ref,
         };
@@ -102,7 +104,10 @@ async function pickWorkspace(
   const items = d.sessions.list().flatMap((session) =>
     session.fleet.workspaces().map((ws) => ({
       label: ws.name,
-      description: `${ws.owner_name} · ${ws.latest_build.status}${b?.session === session && b.workspaceId === ws.id ? ' · bound' : ''}`,
+      description:
+        b?.session === session && b.workspaceId === ws.id
+          ? vscode.l10n.t('{0} · {1} · bound', ws.owner_name, ws.latest_build.status)
+          : `${ws.owner_name} · ${ws.latest_build.status}`,
       target: { session, workspaceId: ws.id },
     })),
   );

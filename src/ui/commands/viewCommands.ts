@@ -34,7 +34,7 @@ const copyAgentId: Factory = (d) => async (arg) => {
   const target = agentTarget(d, arg);
   await vscode.env.clipboard.writeText(target.id);
   d.ctx.log.info(`copied agent ID ${target.id} (${target.label})`);
-  void vscode.window.showInformationMessage(`Copied the agent ID of ${target.label}: ${target.id}`);
+  void vscode.window.showInformationMessage(vscode.l10n.t('Copied the agent ID of {0}: {1}', target.label, target.id));
 };
 
 const openInBrowser: Factory = (d) => async (arg) => {
@@ -45,6 +45,8 @@ const openInBrowser: Factory = (d) => async (arg) => {
   await vscode.env.openExternal(vscode.Uri.parse(url));
 };
 
+const NOT_BOUND = () => vscode.l10n.t('Pick an agent in the Workspace Agents view: this window is not bound to an agent.');
+
 function isNode(arg: unknown): arg is TreeNode {
   return typeof arg === 'object' && arg !== null && 'kind' in arg && 'session' in arg;
 }
@@ -52,12 +54,12 @@ function isNode(arg: unknown): arg is TreeNode {
 function agentTarget(d: CommandDeps, arg: unknown): { id: string; label: string } {
   if (isNode(arg) && arg.kind === 'agent') {
     const a = agentOf(arg);
-    if (!a) throw new UserRefusal(`The agent ${arg.name} is no longer in its workspace's latest build.`);
+    if (!a) throw new UserRefusal(vscode.l10n.t("The agent {0} is no longer in its workspace's latest build.", arg.name));
     return { id: a.id, label: arg.name };
   }
   const b = d.bound.bound;
   const a = b?.agentName ? b.session.fleet.findAgent(b.workspaceId, b.agentName, b.parentName) : undefined;
-  if (!b || !a) throw new UserRefusal('Pick an agent in the Workspace Agents view: this window is not bound to an agent.');
+  if (!b || !a) throw new UserRefusal(NOT_BOUND());
   return { id: a.id, label: `${b.session.fleet.workspace(b.workspaceId)?.name ?? '?'}.${a.name}` };
 }
 
@@ -74,7 +76,7 @@ async function workspaceTarget(d: CommandDeps, arg: unknown): Promise<WorkspaceT
   };
   if (isNode(arg) && arg.kind !== 'deployment') {
     const t = of(arg.session, arg.workspaceId);
-    if (!t) throw new UserRefusal('This workspace is no longer listed.');
+    if (!t) throw new UserRefusal(vscode.l10n.t('This workspace is no longer listed.'));
     return t;
   }
   const b = d.bound.bound;
@@ -86,15 +88,15 @@ async function workspaceTarget(d: CommandDeps, arg: unknown): Promise<WorkspaceT
       target: { session: s, owner: w.owner_name, name: w.name },
     })),
   );
-  if (items.length === 0) throw new UserRefusal('No workspaces are known yet: sign in, or check the workspace filter.');
-  const picked = await vscode.window.showQuickPick(items, { title: 'Open Workspace in Browser', matchOnDescription: true });
+  if (items.length === 0) throw new UserRefusal(vscode.l10n.t('No workspaces are known yet: sign in, or check the workspace filter.'));
+  const picked = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Open Workspace in Browser'), matchOnDescription: true });
   return picked?.target;
 }
 
 const showDetails: Factory = (d) => (arg) => {
   if (isNode(arg) && arg.kind === 'agent') return d.details.show(refOfNode(arg));
   const b = d.bound.bound;
-  if (!b?.agentName) throw new UserRefusal('Pick an agent in the Workspace Agents view: this window is not bound to an agent.');
+  if (!b?.agentName) throw new UserRefusal(NOT_BOUND());
   return d.details.show({ session: b.session, workspaceId: b.workspaceId, name: b.agentName, parentName: b.parentName });
 };
 

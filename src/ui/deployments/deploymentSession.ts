@@ -9,6 +9,7 @@ import { DisposableStore, Emitter, type Disposable } from '../../common/disposab
 import { Fleet } from '../../model/fleet';
 import type { Change } from '../../model/types';
 import { DeploymentSync } from '../../sync/deployment';
+import { tailnetFleetPush } from '../../sync/tailnetFleetPush';
 import type { Ctx } from '../ctx';
 import { networkFromSettings } from '../auth/signIn';
 
@@ -40,7 +41,14 @@ export class DeploymentSession implements Disposable {
     this.client = new CoderClient({ baseUrl: url, token, fetch: network.fetch, headers: () => network.headers(), agent: network.wsAgent });
     this.fleet = new Fleet({ deploymentUrl: url, clock: ctx.clock });
     this.sync = this.store.add(
-      new DeploymentSync({ client: this.client, fleet: this.fleet, clock: ctx.clock, log: ctx.log, settings: ctx.config.sync }),
+      new DeploymentSync({
+        client: this.client,
+        fleet: this.fleet,
+        clock: ctx.clock,
+        log: ctx.log,
+        settings: ctx.config.sync,
+        fleetPush: tailnetFleetPush({ client: this.client, clock: ctx.clock, log: ctx.log }),
+      }),
     );
     this.store.add(this.sync.onChanges((c) => this.changes.fire(c)));
     this.store.add(this.changes);

@@ -112,7 +112,8 @@ export class OpenDeployments implements Disposable {
       } catch (e) {
         const text = errorText(e, [token]);
         this.ctx.log.error(`${url}: cannot open the deployment: ${text}`);
-        void vscode.window.showErrorMessage(`Coder: cannot connect to ${url}: ${text}`, 'Show Logs').then((a) => {
+        const showLogs = vscode.l10n.t('Show Logs');
+        void vscode.window.showErrorMessage(vscode.l10n.t('Coder: cannot connect to {0}: {1}', url, text), showLogs).then((a) => {
           if (a) this.ctx.log.show(true);
         });
       }

@@ -1,7 +1,7 @@
 /**
- * Host side of the agent details panel: one webview panel per agent, fed live from a
- * DetailsSource (which the UI layer implements over the fleet), and turning the page's buttons
- * into the extension's commands. The page is a separate, less trusted context: every message
+ * Host side of the agent details panel: one webview panel per agent (opened, or restored by
+ * VS Code after a window reload), fed live from a DetailsSource (which the UI layer implements
+ * over the fleet), and turning the page's buttons into the extension's commands. The page is a separate, less trusted context: every message
  * from it is validated, and nothing secret is ever sent to it.
  */
 import { randomBytes } from 'node:crypto';
@@ -12,6 +12,7 @@ import { DisposableStore } from '../../common/disposable';
 import type { Logger } from '../../common/log';
 import type { AgentDetailsView, DetailsAction, DetailsPanelState, HostMessage, LogLine, LogStatus } from '../../protocol/detailsPanel';
 import { clampText, logMessages, MAX_TEXT, parseWebviewMessage } from '../../protocol/detailsPanel';
+import { detailsStrings } from './strings';
 
 /** Where the startup logs of one agent ID are delivered, backlog first. */
 export interface LogSink {
@@ -140,15 +141,15 @@ export class DetailsPanel implements Disposable {
       `style-src ${webview.cspSource}`,
       `font-src ${webview.cspSource}`,
     ].join('; ');
-    // Only fixed markup and extension URIs here: all agent data arrives later as messages.
+    // Only fixed markup and extension URIs here: all agent data and texts arrive later as messages.
     return `<!DOCTYPE html>
-<html lang="en">
+<html lang="${escapeHtml(vscode.env.language)}">
 <head>
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <link rel="stylesheet" href="${style.toString()}">
-<title>Agent Details</title>
+<title>${escapeHtml(vscode.l10n.t('Agent Details'))}</title>
 </head>
 <body>
 <main id="app" aria-live="polite"></main>
@@ -167,8 +168,12 @@ export class DetailsPanel implements Disposable {
     if (msg.type === 'ready') {
       this.ready = true;
       this.lastSent = undefined;
-      this.post({ type: 'init', panelState: this.source.state });
+      this.post({ type: 'init', strings: detailsStrings(), panelState: this.source.state });
       this.update(true);
+      return;
+    }
+    if (msg.type === 'rejected') {
+      this.ctx.log.warn(`details panel ${this.source.key}: the page ignored an invalid message (${msg.reason})`);
       return;
     }
     void this.runAction(msg.action);
@@ -280,6 +285,10 @@ export class DetailsPanel implements Disposable {
 function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
   const roots = [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media')];
   return { enableScripts: true, enableCommandUris: false, localResourceRoots: roots };
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 function titleOf(v: AgentDetailsView): string {

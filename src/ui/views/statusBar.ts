@@ -10,6 +10,7 @@ import { formatDuration } from '../../model/lifecycle';
 import type { Classification, Severity } from '../../model/types';
 import type { WindowBinding } from '../binding/windowBinding';
 import { classifyIn, movesWithClock } from './classify';
+import { detailText, labelText } from './classificationText';
 import type { Ctx } from '../ctx';
 import { Tooltip } from './markdown';
 import { statusBarBackground } from './severity';
@@ -17,12 +18,13 @@ import type { OpenDeployments } from '../deployments/openDeployments';
 import { connectionText, fleetRungText } from './tooltips';
 import { VIEW_ID } from './tree';
 
-const SUMMARY_WORDS: Record<Severity, string> = {
-  ok: 'ready',
-  progress: 'starting',
-  warning: 'need attention',
-  error: 'failing',
-  off: 'off',
+/** "3 ready", "1 starting", ...: one count of the summary. */
+const SUMMARY_COUNT: Record<Severity, (n: number) => string> = {
+  ok: (n) => vscode.l10n.t('{0} ready', n),
+  progress: (n) => vscode.l10n.t('{0} starting', n),
+  warning: (n) => vscode.l10n.t('{0} need attention', n),
+  error: (n) => vscode.l10n.t('{0} failing', n),
+  off: (n) => vscode.l10n.t('{0} off', n),
 };
 const SUMMARY_ORDER: Severity[] = ['ok', 'progress', 'warning', 'error', 'off'];
 
@@ -45,8 +47,8 @@ export class StatusBar implements Disposable {
     private readonly bound: WindowBinding,
   ) {
     this.item = vscode.window.createStatusBarItem('coderStatus.status', vscode.StatusBarAlignment.Left, 50);
-    this.item.name = 'Coder Workspace Status';
-    this.item.command = { command: `${VIEW_ID}.focus`, title: 'Show Coder Workspace Agents' };
+    this.item.name = vscode.l10n.t('Coder Workspace Status');
+    this.item.command = { command: `${VIEW_ID}.focus`, title: vscode.l10n.t('Show Coder Workspace Agents') };
     ctx.pushCleanup(sessions.onDidChangeSessions(() => this.update()));
     ctx.pushCleanup(sessions.onDidChange(() => this.update()));
     ctx.pushCleanup(bound.onDidChange(() => this.update()));
@@ -78,14 +80,20 @@ export class StatusBar implements Disposable {
     const now = this.ctx.clock.now();
     const offline = sessions.find((s) => s.fleet.connection.kind === 'offline');
     const offlineSince = offline?.fleet.connection.kind === 'offline' ? offline.fleet.connection.since : undefined;
-    const age = offlineSince !== undefined ? `offline, state from ${formatDuration(Math.max(0, now - offlineSince))} ago` : undefined;
+    const age =
+      offlineSince !== undefined
+        ? vscode.l10n.t('offline, state from {0} ago', formatDuration(Math.max(0, now - offlineSince)))
+        : undefined;
     const signedOut = sessions.every((s) => s.fleet.connection.kind === 'signed-out');
     if (signedOut) {
       return {
-        text: '$(account) Coder: signed out',
+        text: `$(account) ${vscode.l10n.t('Coder: signed out')}`,
         severity: 'warning',
         timed: false,
-        tooltip: new Tooltip().title('Coder: signed out').line('Sign in again to see your workspaces.').build(),
+        tooltip: new Tooltip()
+          .title(vscode.l10n.t('Coder: signed out'))
+          .line(vscode.l10n.t('Sign in again to see your workspaces.'))
+          .build(),
       };
     }
 
@@ -98,31 +106,34 @@ export class StatusBar implements Disposable {
       let c: Classification;
       if (agent) {
         c = classifyIn(b.session, agent, now, this.ctx.config.stuckThresholdMs);
-        t.title(`${name}: ${c.label}`, c.icon)
-          .line(c.detail ?? '')
-          .field('Agent ID', agent.id)
-          .field('Connection', agent.status);
+        t.title(`${name}: ${labelText(c)}`, c.icon)
+          .line(detailText(c) ?? '')
+          .field(vscode.l10n.t('Agent ID'), agent.id)
+          .field(vscode.l10n.t('Connection'), agent.status);
       } else {
-        const reason = ws
-          ? `no agent${b.agentName ? ` named ${b.agentName}` : ' to pick'} in build #${ws.latest_build.build_number} (${ws.latest_build.status})`
-          : 'workspace not found';
-        c = { severity: 'off', label: ws?.latest_build.status ?? 'unknown', icon: 'circle-slash', detail: reason };
-        t.title(`${name}: ${c.label}`, c.icon).line(reason);
+        const build = ws?.latest_build;
+        const reason = !build
+          ? vscode.l10n.t('workspace not found')
+          : b.agentName
+            ? vscode.l10n.t('no agent named {0} in build #{1} ({2})', b.agentName, build.build_number, build.status)
+            : vscode.l10n.t('no agent to pick in build #{0} ({1})', build.build_number, build.status);
+        c = { severity: 'off', label: build?.status ?? vscode.l10n.t('unknown'), icon: 'circle-slash', detail: reason };
+        t.title(`${name}: ${labelText(c)}`, c.icon).line(reason);
       }
       t.line(connectionText(b.session.fleet.connection, now))
         .line(fleetRungText(b.session.fleet))
-        .line('Click to show all workspace agents.');
+        .line(vscode.l10n.t('Click to show all workspace agents.'));
       const offlineHere = b.session.fleet.connection.kind === 'offline';
       const icon = offlineHere ? 'cloud-offline' : c.icon;
-      const text = `$(${icon}) ${name}: ${c.label}${offlineHere && age ? ` (${age})` : ''}`;
+      const text = `$(${icon}) ${name}: ${labelText(c)}${offlineHere && age ? ` (${age})` : ''}`;
       const timed = offlineHere || (agent !== undefined && movesWithClock(agent));
       return { text, severity: offlineHere ? 'warning' : c.severity, tooltip: t.build(), timed };
     }
 
     if (offline && age) {
-      const t = new Tooltip().title('Coder: offline', 'cloud-offline');
+      const t = new Tooltip().title(vscode.l10n.t('Coder: offline'), 'cloud-offline');
       for (const s of sessions) t.field(s.url, connectionText(s.fleet.connection, now));
-      return { text: `$(cloud-offline) Coder: ${age}`, severity: 'warning', tooltip: t.build(), timed: true };
+      return { text: `$(cloud-offline) ${vscode.l10n.t('Coder: {0}', age)}`, severity: 'warning', tooltip: t.build(), timed: true };
     }
     return this.summary(now);
   }
@@ -142,14 +153,18 @@ export class StatusBar implements Disposable {
         }
       }
     }
-    const parts = SUMMARY_ORDER.filter((k) => counts.get(k)).map((k) => `${counts.get(k)} ${SUMMARY_WORDS[k]}`);
+    const parts = SUMMARY_ORDER.filter((k) => counts.get(k)).map((k) => SUMMARY_COUNT[k](counts.get(k) ?? 0));
     const worst = [...SUMMARY_ORDER].reverse().find((k) => k !== 'off' && counts.get(k)) ?? 'ok';
     const connecting = this.sessions.list().every((s) => s.fleet.connection.kind === 'connecting');
     const text =
-      total === 0 ? (connecting ? '$(sync~spin) Coder: connecting' : '$(remote) Coder: no agents') : `$(remote) Coder: ${parts.join(', ')}`;
-    const t = new Tooltip().title('Coder workspace agents', 'remote');
+      total === 0
+        ? connecting
+          ? `$(sync~spin) ${vscode.l10n.t('Coder: connecting')}`
+          : `$(remote) ${vscode.l10n.t('Coder: no agents')}`
+        : `$(remote) ${vscode.l10n.t('Coder: {0}', parts.join(', '))}`;
+    const t = new Tooltip().title(vscode.l10n.t('Coder workspace agents'), 'remote');
     for (const s of this.sessions.list()) t.field(s.url, `${connectionText(s.fleet.connection, now)} ${fleetRungText(s.fleet)}`.trim());
-    t.line('Not bound to an agent: set coderStatus.binding to owner/workspace.agent to follow one here.');
+    t.line(vscode.l10n.t('Not bound to an agent: set coderStatus.binding to owner/workspace.agent to follow one here.'));
     return { text, severity: worst === 'error' || worst === 'warning' ? worst : 'ok', tooltip: t.build(), timed };
   }
 

@@ -74,7 +74,7 @@ export class AgentTree implements vscode.TreeDataProvider<TreeNode>, Disposable 
     if (node.kind === 'deployment') return deploymentItem(node, this.ctx.clock.now());
     if (node.kind === 'workspace') {
       const ws = node.session.fleet.workspace(node.workspaceId);
-      return ws ? workspaceItem(node, ws) : new vscode.TreeItem('(removed)');
+      return ws ? workspaceItem(node, ws) : new vscode.TreeItem(vscode.l10n.t('(removed)'));
     }
     const agent = agentOf(node);
     if (!agent) return new vscode.TreeItem(node.name);
@@ -195,9 +195,11 @@ export class AgentTree implements vscode.TreeDataProvider<TreeNode>, Disposable 
     for (const s of this.sessions.list()) {
       const c = s.fleet.connection;
       if (c.kind === 'offline' && s.fleet.workspaces().length > 0) {
-        lines.push(`${hostOf(s.url)} is unreachable: showing the state from ${formatDuration(Math.max(0, now - c.since))} ago.`);
+        lines.push(
+          vscode.l10n.t('{0} is unreachable: showing the state from {1} ago.', hostOf(s.url), formatDuration(Math.max(0, now - c.since))),
+        );
       } else if (c.kind === 'signed-out') {
-        lines.push(`${hostOf(s.url)}: signed out (${c.error}).`);
+        lines.push(vscode.l10n.t('{0}: signed out ({1}).', hostOf(s.url), c.error));
       }
     }
     const message = lines.length ? lines.join(' ') : undefined;

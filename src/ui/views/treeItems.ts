@@ -4,6 +4,7 @@ import type { Workspace, WorkspaceAgent } from '../../api/schemas';
 import { classifyWorkspace, shortId } from '../../model/lifecycle';
 import type { Classification } from '../../model/types';
 import { classifyIn } from './classify';
+import { labelText } from './classificationText';
 import { severityIcon } from './severity';
 import { agentTooltip, deploymentTooltip, workspaceTooltip } from './tooltips';
 import type { AgentNode, DeploymentNode, WorkspaceNode } from './treeNodes';
@@ -24,7 +25,7 @@ export function deploymentItem(node: DeploymentNode, now: number): vscode.TreeIt
   const item = new vscode.TreeItem(hostOf(session.url), vscode.TreeItemCollapsibleState.Expanded);
   item.id = session.url;
   const conn = session.fleet.connection;
-  item.description = conn.kind === 'live' ? (session.username ?? '') : conn.kind;
+  item.description = conn.kind === 'live' ? (session.username ?? '') : connectionWord(conn.kind);
   item.iconPath = new vscode.ThemeIcon(conn.kind === 'offline' ? 'cloud-offline' : conn.kind === 'signed-out' ? 'account' : 'cloud');
   item.contextValue = `deployment.${conn.kind}`;
   item.tooltip = deploymentTooltip(session, now);
@@ -43,9 +44,9 @@ export function workspaceItem(node: WorkspaceNode, ws: Workspace): vscode.TreeIt
   const building = BUILDING.has(build.job.status);
   const parts: string[] = [];
   if (session.username && ws.owner_name !== session.username) parts.push(ws.owner_name);
-  parts.push(c.label);
-  if (building && !c.label.includes(build.job.status)) parts.push(`${build.transition} build ${build.job.status}`);
-  if (ws.outdated) parts.push('outdated');
+  parts.push(labelText(c));
+  if (building && !c.label.includes(build.job.status)) parts.push(vscode.l10n.t('{0} build {1}', build.transition, build.job.status));
+  if (ws.outdated) parts.push(vscode.l10n.t('outdated'));
   item.description = parts.join(' · ');
   item.iconPath = severityIcon(c);
   item.contextValue = [
@@ -58,7 +59,7 @@ export function workspaceItem(node: WorkspaceNode, ws: Workspace): vscode.TreeIt
     .filter(Boolean)
     .join('.');
   item.tooltip = workspaceTooltip(session, ws, c);
-  item.accessibilityInformation = { label: `workspace ${ws.name}, ${item.description}` };
+  item.accessibilityInformation = { label: vscode.l10n.t('workspace {0}, {1}', ws.name, item.description) };
   return item;
 }
 
@@ -79,7 +80,7 @@ export function agentItem(node: AgentNode, agent: WorkspaceAgent, r: RenderConte
     .join('.');
   const ws = session.fleet.workspace(node.workspaceId);
   item.tooltip = ws ? agentTooltip(session, ws, agent, c, r.now, bound) : undefined;
-  item.accessibilityInformation = { label: `agent ${agent.name}, ${item.description}` };
+  item.accessibilityInformation = { label: vscode.l10n.t('agent {0}, {1}', agent.name, item.description) };
   return item;
 }
 
@@ -89,11 +90,25 @@ export function agentItem(node: AgentNode, agent: WorkspaceAgent, r: RenderConte
  * connection status is left out when the label says it.
  */
 export function agentDescription(agent: WorkspaceAgent, c: Classification, bound: boolean): string {
-  const parts = [c.label];
-  if (bound) parts.push('bound');
+  const parts = [labelText(c)];
+  if (bound) parts.push(vscode.l10n.t('bound'));
   if (!c.label.includes(agent.status)) parts.push(agent.status);
   parts.push(shortId(agent.id));
   return parts.join(' · ');
+}
+
+/** A deployment row's description while not live. */
+function connectionWord(kind: 'connecting' | 'idle' | 'offline' | 'signed-out'): string {
+  switch (kind) {
+    case 'connecting':
+      return vscode.l10n.t('connecting');
+    case 'idle':
+      return vscode.l10n.t('idle');
+    case 'offline':
+      return vscode.l10n.t('offline');
+    case 'signed-out':
+      return vscode.l10n.t('signed out');
+  }
 }
 
 export function hostOf(url: string): string {

@@ -27,7 +27,7 @@ export function openWs(sim: Simulator, path: string, headers: Record<string, str
   const waiters: Array<() => void> = [];
   let pings = 0;
   ws.on('message', (d) => {
-    frames.push(d.toString());
+    frames.push((d as Buffer).toString());
     waiters.splice(0).forEach((w) => w());
   });
   ws.on('ping', () => {

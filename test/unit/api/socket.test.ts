@@ -5,6 +5,7 @@ import {
   ReconnectingStream,
   backoffDelay,
   classifyClose,
+  describeClose,
   reduce,
   type CloseReason,
   type StreamState,
@@ -75,6 +76,25 @@ test('close policy: auth ends as signed-out, 404 as unsupported, other failures 
   assert.equal(verdict({ kind: 'watch-error', error: { code: 4, retryable: true, message: 'shutdown', details: null } }), 'retry');
   assert.equal(verdict({ kind: 'watch-error', error: { code: 2, retryable: false, message: 'no such agent', details: null } }), 'fatal');
   assert.equal(verdict({ kind: 'unsupported', message: 'text/html' }), 'unsupported');
+  // A route-specific refusal (the tailnet push's 403/409/400/404) is "not offered here", never signed out.
+  assert.equal(verdict({ kind: 'unavailable', status: 403 }), 'unsupported');
+  assert.equal(verdict({ kind: 'protocol', message: 'yamux: unknown version 7' }), 'retry');
+  assert.equal(verdict({ kind: 'heartbeat', message: 'ping not answered' }), 'retry');
+});
+
+test('describeClose keeps what the server said: message, detail, validations', () => {
+  assert.equal(
+    describeClose({
+      kind: 'unavailable',
+      status: 400,
+      message: 'Unknown or unsupported API version',
+      validations: [{ field: 'version', detail: 'behind 2.3' }],
+    }),
+    'HTTP 400 Unknown or unsupported API version version: behind 2.3',
+  );
+  assert.equal(describeClose({ kind: 'http', status: 401, message: 'signed out', detail: 'expired' }), 'HTTP 401 signed out (expired)');
+  assert.equal(describeClose({ kind: 'protocol', message: 'drpc: varint too large' }), 'protocol error: drpc: varint too large');
+  assert.equal(describeClose({ kind: 'heartbeat' }), 'no frame or ping in time');
 });
 
 test('reducer: a permanent state ignores everything', () => {

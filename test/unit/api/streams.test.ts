@@ -1,5 +1,7 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
+import * as http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { CoderClient } from '../../../src/api/client';
 import type { CloseReason, Connect, TransportHandle } from '../../../src/api/socket';
 import { connectionWatch, followAgentLogs, watchSse, watchWs } from '../../../src/api/streams';
@@ -101,6 +103,36 @@ test('a refused upgrade reports its HTTP status (404 -> next rung, 401 -> signed
   await b.wait(() => b.log.closed !== undefined, '401');
   assert.equal(a.log.closed?.kind === 'http' && a.log.closed.status, 404);
   assert.equal(b.log.closed?.kind === 'http' && b.log.closed.status, 401);
+  // The refusal's JSON body is kept, so that the log can say why.
+  assert.equal(b.log.closed?.kind === 'http' && b.log.closed.message, 'refused 401');
+});
+
+test('a refused upgrade keeps the codersdk.Response body: message, detail, validations', async () => {
+  const body = JSON.stringify({
+    message: 'Invalid query',
+    detail: `token ${TOKEN} rejected`,
+    validations: [{ field: 'q', detail: 'bad' }],
+  });
+  const refuser = http.createServer();
+  refuser.on('upgrade', (_req, socket: Socket) => {
+    socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+  });
+  await new Promise<void>((r) => refuser.listen(0, '127.0.0.1', r));
+  const port = (refuser.address() as AddressInfo).port;
+  try {
+    const r = run(watchWs(new CoderClient({ baseUrl: `http://127.0.0.1:${port}`, token: TOKEN }), 'w1'));
+    await r.wait(() => r.log.closed !== undefined, 'close');
+    assert.deepEqual(r.log.closed, {
+      kind: 'http',
+      status: 400,
+      message: 'Invalid query',
+      detail: 'token <redacted> rejected',
+      validations: [{ field: 'q', detail: 'bad' }],
+    });
+  } finally {
+    refuser.closeAllConnections();
+    await new Promise<void>((r) => refuser.close(() => r()));
+  }
 });
 
 test('an unreachable server is a network close', async () => {

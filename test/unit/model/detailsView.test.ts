@@ -191,7 +191,8 @@ describe('toAgentDetailsView', () => {
       v.scripts.map((s) => [s.name, s.startBlocksLogin, s.timeoutSeconds]),
       [
         ['dotfiles', true, 300],
-        ['(unnamed script)', false, 0],
+        // Unnamed: the page shows its host-provided word for it.
+        ['', false, 0],
       ],
     );
     assert.equal(v.times.readyAt, T0 + 25_000);

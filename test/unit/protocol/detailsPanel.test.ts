@@ -1,11 +1,15 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   logMessages,
   MAX_LOG_LINES_PER_MESSAGE,
   MAX_TEXT,
   parseHostMessage,
   parsePanelState,
+  STRING_KEYS,
+  MAX_SHORT,
   parseWebviewMessage,
   type AgentDetailsView,
   type LogLine,
@@ -46,7 +50,8 @@ const view: AgentDetailsView = {
 const line = (id: number, output = `line ${id}`): LogLine => ({ id, at: 1, level: 'info', output, source: null });
 
 describe('webview -> host messages', () => {
-  it('accepts ready and the four actions', () => {
+  it('accepts ready, the four actions and a rejection report', () => {
+    assert.ok(parseWebviewMessage({ type: 'rejected', reason: 'agent.severity: invalid_value' }).ok);
     assert.deepEqual(parseWebviewMessage({ type: 'ready' }), { ok: true, message: { type: 'ready' } });
     for (const action of ['replay', 'reinitialize', 'restart', 'reconnect']) {
       const r = parseWebviewMessage({ type: 'action', action });
@@ -154,11 +159,29 @@ describe('logMessages', () => {
   });
 });
 
-describe('panel state (kept by VS Code across a reload)', () => {
+describe('init: the page texts and the panel state (kept by VS Code across a reload)', () => {
   const state = { deploymentUrl: 'https://coder.example.com', workspaceId: 'ws-1', agentName: 'main', parentName: null };
+  const strings = Object.fromEntries(STRING_KEYS.map((k) => [k, `text of ${k}`]));
+
+  it('carries every text of the page; one missing or oversized voids the message', () => {
+    assert.ok(parseHostMessage({ type: 'init', strings, panelState: state }).ok);
+    const { loading: _, ...missing } = strings;
+    assert.equal(parseHostMessage({ type: 'init', strings: missing, panelState: state }).ok, false);
+    assert.equal(
+      parseHostMessage({ type: 'init', strings: { ...strings, loading: 'x'.repeat(MAX_SHORT + 1) }, panelState: state }).ok,
+      false,
+    );
+    assert.equal(parseHostMessage({ type: 'init', panelState: state }).ok, false);
+  });
+
+  it('every text the host sends is used by the page', () => {
+    const page = ['main.ts', 'render.ts', 'logs.ts', 'dom.ts']
+      .map((f) => readFileSync(join(__dirname, '../../../src/webview', f), 'utf8'))
+      .join('\n');
+    for (const k of STRING_KEYS) assert.match(page, new RegExp(`\\.${k}\\b|'${k}'`), k);
+  });
 
   it('round-trips through the init message and back from VS Code', () => {
-    assert.ok(parseHostMessage({ type: 'init', panelState: state }).ok);
     assert.deepEqual(parsePanelState(JSON.parse(JSON.stringify(state))), { ok: true, message: state });
     assert.deepEqual(parsePanelState({ ...state, parentName: 'box', agentId: 'a-1' }), {
       ok: true,

@@ -285,7 +285,10 @@ export class DeploymentSync implements Disposable {
         if (reconnect || rung === 'connection-watch') this.fetchWorkspace(id);
         // A stream that opens proves the deployment takes streams again (after a restart):
         // the others waiting out their backoff try now instead of at their own, later times.
-        if (reconnect) for (const [other, feed] of this.feeds) if (other !== id) feed.reconnectNow();
+        if (reconnect) {
+          for (const [other, feed] of this.feeds) if (other !== id) feed.reconnectNow();
+          this.push.reconnectNow();
+        }
       },
       onFailure: (_id, _rung, reason) => {
         // One stream failing is not the deployment being down (a proxy may block WebSockets

@@ -129,14 +129,18 @@ for (const [mode, status] of refusals) {
 }
 
 test('a 401 on the tailnet upgrade signs the deployment out once, and nothing is sent after', async (t) => {
-  const { sim, core } = await withPush(t, {}, 2);
-  const signedOut = () => core.fleet.connection.kind === 'signed-out';
+  // No per-workspace stream: the push session is the only socket, so its upgrade meets the 401.
+  const { sim, core } = await withPush(t, { streams: { connectionWatch: false, watchWs: false, sse: false } }, 2);
   let transitions = 0;
   core.sync.onChanges((c) => (transitions += c.filter((x) => x.kind === 'connection-changed' && x.state.kind === 'signed-out').length));
   sim.fault('expire-token');
-  sim.fault('drop-streams'); // every socket reconnects, the tailnet one first among them
-  await core.until(signedOut, 'signed out', 15_000);
-  await core.until(() => sim.stats().tailnetSessions === 0 && sim.stats().openStreams === 0, 'every socket closed');
+  sim.fault('drop-streams');
+  await core.until(() => core.fleet.connection.kind === 'signed-out', 'signed out', 15_000);
+  assert.ok(
+    core.log.lines.some((l) => l.includes('push refused, signed out')),
+    'the push upgrade is what was refused',
+  );
+  await core.until(() => sim.stats().tailnetSessions === 0, 'the push closed');
   const before = sim.stats().requests;
   await new Promise((r) => setTimeout(r, 3000)); // an observation window for the absence of requests
   assert.equal(sim.stats().requests, before, 'no request after the sign-out');

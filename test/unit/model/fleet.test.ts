@@ -219,7 +219,7 @@ test('the fleet rung is kept with its reason, reported once per change; a worksp
   assert.deepEqual(fleet.apply(push), [{ kind: 'fleet-rung-changed', rung: 'push', reason: push.reason }]);
   assert.deepEqual(fleet.apply(push), []);
   assert.deepEqual(fleet.fleetRung, { rung: 'push', reason: push.reason });
-  const id = uuid(7);
+  const id = uuid();
   assert.equal(fleet.isLive(id), false);
   fleet.apply({ kind: 'rung', workspaceId: id, rung: 'watch-ws', at: 0 });
   assert.equal(fleet.isLive(id), true);

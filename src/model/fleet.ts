@@ -151,6 +151,13 @@ export class Fleet {
     return r !== undefined && r !== 'poll';
   }
 
+  /** Milliseconds since the last read of a workspace without a stream; undefined for a live one. */
+  unstreamedAge(workspaceId: string): number | undefined {
+    const heard = this.heard.get(workspaceId);
+    if (this.isLive(workspaceId) || heard === undefined) return undefined;
+    return Math.max(0, this.clock.now() - heard);
+  }
+
   get size(): number {
     return this.entries.size;
   }

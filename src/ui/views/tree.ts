@@ -13,7 +13,7 @@ import type { Ctx } from '../ctx';
 import { formatDuration } from '../../model/lifecycle';
 import type { DeploymentSession } from '../deployments/deploymentSession';
 import type { OpenDeployments } from '../deployments/openDeployments';
-import { agentItem, deploymentItem, hostOf, workspaceItem } from './treeItems';
+import { STALE_AFTER_MS, agentItem, deploymentItem, hostOf, workspaceItem } from './treeItems';
 import { NodeCache, agentOf, type AgentNode, type TreeNode, type WorkspaceNode } from './treeNodes';
 
 export const VIEW_ID = 'coderStatus.agents';
@@ -27,6 +27,7 @@ export class AgentTree implements vscode.TreeDataProvider<TreeNode>, Disposable 
   private readonly collapsed = new Set<string>();
   private readonly subs: vscode.Disposable[] = [];
   private tick: TimerHandle | undefined;
+  private staleTick: TimerHandle | undefined;
 
   constructor(
     private readonly ctx: Ctx,
@@ -175,8 +176,26 @@ export class AgentTree implements vscode.TreeDataProvider<TreeNode>, Disposable 
     this.updateMessage();
   }
 
+  /** Agent nodes of workspaces without a stream: their "as of" age moves by the minute. */
+  private unstreamedNodes(): AgentNode[] {
+    return this.nodes.agentNodes().filter((n) => !n.session.fleet.isLive(n.workspaceId));
+  }
+
+  /** A coarse timer of its own for the ages, so that they do not wake the tree every second. */
+  private scheduleStale(): void {
+    if (this.staleTick || !this.view.visible || this.unstreamedNodes().length === 0) return;
+    this.staleTick = this.ctx.clock.setTimeout(() => {
+      this.staleTick = undefined;
+      if (!this.view.visible) return;
+      const nodes = this.unstreamedNodes();
+      if (nodes.length) this.emitter.fire(nodes);
+      this.scheduleStale();
+    }, STALE_AFTER_MS);
+  }
+
   /** Keeps one timer while the view is shown and something on it moves with the clock. */
   private schedule(): void {
+    this.scheduleStale();
     if (this.tick || !this.view.visible) return;
     const offline = this.sessions.list().some((s) => s.fleet.connection.kind === 'offline');
     if (!offline && this.timedNodes().length === 0) return;
@@ -229,6 +248,7 @@ export class AgentTree implements vscode.TreeDataProvider<TreeNode>, Disposable 
 
   dispose(): void {
     this.tick?.cancel();
+    this.staleTick?.cancel();
     for (const d of this.subs) d.dispose();
   }
 }

@@ -1,7 +1,8 @@
 /** Tree nodes -> vscode.TreeItem: labels, descriptions, icons, context values and tooltips. */
 import * as vscode from 'vscode';
 import type { Workspace, WorkspaceAgent } from '../../api/schemas';
-import { classifyWorkspace, shortId } from '../../model/lifecycle';
+import type { Fleet } from '../../model/fleet';
+import { classifyWorkspace, formatDuration, shortId } from '../../model/lifecycle';
 import type { Classification } from '../../model/types';
 import { classifyIn } from './classify';
 import { labelText } from './classificationText';
@@ -74,6 +75,8 @@ export function agentItem(node: AgentNode, agent: WorkspaceAgent, r: RenderConte
   item.id = `${session.url}\n${node.workspaceId}\n${node.parentName ?? ''}\n${node.name}`;
   const bound = r.isBound(node);
   item.description = agentDescription(agent, c, bound);
+  const age = staleAge(session.fleet, node.workspaceId);
+  if (age) item.description += ` · ${vscode.l10n.t('as of {0} ago', age)}`;
   item.iconPath = severityIcon(c);
   item.contextValue = ['agent', bound ? 'bound' : '', c.stuck ? 'stuck' : '', agent.parent_id ? 'sub' : '', c.severity]
     .filter(Boolean)
@@ -82,6 +85,16 @@ export function agentItem(node: AgentNode, agent: WorkspaceAgent, r: RenderConte
   item.tooltip = ws ? agentTooltip(session, ws, agent, c, r.now, bound) : undefined;
   item.accessibilityInformation = { label: vscode.l10n.t('agent {0}, {1}', agent.name, item.description) };
   return item;
+}
+
+/** Agents of a workspace without a stream of its own show their age once it passes this. */
+export const STALE_AFTER_MS = 60_000;
+
+/** "5m" once what is shown of an unstreamed workspace's agents is older than STALE_AFTER_MS. */
+export function staleAge(fleet: Fleet, workspaceId: string): string | undefined {
+  const ms = fleet.unstreamedAge(workspaceId);
+  if (ms === undefined || ms < STALE_AFTER_MS) return undefined;
+  return ms < 3_600_000 ? `${Math.floor(ms / 60_000)}m` : formatDuration(ms);
 }
 
 /**

@@ -226,3 +226,15 @@ test('the fleet rung is kept with its reason, reported once per change; a worksp
   fleet.apply({ kind: 'rung', workspaceId: id, rung: 'poll', at: 0 });
   assert.equal(fleet.isLive(id), false);
 });
+
+test('unstreamedAge: how old the last read of a workspace without a stream is; undefined while it streams', () => {
+  const clock = new ManualClock();
+  const fleet = new Fleet({ deploymentUrl: 'https://coder.example.com', clock });
+  const ws = workspace();
+  fleet.apply({ kind: 'workspace', workspace: ws, at: clock.now() });
+  clock.advance(90_000);
+  assert.equal(fleet.unstreamedAge(ws.id), 90_000);
+  fleet.apply({ kind: 'rung', workspaceId: ws.id, rung: 'sse', at: clock.now() });
+  assert.equal(fleet.unstreamedAge(ws.id), undefined);
+  assert.equal(fleet.unstreamedAge('unknown'), undefined);
+});

@@ -4,8 +4,11 @@
  * by a timeout and cancellable. Proxies and extra CAs plug in through the injected `fetch`
  * (REST, SSE) and `agent` (WebSockets).
  */
+import { systemClock, type Clock } from '../common/clock';
+import { ServerClock } from './serverClock';
 import type { Agent } from 'node:http';
 import type * as z from 'zod';
+import { ContainersResponseSchema, type ContainersResponse } from './devcontainerSchemas';
 import { CoderApiError } from './errors';
 import {
   BuildInfoSchema,
@@ -40,6 +43,8 @@ export interface CoderClientOptions {
   userAgent?: string;
   /** Used for WebSocket upgrades (proxy, extra CA, insecure TLS). */
   agent?: Agent;
+  /** The local clock the answers' `Date` headers are compared with (see serverClock.ts). */
+  clock?: Clock;
 }
 
 export interface RequestOptions {
@@ -60,6 +65,9 @@ export class CoderClient {
   private readonly timeoutMs: number;
   private readonly extraHeaders: CoderClientOptions['headers'];
   private readonly userAgent: string;
+  private readonly clock: Clock;
+  /** The deployment's clock, from the `Date` header of every answer. */
+  readonly serverClock = new ServerClock();
 
   constructor(opts: CoderClientOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
@@ -69,6 +77,7 @@ export class CoderClient {
     this.extraHeaders = opts.headers;
     this.userAgent = opts.userAgent ?? 'coder-workspace-status';
     this.httpAgent = opts.agent;
+    this.clock = opts.clock ?? systemClock;
   }
 
   buildInfo(o?: RequestOptions): Promise<BuildInfo> {
@@ -133,6 +142,17 @@ export class CoderClient {
   /** Not in the stable API: a 404/405/501 tells the caller the deployment lacks it. */
   reinitializeAgent(agentId: string, o?: RequestOptions): Promise<OperationResult> {
     return this.operation(`/api/v2/workspaceagents/${enc(agentId)}/reinit`, o);
+  }
+
+  /** A parent agent's containers and dev containers; 400 while the agent is not connected, 404 on servers before v2.23. */
+  containers(parentAgentId: string, o?: RequestOptions): Promise<ContainersResponse> {
+    return this.getJson(`/api/v2/workspaceagents/${enc(parentAgentId)}/containers`, ContainersResponseSchema, o);
+  }
+
+  /** 202 when the rebuild started; any other answer throws (see devcontainers.ts for what they mean). */
+  async recreateDevcontainer(parentAgentId: string, devcontainerId: string, o?: RequestOptions): Promise<OperationResult> {
+    const path = `/api/v2/workspaceagents/${enc(parentAgentId)}/containers/devcontainers/${enc(devcontainerId)}/recreate`;
+    return this.operation(path, o);
   }
 
   /** ws:// or wss:// URL of a stream path. */
@@ -228,6 +248,7 @@ export class CoderClient {
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: ctrl.signal,
       });
+      this.serverClock.observe(res.headers.get('date'), this.clock.now());
       if (!res.ok) throw await this.httpError(res, request);
       if (stream) {
         clearTimeout(timer);

@@ -30,7 +30,7 @@ export type InvalidFrameListener = (reason: string) => void;
 /** What watch-ws and SSE watch deliver: a whole workspace, or an error event (stream stays open). */
 export type WatchEvent = { type: 'workspace'; workspace: Workspace } | { type: 'error'; error: ErrorResponse };
 
-interface SocketSpec<T> {
+export interface SocketSpec<T> {
   client: CoderClient;
   path: string;
   /** Turns one text frame (already JSON-parsed) into what the owner gets; undefined = handled. */
@@ -41,7 +41,7 @@ interface SocketSpec<T> {
 }
 
 /** A WebSocket whose text frames are JSON documents. */
-function jsonSocket<T>(spec: SocketSpec<T>): Connect<T> {
+export function jsonSocket<T>(spec: SocketSpec<T>): Connect<T> {
   return (h) => {
     let ws: WebSocket | undefined;
     let done = false;

@@ -5,6 +5,7 @@
  */
 import { agentsOf, type Workspace, type WorkspaceAgent } from '../api/schemas';
 import type { Clock } from '../common/clock';
+import { parentNameAmong } from './agentKey';
 
 export interface BindingTarget {
   /** null: the signed-in user. */
@@ -105,12 +106,13 @@ export type AgentLookup =
 export function resolveAgent(ws: Workspace, want: { agent: string | null; parentName?: string | null }): AgentLookup {
   const agents = agentsOf(ws);
   if (agents.length === 0) return { kind: 'no-agents' };
-  const parentName = (a: WorkspaceAgent) => (a.parent_id ? (agents.find((p) => p.id === a.parent_id)?.name ?? null) : null);
   if (want.agent === null) {
     const top = agents.filter((a) => !a.parent_id);
     return top.length === 1 ? { kind: 'found', agent: top[0]! } : { kind: 'ambiguous', candidates: top };
   }
-  const named = agents.filter((a) => a.name === want.agent && (want.parentName === undefined || parentName(a) === want.parentName));
+  const named = agents.filter(
+    (a) => a.name === want.agent && (want.parentName === undefined || parentNameAmong(agents, a) === want.parentName),
+  );
   if (named.length === 1) return { kind: 'found', agent: named[0]! };
   if (named.length > 1) {
     const top = named.filter((a) => !a.parent_id);
@@ -217,16 +219,18 @@ export class BindingTracker {
       };
     }
     if (Array.isArray(o.history)) {
-      t.entries = (o.history as Partial<HistoryEntry>[])
-        .filter(
-          (h): h is HistoryEntry =>
+      t.entries = (o.history as unknown[])
+        .filter((v): v is HistoryEntry => {
+          const h = v as Partial<Record<keyof HistoryEntry, unknown>> | null;
+          return (
             !!h &&
             str(h.oldId) &&
             str(h.newId) &&
             typeof h.buildNumber === 'number' &&
             typeof h.at === 'number' &&
-            typeof h.cause === 'string',
-        )
+            typeof h.cause === 'string'
+          );
+        })
         .slice(0, HISTORY_CAP);
     }
     return t;

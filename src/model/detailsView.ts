@@ -5,7 +5,9 @@
  * state) and the panel renders the result as is, so every decision shown in the panel
  * (timeline order, which buttons apply) is made here and unit-tested.
  */
+import type { Devcontainer } from '../api/devcontainerSchemas';
 import type { Workspace, WorkspaceAgent } from '../api/schemas';
+import { devcontainerView } from './devcontainers';
 import type { AgentDetailsView, ActionsView, IdChangeView, ScriptView, TimelineEntry } from '../protocol/detailsPanel';
 import { clampText, MAX_TEXT } from '../protocol/detailsPanel';
 import type { Classification, ConnectionState } from './types';
@@ -37,6 +39,8 @@ export interface DetailsInput {
   idHistory?: readonly AgentIdChangeRecord[];
   bound: boolean;
   now: number;
+  /** The dev container the agent runs in, for a dev-container sub-agent. */
+  devcontainer?: Devcontainer;
 }
 
 const MAX_OBSERVED = 50;
@@ -210,6 +214,7 @@ export function toAgentDetailsView(input: DetailsInput): AgentDetailsView {
     idHistory: historyOf(input.idHistory ?? []),
     scripts: scriptsOf(agent),
     actions: actionsFor(workspace, agent, input.bound),
+    devcontainer: input.devcontainer ? devcontainerView(input.devcontainer) : null,
     asOf: input.now,
   };
 }

@@ -8,7 +8,8 @@
  */
 import { agentsOf, type ConnectionWatchEvent, type Workspace, type WorkspaceAgent } from '../api/schemas';
 import type { Clock } from '../common/clock';
-import { deriveWorkspaceStatus, parseTime } from './lifecycle';
+import { findByKey, keyOfAgent, parentNameAmong, sameAgent } from './agentKey';
+import { deriveWorkspaceStatus, parseTime, stuckStart } from './lifecycle';
 import type { Change, ConnectionState, FleetEvent, FleetRung, StreamRung } from './types';
 
 const TIMELINE_CAP = 50;
@@ -28,6 +29,8 @@ export interface FleetOptions {
   deploymentUrl: string;
   clock: Clock;
   myUsername?: string;
+  /** The deployment's clock minus the local one (api/serverClock.ts): server timestamps are read through it. */
+  serverSkewMs?: () => number;
 }
 
 function workspaceFingerprint(ws: Workspace): string {
@@ -119,16 +122,19 @@ export class Fleet {
   private readonly heard = new Map<string, number>();
   private readonly rungs = new Map<string, StreamRung>();
   private readonly timelines = new Map<string, TimelineEntry[]>();
-  private readonly stuck = new Map<string, number>();
   /** Workspaces whose build was patched by a connection-watch frame and not yet re-read whole. */
   private readonly partial = new Set<string>();
   private conn: ConnectionState = { kind: 'idle' };
   private fleetServedBy: { rung: FleetRung; reason: string } | undefined;
+  /** When this model first saw each agent's stuck signature (bounds the server's timestamp, see stuckStart). */
+  private readonly stuckSeen = new Map<string, number>();
+  private readonly skew: (() => number) | undefined;
 
   constructor(opts: FleetOptions) {
     this.deploymentUrl = opts.deploymentUrl;
     this.clock = opts.clock;
     this.myUsername = opts.myUsername;
+    this.skew = opts.serverSkewMs;
   }
 
   // ---- readers ------------------------------------------------------------------------------
@@ -188,14 +194,12 @@ export class Fleet {
   }
 
   parentNameOf(workspaceId: string, agent: WorkspaceAgent): string | null {
-    if (!agent.parent_id) return null;
-    return this.agentsOf(workspaceId).find((a) => a.id === agent.parent_id)?.name ?? null;
+    return parentNameAmong(this.agentsOf(workspaceId), agent);
   }
 
   /** An agent of the latest build by name and parent name (null: a top-level agent). */
   findAgent(workspaceId: string, name: string, parentName: string | null): WorkspaceAgent | undefined {
-    const agents = this.agentsOf(workspaceId);
-    return agents.find((a) => a.name === name && this.parentName(agents, a) === parentName);
+    return findByKey(this.agentsOf(workspaceId), { workspaceId, name, parentName });
   }
 
   agentById(agentId: string): { workspace: Workspace; agent: WorkspaceAgent } | undefined {
@@ -219,8 +223,16 @@ export class Fleet {
   }
 
   /** First time the model saw the agent connected with lifecycle `created`; cleared when that ends. */
+  /** When the agent's stuck signature (connected, lifecycle `created`) started, on the local clock; undefined without it. */
   stuckSince(agentId: string): number | undefined {
-    return this.stuck.get(agentId);
+    const a = this.agentIndex.get(agentId)?.agent;
+    if (a?.status !== 'connected' || a.lifecycle_state !== 'created') return undefined;
+    return stuckStart(a, this.serverSkewMs(), this.stuckSeen.get(agentId));
+  }
+
+  /** The deployment's clock minus the local one, in ms (0 when within the Date header's resolution or unknown). */
+  serverSkewMs(): number {
+    return this.skew?.() ?? 0;
   }
 
   /**
@@ -289,11 +301,6 @@ export class Fleet {
     }
   }
 
-  private parentName(agents: readonly WorkspaceAgent[], a: WorkspaceAgent): string | null {
-    if (!a.parent_id) return null;
-    return agents.find((p) => p.id === a.parent_id)?.name ?? null;
-  }
-
   private upsert(incoming: Workspace, at: number): Change[] {
     const old = this.entries.get(incoming.id);
     if (old && incoming.latest_build.build_number < old.ws.latest_build.build_number) return []; // stale
@@ -335,8 +342,9 @@ export class Fleet {
     const newAgents = agentsOf(ws);
     const changes: Change[] = [];
     for (const a of newAgents) {
-      const parentName = this.parentName(newAgents, a);
-      const prev = oldAgents.find((o) => o.name === a.name && this.parentName(oldAgents, o) === parentName);
+      const key = keyOfAgent(ws.id, newAgents, a);
+      const parentName = key.parentName;
+      const prev = oldAgents.find((o) => sameAgent(keyOfAgent(ws.id, oldAgents, o), key));
       if (prev && prev.id !== a.id) {
         changes.push({
           kind: 'agent-id-changed',
@@ -417,7 +425,7 @@ export class Fleet {
           kind: 'agent-id-changed',
           workspaceId,
           agentName,
-          parentName: this.parentName(agents, current),
+          parentName: parentNameAmong(agents, current),
           oldId: current.id,
           newId: upd.id,
           buildNumber,
@@ -447,16 +455,16 @@ export class Fleet {
       if (timeline.length > TIMELINE_CAP) timeline.splice(0, timeline.length - TIMELINE_CAP);
     }
     if (agent.status === 'connected' && agent.lifecycle_state === 'created') {
-      if (!this.stuck.has(agent.id)) this.stuck.set(agent.id, at);
+      if (!this.stuckSeen.has(agent.id)) this.stuckSeen.set(agent.id, at);
     } else {
-      this.stuck.delete(agent.id);
+      this.stuckSeen.delete(agent.id);
     }
   }
 
   private forgetAgent(agentId: string): void {
     this.agentIndex.delete(agentId);
     this.timelines.delete(agentId);
-    this.stuck.delete(agentId);
+    this.stuckSeen.delete(agentId);
   }
 
   /** Clock time now; readers compute ages and elapsed times with it. */

@@ -9,7 +9,7 @@ import type { Classification, ClassificationText, Severity } from './types';
 export const DEFAULT_STUCK_THRESHOLD_MS = 20_000;
 
 export interface ClassifyOptions {
-  /** When the "connected but lifecycle created" signature was first seen (model time). */
+  /** When the "connected but lifecycle created" signature started, on the local clock (see `stuckStart`). */
   stuckSince?: number;
   stuckThresholdMs?: number;
 }
@@ -69,9 +69,19 @@ export function isUsable(agent: WorkspaceAgent): boolean {
   return false;
 }
 
-/** Since when the agent shows the stuck signature, from what the model saw or the row's own times. */
-function stuckStart(agent: WorkspaceAgent, opts: ClassifyOptions): number | undefined {
-  return opts.stuckSince ?? parseTime(agent.first_connected_at) ?? parseTime(agent.created_at);
+/**
+ * The one stuck clock: the signature (connected, lifecycle `created`) starts when the agent
+ * connected, by the server's own timestamp (after an ID change, the new row's), moved onto the
+ * local clock by `skewMs` (server minus local, see api/serverClock.ts); not when this window
+ * first saw the row, so a reload does not restart the count. `seenAt`, when this side first saw
+ * the signature, bounds it: a timestamp a little in the future (within the skew tolerance) does
+ * not push the threshold out.
+ */
+export function stuckStart(agent: WorkspaceAgent, skewMs = 0, seenAt?: number): number | undefined {
+  const server = parseTime(agent.first_connected_at) ?? parseTime(agent.created_at);
+  const local = server === undefined ? undefined : server - skewMs;
+  if (seenAt === undefined) return local;
+  return local === undefined ? seenAt : Math.min(seenAt, local);
 }
 
 export function classifyAgent(agent: WorkspaceAgent, now: number, opts: ClassifyOptions = {}): Classification {
@@ -114,7 +124,7 @@ export function classifyAgent(agent: WorkspaceAgent, now: number, opts: Classify
   // connected
   switch (lc) {
     case 'created': {
-      const since = stuckStart(agent, opts);
+      const since = opts.stuckSince ?? stuckStart(agent);
       const elapsed = since === undefined ? 0 : now - since;
       if (elapsed >= threshold) {
         return {

@@ -10,7 +10,7 @@
  * `nextDeadline(state)` and sends `tick` when it fires.
  */
 import type { WorkspaceAgent } from '../api/schemas';
-import { formatDuration, isUsable, parseTime, shortId } from './lifecycle';
+import { formatDuration, isUsable, shortId, stuckStart } from './lifecycle';
 import type { OpSupport, RepairOp } from './operations';
 
 export type { RepairOp } from './operations';
@@ -63,7 +63,9 @@ export interface ReconnectState {
   target?: ReconnectTarget;
   /** The target's latest row. */
   last?: WorkspaceAgent;
-  /** Local-clock time the stuck signature started (when the agent connected). */
+  /** Local-clock time this signature was first seen. */
+  createdSeenAt?: number;
+  /** Local-clock time the stuck signature started (when the agent connected, by the server, but no later than first seen). */
   createdSince?: number;
   /** When the stuck signature passes the threshold. */
   stuckAt?: number;
@@ -102,6 +104,8 @@ export type ReconnectEvent =
 /** What a step needs besides the state: the time, the settings, what the deployment supports. */
 export interface ReconnectInput {
   now: number;
+  /** The deployment's clock minus the local one (see api/serverClock.ts); 0 when unknown. */
+  skewMs?: number;
   settings: ReconnectSettings;
   support: (op: RepairOp) => OpSupport;
 }
@@ -217,6 +221,7 @@ class Step {
     this.cancelTimers();
     this.s.target = { workspaceId: e.workspaceId, agentId: e.newId, buildNumber: e.buildNumber, pendingReconnect: true };
     delete this.s.last;
+    delete this.s.createdSeenAt;
     delete this.s.createdSince;
     this.s.phase = 'waiting-ready';
     this.emit({
@@ -304,12 +309,14 @@ class Step {
     const connectedCreated = agent.status === 'connected' && agent.lifecycle_state === 'created';
     if (connectedCreated) {
       // The signature starts when the agent connected (server time), not when this model heard of it.
-      const connected = parseTime(agent.first_connected_at);
-      this.s.createdSince ??= Math.min(this.now, connected ?? Infinity);
-      if (this.s.stuckAt === undefined && (this.s.phase === 'idle' || this.s.phase === 'waiting-ready')) {
-        this.s.stuckAt = this.now + Math.max(0, this.settings.stuckThresholdMs - (this.now - this.s.createdSince));
+      // Computed again on every row: the clock skew may only be measured after the first one.
+      this.s.createdSeenAt ??= this.now;
+      this.s.createdSince = stuckStart(agent, this.input.skewMs, this.s.createdSeenAt) ?? this.s.createdSeenAt;
+      if (this.s.phase === 'idle' || this.s.phase === 'waiting-ready') {
+        this.s.stuckAt = Math.max(this.now, this.s.createdSince + this.settings.stuckThresholdMs);
       }
     } else {
+      delete this.s.createdSeenAt;
       delete this.s.createdSince;
       delete this.s.stuckAt;
     }

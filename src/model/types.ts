@@ -54,7 +54,9 @@ export type Change =
       buildNumber: number;
     }
   | { kind: 'connection-changed'; state: ConnectionState }
-  | { kind: 'fleet-rung-changed'; rung: FleetRung; reason: string };
+  | { kind: 'fleet-rung-changed'; rung: FleetRung; reason: string }
+  /** The dev containers of a parent agent changed (see devcontainers.ts). */
+  | { kind: 'devcontainers-changed'; workspaceId: string; parentAgentId: string };
 
 /** Severity of an agent or workspace state, mapped to icon colours by the UI. */
 export type Severity = 'ok' | 'progress' | 'warning' | 'error' | 'off';

@@ -56,6 +56,21 @@ export const ActionsViewSchema = z.object({
   reconnect: z.boolean(),
 });
 
+/** The dev container a sub-agent runs in (absent for other agents). */
+export const DevcontainerViewSchema = z.object({
+  name: short,
+  /** As the server names it (unknown values are kept). */
+  status: short,
+  severity: z.enum(SEVERITIES),
+  /** "running", "running, configuration changed", ... */
+  label: short,
+  dirty: z.boolean(),
+  workspaceFolder: text,
+  configPath: text,
+  container: z.nullable(short),
+  error: z.nullable(text),
+});
+
 /** Everything the panel shows about one agent, already decided by the host (no logic in the page). */
 export const AgentDetailsViewSchema = z.object({
   deploymentUrl: short,
@@ -104,6 +119,7 @@ export const AgentDetailsViewSchema = z.object({
   idHistory: z.array(IdChangeViewSchema).check(z.maxLength(100)),
   scripts: z.array(ScriptViewSchema).check(z.maxLength(200)),
   actions: ActionsViewSchema,
+  devcontainer: z.optional(z.nullable(DevcontainerViewSchema)),
   /** When the host produced this view (for "as of" display when the connection is down). */
   asOf: time,
 });
@@ -187,6 +203,11 @@ export const STRING_KEYS = [
   'logsEnded',
   'logsUnavailable',
   'logsError',
+  'devcontainer',
+  'devcontainerFolder',
+  'devcontainerConfig',
+  'devcontainerContainer',
+  'devcontainerError',
 ] as const;
 
 export type StringKey = (typeof STRING_KEYS)[number];
@@ -248,6 +269,7 @@ export type TimelineEntry = z.infer<typeof TimelineEntrySchema>;
 export type IdChangeView = z.infer<typeof IdChangeViewSchema>;
 export type ScriptView = z.infer<typeof ScriptViewSchema>;
 export type ActionsView = z.infer<typeof ActionsViewSchema>;
+export type DevcontainerView = z.infer<typeof DevcontainerViewSchema>;
 export type AgentDetailsView = z.infer<typeof AgentDetailsViewSchema>;
 export type DetailsPanelState = z.infer<typeof DetailsPanelStateSchema>;
 export type DetailsStrings = z.infer<typeof DetailsStringsSchema>;

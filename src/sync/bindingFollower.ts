@@ -4,16 +4,14 @@
  * empty builds, and passes the agent's latest row. Headless (no VS Code), so the same code runs
  * in the extension and in integration tests against the simulator.
  */
+import { keyOfNamed, sameAgent, type AgentKey } from '../model/agentKey';
 import type { Fleet } from '../model/fleet';
 import type { BindingTracker } from '../model/binding';
 import type { ReconnectEvent } from '../model/reconnect';
 import type { Change } from '../model/types';
 
-export interface FollowTarget {
-  workspaceId: string;
-  name: string;
-  parentName: string | null;
-}
+/** The agent to follow, by its key (it keeps its key across ID changes). */
+export type FollowTarget = AgentKey;
 
 export class BindingFollower {
   private target: FollowTarget | undefined;
@@ -41,7 +39,7 @@ export class BindingFollower {
     const agent = this.fleet.findAgent(t.workspaceId, t.name, t.parentName);
     if (!ws || !agent) return;
     const prev = this.tracker.bound;
-    if (prev?.workspaceId === ws.id && prev.agentName === t.name && prev.parentName === t.parentName) {
+    if (prev && sameAgent(keyOfNamed(prev), t)) {
       this.lookup(this.firstLookupDone ? 'build change' : 'changed before this window connected', this.firstLookupDone);
     } else {
       this.tracker.bind({

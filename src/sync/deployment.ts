@@ -26,12 +26,14 @@ import { describeClose } from '../api/socket';
 import type { Clock } from '../common/clock';
 import { Emitter, type Disposable } from '../common/disposable';
 import type { Logger } from '../common/log';
+import type { DevcontainerStore } from '../model/devcontainers';
 import type { Change, ConnectionState, FleetEvent, StreamRung } from '../model/types';
 import { Coalescer } from './coalescer';
 import { classifyFailure, ConnectionTracker, isUnreachableClose } from './connection';
 import { FleetPush, type FleetPushHost } from './fleetPush';
 import type { FleetPushFactory } from './fleetPushSource';
 import { fleetPollPeriod } from './fleetRung';
+import { DevcontainerSync, devcontainerTargets } from './devcontainerSync';
 import { DeploymentSupport } from './ladder';
 import { chooseLiveSet } from './liveSet';
 import { Poller } from './poller';
@@ -57,6 +59,8 @@ export interface DeploymentSyncOptions {
   settleMs?: number;
   /** Opens the fleet push (tailnet WorkspaceUpdates); without it the list poll serves the fleet. */
   fleetPush?: FleetPushFactory;
+  /** Where the dev containers of the bound and visible workspaces go; without it they are not followed. */
+  devcontainers?: DevcontainerStore;
 }
 
 export class DeploymentSync implements Disposable {
@@ -87,6 +91,7 @@ export class DeploymentSync implements Disposable {
   private readonly reads: Coalescer;
   private readonly host: FeedHost;
   private readonly settler: Settler;
+  private readonly devcontainers: DevcontainerSync | undefined;
 
   constructor(private readonly o: DeploymentSyncOptions) {
     this.support = o.support ?? new DeploymentSupport();
@@ -108,6 +113,18 @@ export class DeploymentSync implements Disposable {
     );
     this.settler = new Settler(o.clock, (id) => this.fetchWorkspace(id), o.settleMs);
     this.push = new FleetPush(this.pushHost(), o.fleetPush);
+    if (o.devcontainers) {
+      this.devcontainers = new DevcontainerSync({
+        client: o.client,
+        clock: o.clock,
+        log: o.log,
+        store: o.devcontainers,
+        emit: (changes) => this.changes.fire(changes),
+        onInvalid: (reason) => this.invalid.warn(reasonKind(reason), `invalid frame skipped: ${reason}`),
+        random: o.random,
+        pingIntervalMs: o.pingIntervalMs,
+      });
+    }
   }
 
   start(): void {
@@ -133,6 +150,7 @@ export class DeploymentSync implements Disposable {
       if (feed.rung !== 'poll') this.fetchWorkspace(id);
     }
     this.push.reconnectNow();
+    this.devcontainers?.reread();
     await this.poller.pollNow();
   }
 
@@ -153,8 +171,11 @@ export class DeploymentSync implements Disposable {
   }
 
   setVisibleWorkspaces(ids: string[]): void {
+    const before = new Set(this.visible);
     this.visible = [...ids];
     this.updateLiveSet();
+    // A row that comes into view gets its dev containers read again (the watch may have been quiet).
+    for (const id of ids) if (!before.has(id)) this.devcontainers?.reread(id);
   }
 
   setViewVisible(v: boolean): void {
@@ -192,6 +213,7 @@ export class DeploymentSync implements Disposable {
     this.disposed = true;
     this.stopAll();
     this.push.dispose();
+    this.devcontainers?.dispose();
     this.changes.dispose();
   }
 
@@ -253,6 +275,14 @@ export class DeploymentSync implements Disposable {
       this.feeds.set(id, feed);
       feed.start();
     }
+    this.updateDevcontainers();
+  }
+
+  /** Dev containers are followed for the bound and the visible workspaces of the live set only. */
+  private updateDevcontainers(): void {
+    if (!this.devcontainers || !this.active()) return;
+    const ids = [...this.feeds.keys()].filter((id) => id === this.bound || this.visible.includes(id));
+    this.devcontainers.setTargets(ids.flatMap((id) => (this.rows.has(id) ? devcontainerTargets(this.rows.get(id)!) : [])));
   }
 
   private makeHost(): FeedHost {
@@ -401,6 +431,7 @@ export class DeploymentSync implements Disposable {
     for (const feed of this.feeds.values()) feed.dispose();
     this.feeds.clear();
     this.settler.dispose();
+    this.devcontainers?.closeAll();
   }
 
   private setConnection(state: ConnectionState): void {
@@ -420,6 +451,8 @@ export class DeploymentSync implements Disposable {
       return [];
     }
     if (changes.length) this.changes.fire(changes);
+    // New agent IDs, agents connecting: the dev-container watches follow the rows.
+    if (e.kind === 'workspace' && changes.length) this.updateDevcontainers();
     return changes;
   }
 

@@ -26,6 +26,8 @@ export interface ReconnectRunnerOptions {
   loopHistory?: unknown;
   /** What the bound agent's deployment supports; `unknown` for everything when absent. */
   support?: (op: RepairOp) => OpSupport;
+  /** The bound deployment's clock minus the local one (see api/serverClock.ts). */
+  skewMs?: () => number;
 }
 
 export class ReconnectRunner implements Disposable {
@@ -70,6 +72,7 @@ export class ReconnectRunner implements Disposable {
       for (let next = this.queue.shift(); next; next = this.queue.shift()) {
         const step = reduceReconnect(this.s, next, {
           now: this.o.clock.now(),
+          skewMs: this.o.skewMs?.() ?? 0,
           settings: this.settings,
           support: this.o.support ?? (() => 'unknown'),
         });

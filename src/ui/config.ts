@@ -36,6 +36,11 @@ export class Config {
     return seconds(this.cfg.get<number>('reconnect.timeout', 30), 30) * 1000;
   }
 
+  /** `coderStatus.devcontainer.rebuildTimeout`: how long a dev-container rebuild may take before the wait gives up. */
+  get devcontainerRebuildTimeoutMs(): number {
+    return seconds(this.cfg.get<number>('devcontainer.rebuildTimeout', 600), 600) * 1000;
+  }
+
   get validationDelayMs(): number {
     const v = this.cfg.get<number>('reconnect.validationDelay', 5);
     return (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 5) * 1000;

@@ -74,8 +74,25 @@ function renderOverview(target: HTMLElement, v: AgentDetailsView, t: DetailsStri
     ...row(t.started, formatTime(v.times.startedAt)),
     ...row(t.ready, formatTime(v.times.readyAt)),
     ...(link ? row(t.troubleshooting, el('vscode-link', { text: link, attrs: { href: link } })) : []),
+    ...devcontainerRows(v, t),
   );
   target.replaceChildren(el('h2', { text: t.agentHeading }), dl);
+}
+
+/** A dev-container sub-agent: the container it runs in. */
+function devcontainerRows(v: AgentDetailsView, t: DetailsStrings): HTMLElement[] {
+  const d = v.devcontainer;
+  if (!d) return [];
+  return [
+    ...row(
+      t.devcontainer,
+      el('span', { className: `severity-${d.severity}`, text: `${d.name}: ${d.label}`, attrs: { id: 'devcontainer' } }),
+    ),
+    ...row(t.devcontainerFolder, d.workspaceFolder || '-'),
+    ...row(t.devcontainerConfig, d.configPath || '-'),
+    ...(d.container ? row(t.devcontainerContainer, d.container) : []),
+    ...(d.error ? row(t.devcontainerError, el('span', { className: 'unhealthy', text: d.error })) : []),
+  ];
 }
 
 function renderTimeline(target: HTMLElement, v: AgentDetailsView, t: DetailsStrings): void {

@@ -1,11 +1,12 @@
-/** The extension's headless core (client + sync + model) against a deployment, for integration tests and the bench. */
-import { CoderClient } from '../../src/api/client';
+/** The extension's headless core (client + sync + model, as sync/deploymentCore.ts builds it) against a deployment, for integration tests and the bench. */
+import type { CoderClient } from '../../src/api/client';
 import { systemClock } from '../../src/common/clock';
 import { MemoryLogger, type Logger } from '../../src/common/log';
-import { Fleet } from '../../src/model/fleet';
+import type { DevcontainerStore } from '../../src/model/devcontainers';
+import type { Fleet } from '../../src/model/fleet';
 import type { Change } from '../../src/model/types';
-import { DeploymentSync, type SyncSettings } from '../../src/sync/deployment';
-import { tailnetFleetPush } from '../../src/sync/tailnetFleetPush';
+import type { DeploymentSync, SyncSettings } from '../../src/sync/deployment';
+import { createDeploymentCore } from '../../src/sync/deploymentCore';
 
 export interface Core {
   client: CoderClient;
@@ -25,19 +26,19 @@ export interface Core {
 export function startCore(
   target: { url: string; token: string },
   settings: Partial<SyncSettings> = {},
-  opts: { pingIntervalMs?: number; logger?: Logger; fleetPush?: boolean } = {},
+  opts: { pingIntervalMs?: number; logger?: Logger; devcontainers?: DevcontainerStore; fleetPush?: boolean } = {},
 ): Core {
   const log = new MemoryLogger();
-  const client = new CoderClient({ baseUrl: target.url, token: target.token });
-  const fleet = new Fleet({ deploymentUrl: target.url, clock: systemClock, myUsername: 'alice' });
-  const sync = new DeploymentSync({
-    client,
-    fleet,
+  const { client, fleet, sync } = createDeploymentCore({
+    url: target.url,
+    token: target.token,
     clock: systemClock,
     log: opts.logger ?? log,
+    myUsername: 'alice',
     settings: { workspaceFilter: 'owner:me', pollIntervalMs: 60_000, maxLiveWorkspaces: 20, ...settings },
     ...(opts.pingIntervalMs ? { pingIntervalMs: opts.pingIntervalMs } : {}),
-    ...(opts.fleetPush ? { fleetPush: tailnetFleetPush({ client, clock: systemClock, log: opts.logger ?? log }) } : {}),
+    ...(opts.devcontainers ? { devcontainers: opts.devcontainers } : {}),
+    ...(opts.fleetPush ? { fleetPush: true } : {}),
   });
   const waiters = new Set<() => void>();
   const sub = sync.onChanges((_c: Change[]) => waiters.forEach((w) => w()));
@@ -85,7 +86,7 @@ export function startBoundCore(
   target: { url: string; token: string },
   workspaceId: string,
   settings: Partial<SyncSettings> = {},
-  opts: { pingIntervalMs?: number; logger?: Logger; agentName?: string; fleetPush?: boolean } = {},
+  opts: { pingIntervalMs?: number; logger?: Logger; agentName?: string; devcontainers?: DevcontainerStore; fleetPush?: boolean } = {},
 ): Core {
   const core = startCore(target, settings, opts);
   t.after(() => core.dispose());

@@ -68,6 +68,9 @@ export async function handleAdmin(sim: Simulator, req: IncomingMessage, res: Ser
       case 'POST restart':
         setTimeout(() => void sim.restart(), 10);
         return sendJson(res, 200, { ok: true });
+      case 'POST clock/offset':
+        sim.clock.setOffset(Number(body['ms'] ?? 0));
+        return sendJson(res, 200, { now: sim.clock.now() });
       case 'POST clock/advance':
         await sim.clock.advance(Number(body['ms'] ?? 0));
         return sendJson(res, 200, { now: sim.clock.now() });

@@ -10,6 +10,8 @@ export interface SimClock {
   setTimer(fn: () => void, ms: number): () => void;
   /** Manual clock only: moves time forward, running due timers in order. */
   advance(ms: number): Promise<void>;
+  /** Runs this far ahead of (negative: behind) the time it would tell: a deployment whose clock is off. */
+  setOffset(ms: number): void;
   dispose(): void;
 }
 
@@ -18,8 +20,12 @@ export function createClock(mode: ClockMode = 'real'): SimClock {
   const speed = mode === 'real' ? 1 : Math.max(0.001, mode.speed);
   const realStart = Date.now();
   const timers = new Set<NodeJS.Timeout>();
+  let offset = 0;
   return {
-    now: () => realStart + (Date.now() - realStart) * speed,
+    now: () => realStart + (Date.now() - realStart) * speed + offset,
+    setOffset(ms) {
+      offset = ms;
+    },
     setTimer(fn, ms) {
       const t = setTimeout(
         () => {
@@ -46,11 +52,16 @@ export function createClock(mode: ClockMode = 'real'): SimClock {
 
 class ManualSimClock implements SimClock {
   private current = Date.now();
+  private offset = 0;
   private seq = 0;
   private readonly timers = new Map<number, { due: number; fn: () => void }>();
 
   now(): number {
-    return this.current;
+    return this.current + this.offset;
+  }
+
+  setOffset(ms: number): void {
+    this.offset = ms;
   }
 
   setTimer(fn: () => void, ms: number): () => void {

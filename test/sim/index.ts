@@ -24,6 +24,7 @@ import { BuildActiveError, World } from './world';
 import { handleAdmin } from './admin';
 import { demoFleet } from './demo';
 import { TailnetServer, type TailnetOptions } from './tailnet/server';
+import { DevcontainerSim } from './devcontainers';
 
 export type { AgentSpec, WorkspaceSpec };
 export type { TailnetMode, TailnetOptions } from './tailnet/server';
@@ -54,8 +55,11 @@ export interface SimOptions {
   host?: string;
   port?: number;
   clock?: ClockMode;
+  /** The simulated deployment's clock runs this far ahead (negative: behind) of real time. */
+  clockOffsetMs?: number;
   streams?: { connectionWatch?: boolean; watchWs?: boolean; sse?: boolean };
-  operations?: { replay?: boolean; reinit?: boolean };
+  /** `devcontainers`: the containers list, watch, recreate and delete routes (off: 404, a server before v2.23). */
+  operations?: { replay?: boolean; reinit?: boolean; devcontainers?: boolean };
   pingIntervalMs?: number;
   /** `/api/v2/tailnet` (WorkspaceUpdates): served by default; see TailnetMode for the other answers. */
   tailnet?: TailnetOptions;
@@ -96,6 +100,7 @@ export class Simulator {
   readonly world: World;
   private readonly hub: StreamHub;
   private readonly tailnet: TailnetServer;
+  readonly devcontainers: DevcontainerSim;
   private readonly faults: Faults = { halfOpen: false, malformed: 0, extraFields: false, blockWebSockets: false };
   private http5xx: { status: number; until: number } | undefined;
   private latencyMs = 0;
@@ -110,9 +115,10 @@ export class Simulator {
 
   constructor(private readonly opts: SimOptions = {}) {
     this.clock = createClock(opts.clock);
+    if (opts.clockOffsetMs) this.clock.setOffset(opts.clockOffsetMs);
     this.port = opts.port ?? 0;
     this.streamsOn = { connectionWatch: true, watchWs: true, sse: true, ...opts.streams };
-    this.opsOn = { replay: true, reinit: true, ...opts.operations };
+    this.opsOn = { replay: true, reinit: true, devcontainers: true, ...opts.operations };
     this.world = new World(
       this.clock,
       {
@@ -126,6 +132,7 @@ export class Simulator {
     );
     this.hub = new StreamHub(this.clock, opts.pingIntervalMs ?? 15_000, this.faults, () => this.renderOptions());
     this.tailnet = new TailnetServer(this.clock, () => this.world.workspaces.values(), opts.pingIntervalMs ?? 15_000, opts.tailnet);
+    this.devcontainers = new DevcontainerSim(this.world, this.clock, this.hub);
     this.token = this.world.addUser('alice', opts.token).token;
     this.adminToken = opts.adminToken ?? randomUUID();
     if (opts.fleet === 'demo') demoFleet(this);
@@ -383,6 +390,7 @@ export class Simulator {
     if (!ws) return;
     this.hub.publish(ws);
     this.tailnet.publish(ws);
+    this.devcontainers.publish(ws);
     if (this.hub.hasLogFollowers()) for (const b of ws.builds.slice(-2)) for (const a of b.agents) this.hub.flushLogs(a.id, a.logs);
     const e = { workspaceId, kind, at: this.clock.now() };
     for (const l of this.listeners) l(e);
@@ -406,6 +414,8 @@ export class Simulator {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://sim');
+    // The deployment's own time, as Coder's answers carry it (the client measures clock skew from it).
+    res.setHeader('Date', new Date(this.clock.now()).toUTCString());
     try {
       if (url.pathname.startsWith('/__sim/')) return await handleAdmin(this, req, res, url);
       if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
@@ -478,6 +488,7 @@ export class Simulator {
       const a = r[1] ? this.world.agents.get(r[1]) : undefined;
       if (!a) return sendError(res, 404, NOT_FOUND);
       if (m === 'GET' && r.length === 2) return sendJson(res, 200, renderAgent(a, o));
+      if (r[2] === 'containers' && r[3] !== 'watch') return this.devcontainers.handle(req, res, a, r.slice(3), this.opsOn.devcontainers);
       if (m === 'GET' && r[2] === 'logs' && r.length === 3) {
         const after = Number(url.searchParams.get('after') ?? 0) || 0;
         return sendJson(
@@ -542,9 +553,11 @@ export class Simulator {
             ? 'logs'
             : undefined;
     const tailnet = r.length === 1 && r[0] === 'tailnet';
-    this.count(`WS ${tailnet ? 'tailnet' : (kind ?? url.pathname)}`);
+    const containers = r[0] === 'workspaceagents' && r[2] === 'containers' && r[3] === 'watch' && r.length === 4;
+    this.count(`WS ${tailnet ? 'tailnet' : (kind ?? (containers ? 'containers' : url.pathname))}`);
     if (this.faults.blockWebSockets) return void socket.destroy();
     if (tailnet) return this.tailnet.upgrade(req, socket, head, url, () => this.gate(req, url), this.latencyMs);
+    if (containers) return this.upgradeContainers(req, socket, head, url, r[1]);
     if (!kind || r.length !== 3) return refuse(404, 'Route not found.');
     if (this.latencyMs > 0) await new Promise((res) => setTimeout(res, this.latencyMs));
     const g = this.gate(req, url);
@@ -584,6 +597,19 @@ export class Simulator {
       }
       this.hub.greet(this.hub.addWebSocket('connection-watch', sock, w.id, { agentName }), w);
     });
+  }
+
+  private upgradeContainers(req: IncomingMessage, socket: Socket, head: Buffer, url: URL, agentId: string | undefined): void {
+    const g = this.gate(req, url);
+    if (!('user' in g)) return void socket.end(errorBody(g.status, g.message, g.detail));
+    if (!this.opsOn.devcontainers) return void socket.end(errorBody(404, 'Route not found.'));
+    const a = agentId ? this.world.agents.get(agentId) : undefined;
+    if (!a) return void socket.end(errorBody(404, NOT_FOUND));
+    const off = this.devcontainers.disabled(a);
+    if (off) return void socket.end(errorBody(403, off.message, off.detail));
+    const refusal = this.devcontainers.notConnected(a);
+    if (refusal) return void socket.end(errorBody(400, refusal));
+    this.wss.handleUpgrade(req, socket, head, (sock) => this.devcontainers.watch(sock, a));
   }
 }
 

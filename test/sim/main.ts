@@ -53,6 +53,17 @@ Scenarios (workspace by name or id):`);
   console.log(
     `Faults: ${admin('fault', '{"kind":"drop-streams"}')}  (kinds: drop-streams half-open malformed-frames extra-fields http-5xx latency expire-token server-shutdown clear)`,
   );
+  const webMain = sim.world
+    .findWorkspace('web')
+    ?.builds.at(-1)
+    ?.agents.find((a) => a.name === 'main' && !a.parentId);
+  if (webMain) {
+    const api = `curl -s -H 'Coder-Session-Token: ${sim.token}' ${sim.url}/api/v2/workspaceagents/${webMain.id}/containers`;
+    console.log(`Dev containers of web.main (IDs change with every rebuild of web):
+  ${api}
+  ${api.replace('curl -s', 'curl -s -X POST')}/devcontainers/<id from the list>/recreate
+  as a server before v2.23: ${admin('operations', '{"devcontainers":false}')}`);
+  }
 
   if (values.scenario && dev) sim.scenario(values.scenario as ScenarioName, dev.id);
   if (values['rebuild-every'] && dev) {

@@ -24,6 +24,22 @@ export interface AgentSpec {
   connectionTimeoutSeconds?: number;
   os?: string;
   arch?: string;
+  /** Dev containers this (top-level) agent runs; see devcontainers.ts. */
+  devcontainers?: DevcontainerSpec[];
+  /** The template turned dev containers off on this agent: its containers routes answer 403. */
+  devcontainersDisabled?: boolean;
+}
+
+export interface DevcontainerSpec {
+  name: string;
+  /** The child agent (in `children`) that runs inside the container. */
+  agent?: string;
+  workspaceFolder?: string;
+  configPath?: string;
+  /** The configuration changed since the container was built. */
+  dirty?: boolean;
+  /** A sub-agent defined in the template keeps its ID on recreate; an injected one (the default) does not. */
+  keepsAgentId?: boolean;
 }
 
 export interface WorkspaceSpec {
@@ -144,26 +160,31 @@ export function addLog(a: AgentRow, now: number, output: string, level = 'info')
   return log;
 }
 
+/** One agent row (a sub-agent when `parentId` is set), created `created` and not yet connected. */
+export function newAgentRow(ws: WorkspaceRow, spec: AgentSpec, parentId: string | null, resourceId: string, now: number): AgentRow {
+  return {
+    id: randomUUID(),
+    parentId,
+    name: spec.name,
+    resourceId,
+    workspaceId: ws.id,
+    lifecycle: 'created',
+    createdAt: now,
+    updatedAt: now,
+    alive: false,
+    connectionTimeoutSeconds: spec.connectionTimeoutSeconds ?? 120,
+    os: spec.os ?? 'linux',
+    arch: spec.arch ?? 'amd64',
+    scripts: spec.scripts ?? [],
+    logs: [],
+    logSourceId: randomUUID(),
+  };
+}
+
 export function newAgentRows(ws: WorkspaceRow, resourceId: string, now: number): AgentRow[] {
   const rows: AgentRow[] = [];
   const make = (spec: AgentSpec, parentId: string | null) => {
-    const row: AgentRow = {
-      id: randomUUID(),
-      parentId,
-      name: spec.name,
-      resourceId,
-      workspaceId: ws.id,
-      lifecycle: 'created',
-      createdAt: now,
-      updatedAt: now,
-      alive: false,
-      connectionTimeoutSeconds: spec.connectionTimeoutSeconds ?? 120,
-      os: spec.os ?? 'linux',
-      arch: spec.arch ?? 'amd64',
-      scripts: spec.scripts ?? [],
-      logs: [],
-      logSourceId: randomUUID(),
-    };
+    const row = newAgentRow(ws, spec, parentId, resourceId, now);
     rows.push(row);
     for (const child of spec.children ?? []) make(child, row.id);
   };

@@ -17,7 +17,7 @@ export interface Faults {
 }
 
 interface Stream {
-  kind: 'connection-watch' | 'watch-ws' | 'sse' | 'logs';
+  kind: 'connection-watch' | 'watch-ws' | 'sse' | 'logs' | 'containers';
   workspaceId: string;
   /** Frames still to be replaced by garbage (malformed-frames fault). */
   garbage: number;

@@ -9,6 +9,7 @@ import {
   addLog,
   coderToken,
   latestBuild,
+  newAgentRow,
   newAgentRows,
   type AgentRow,
   type AgentSpec,
@@ -315,6 +316,28 @@ export class World {
       this.connect(a);
       this.startLifecycle(a, 'normal');
     });
+  }
+
+  /** A sub-agent leaves the latest build (its parent agent deleted it, e.g. for a dev-container rebuild). */
+  removeAgent(agentId: string): void {
+    const a = this.agent(agentId);
+    const b = latestBuild(this.workspace(a.workspaceId));
+    this.retire(a, this.clock.now(), 'off');
+    b.agents = b.agents.filter((x) => x !== a);
+    this.publish(a.workspaceId, 'agent-deleted');
+  }
+
+  /** A sub-agent the parent agent creates itself: a new row (new ID) in the latest build, which then starts. */
+  injectSubAgent(parentId: string, spec: AgentSpec): AgentRow {
+    const parent = this.agent(parentId);
+    const ws = this.workspace(parent.workspaceId);
+    const b = latestBuild(ws);
+    const row = newAgentRow(ws, spec, parentId, b.resourceId, this.clock.now());
+    b.agents = [...b.agents, row];
+    this.agents.set(row.id, row);
+    this.publish(ws.id, 'agent-created');
+    this.runAgent(row, 'normal');
+    return row;
   }
 
   startFlapping(workspaceId: string, intervalMs: number): void {

@@ -37,6 +37,7 @@ export class ReconnectDriver implements vscode.Disposable {
       settings: ctx.config.reconnect,
       loopHistory: ctx.state.loopHistory,
       support: (op) => (this.ref ? ctx.operations.get(this.ref.session.url, op) : 'unknown'),
+      skewMs: () => this.ref?.session.fleet.serverSkewMs() ?? 0,
     });
     this.tracker = BindingTracker.fromJSON(ctx.state.bindingHistory, ctx.clock);
     ctx.pushCleanup(this.machine.onDecision((d) => void this.act(d)));
@@ -53,8 +54,7 @@ export class ReconnectDriver implements vscode.Disposable {
   }
 
   private rebind(): void {
-    const b = this.bound.bound;
-    this.ref = b?.agentName ? { session: b.session, workspaceId: b.workspaceId, name: b.agentName, parentName: b.parentName } : undefined;
+    this.ref = this.bound.agent;
     if (this.ref && this.follower?.session !== this.ref.session) {
       this.follower = {
         session: this.ref.session,
@@ -65,7 +65,7 @@ export class ReconnectDriver implements vscode.Disposable {
   }
 
   private onChanges(session: AgentRef['session'], changes: Change[]): void {
-    if (!this.ref && this.bound.bound?.agentName) this.rebind();
+    if (!this.ref && this.bound.agent) this.rebind();
     if (!this.ref || this.follower?.session !== session) return;
     const status = this.follower.follower.onChanges(changes);
     if (status) this.validate(status);

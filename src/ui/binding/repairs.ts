@@ -7,16 +7,15 @@
 import * as vscode from 'vscode';
 import { errorText, isUnsupported } from '../../api/errors';
 import type { WorkspaceAgent } from '../../api/schemas';
+import type { AgentKey } from '../../model/agentKey';
 import { formatDuration } from '../../model/lifecycle';
 import type { RepairOp } from '../../model/operations';
 import type { Ctx } from '../ctx';
 import type { DeploymentSession } from '../deployments/deploymentSession';
 
-export interface AgentRef {
-  session: DeploymentSession;
-  workspaceId: string;
-  name: string;
-  parentName: string | null;
+/** An agent of an open deployment, by its key (so it follows ID changes). */
+export interface AgentRef extends AgentKey {
+  readonly session: DeploymentSession;
 }
 
 const OP_TITLE: Record<RepairOp, string> = { replay: 'lifecycle replay', reinitialize: 'reinitialization' };

@@ -5,8 +5,10 @@
  * agent to keep live.
  */
 import { Emitter, type Disposable } from '../../common/disposable';
+import { sameAgentOf } from '../../model/agentKey';
 import { bindingFromAuthority, bindingFromEnv, parseBindingSetting, type BindingTarget } from '../../model/binding';
 import { remoteAuthority } from './remoteSession';
+import type { AgentRef } from './repairs';
 import type { Ctx } from '../ctx';
 import type { DeploymentSession } from '../deployments/deploymentSession';
 import type { OpenDeployments } from '../deployments/openDeployments';
@@ -51,15 +53,13 @@ export class WindowBinding implements Disposable {
     return this.target;
   }
 
+  /** The bound agent, once the binding names one. */
+  get agent(): AgentRef | undefined {
+    return refOf(this.current);
+  }
+
   isNode(node: AgentNode): boolean {
-    const b = this.current;
-    return (
-      !!b &&
-      b.session === node.session &&
-      b.workspaceId === node.workspaceId &&
-      b.agentName === node.name &&
-      b.parentName === node.parentName
-    );
+    return sameAgentOf(this.agent, node);
   }
 
   /** Reads the binding again (after the user picked or cleared one). */
@@ -87,11 +87,7 @@ export class WindowBinding implements Disposable {
   /** Looks the target up in the open deployments; cheap, so it runs on every model change. */
   resolve(): void {
     const next = this.target ? this.find(this.target) : undefined;
-    const same =
-      next?.session === this.current?.session &&
-      next?.workspaceId === this.current?.workspaceId &&
-      next?.agentName === this.current?.agentName &&
-      next?.parentName === this.current?.parentName;
+    const same = sameBinding(next, this.current);
     this.logState(next);
     if (same) return;
     const before = this.current;
@@ -138,4 +134,17 @@ export class WindowBinding implements Disposable {
   dispose(): void {
     this.changed.dispose();
   }
+}
+
+function refOf(b: Bound | undefined): AgentRef | undefined {
+  return b?.agentName ? { session: b.session, workspaceId: b.workspaceId, name: b.agentName, parentName: b.parentName } : undefined;
+}
+
+/** Same deployment and workspace, and the same agent (or no agent picked in either). */
+function sameBinding(a: Bound | undefined, b: Bound | undefined): boolean {
+  if (!a || !b) return a === b;
+  if (a.agentName === undefined || b.agentName === undefined) {
+    return a.agentName === b.agentName && a.session === b.session && a.workspaceId === b.workspaceId;
+  }
+  return sameAgentOf(refOf(a), refOf(b));
 }

@@ -7,10 +7,12 @@ import * as vscode from 'vscode';
 import type { WindowBinding } from '../binding/windowBinding';
 import type { Ctx } from '../ctx';
 import type { ReconnectDriver } from '../binding/reconnectDriver';
+import { pickedIsBound, sameAgentOf } from '../../model/agentKey';
 import { labelOf, offerRestart, restartWorkspace, runRepairCommand, type AgentRef } from '../binding/repairs';
 import type { DeploymentSession } from '../deployments/deploymentSession';
 import type { OpenDeployments } from '../deployments/openDeployments';
 import { UserRefusal, type CommandHandler, type CommandTable } from './commandTable';
+import { rebuildDevContainer, reinitializeIfDevcontainer } from './devcontainerCommands';
 
 export interface AgentCommandDeps {
   ctx: Ctx;
@@ -46,8 +48,7 @@ function refOfAgentId(d: AgentCommandDeps, id: string): AgentRef | undefined {
 }
 
 function boundRef(d: AgentCommandDeps): AgentRef | undefined {
-  const b = d.bound.bound;
-  return b?.agentName ? { session: b.session, workspaceId: b.workspaceId, name: b.agentName, parentName: b.parentName } : undefined;
+  return d.bound.agent;
 }
 
 /** The agent a command is about: its argument, else a quick pick with the bound agent first. */
@@ -66,12 +67,7 @@ async function pickAgent(d: AgentCommandDeps, arg: unknown, title: string): Prom
     for (const ws of session.fleet.workspaces()) {
       for (const a of session.fleet.agentsOf(ws.id)) {
         const ref = { session, workspaceId: ws.id, name: a.name, parentName: session.fleet.parentNameOf(ws.id, a) };
-        const isBound =
-          !!bound &&
-          bound.session === session &&
-          bound.workspaceId === ws.id &&
-          bound.name === a.name &&
-          bound.parentName === ref.parentName;
+        const isBound = sameAgentOf(bound, ref);
         const item = {
           label: `${ws.name}.${a.name}`,
           description: isBound
@@ -122,7 +118,10 @@ const repair =
   (d) =>
   async (arg) => {
     const ref = await pickAgent(d, arg, op === 'replay' ? vscode.l10n.t('Replay Agent Lifecycle') : vscode.l10n.t('Reinitialize Agent'));
-    if (ref) await runRepairCommand(d.ctx, ref, op);
+    if (!ref) return;
+    // On a dev-container sub-agent the deployment offers a real reinitialization: the rebuild.
+    if (op === 'reinitialize' && (await reinitializeIfDevcontainer(d.ctx, ref))) return;
+    await runRepairCommand(d.ctx, ref, op);
   };
 
 const build =
@@ -180,7 +179,7 @@ const reconnect: Factory = (d) => async (arg) => {
   if (typeof arg === 'string' || isNode(arg)) {
     const ref = await pickAgent(d, arg, vscode.l10n.t('Reconnect'));
     const b = boundRef(d);
-    if (ref && b && (ref.session !== b.session || ref.workspaceId !== b.workspaceId || ref.name !== b.name)) {
+    if (ref && b && !pickedIsBound(ref, b)) {
       throw new UserRefusal(vscode.l10n.t('{0} is not the agent this window is bound to.', labelOf(ref)));
     }
   }
@@ -196,6 +195,7 @@ const FACTORIES: Record<string, Factory> = {
   'coderStatus.bindAgent': bind,
   'coderStatus.unbind': unbind,
   'coderStatus.reconnect': reconnect,
+  'coderStatus.rebuildDevContainer': rebuildDevContainer,
 };
 
 export function agentCommands(d: AgentCommandDeps): CommandTable {

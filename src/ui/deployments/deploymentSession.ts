@@ -1,15 +1,16 @@
 /**
- * One open deployment: its network, REST client, model and sync, created together and
- * disposed together. The UI reads `fleet` and listens to `onDidChange`; nothing here decides.
+ * One open deployment: its network and its core (REST client, model and sync, built by
+ * sync/deploymentCore.ts), created together and disposed together. The UI reads `fleet` and listens to `onDidChange`; nothing here decides.
  */
-import { CoderClient } from '../../api/client';
+import type { CoderClient } from '../../api/client';
 import { errorText } from '../../api/errors';
 import type { Network } from '../../api/network';
 import { DisposableStore, Emitter, type Disposable } from '../../common/disposable';
-import { Fleet } from '../../model/fleet';
+import type { DevcontainerStore } from '../../model/devcontainers';
+import type { Fleet } from '../../model/fleet';
 import type { Change } from '../../model/types';
-import { DeploymentSync } from '../../sync/deployment';
-import { tailnetFleetPush } from '../../sync/tailnetFleetPush';
+import type { DeploymentSync } from '../../sync/deployment';
+import { createDeploymentCore } from '../../sync/deploymentCore';
 import type { Ctx } from '../ctx';
 import { networkFromSettings } from '../auth/signIn';
 
@@ -29,6 +30,7 @@ export class DeploymentSession implements Disposable {
 
   readonly client: CoderClient;
   readonly fleet: Fleet;
+  readonly devcontainers: DevcontainerStore;
   readonly sync: DeploymentSync;
 
   private constructor(
@@ -38,18 +40,18 @@ export class DeploymentSession implements Disposable {
     network: Network,
   ) {
     this.store.addFn(() => void network.dispose());
-    this.client = new CoderClient({ baseUrl: url, token, fetch: network.fetch, headers: () => network.headers(), agent: network.wsAgent });
-    this.fleet = new Fleet({ deploymentUrl: url, clock: ctx.clock });
-    this.sync = this.store.add(
-      new DeploymentSync({
-        client: this.client,
-        fleet: this.fleet,
+    const core = this.store.add(
+      createDeploymentCore({
+        url,
+        token,
         clock: ctx.clock,
         log: ctx.log,
         settings: ctx.config.sync,
-        fleetPush: tailnetFleetPush({ client: this.client, clock: ctx.clock, log: ctx.log }),
+        transport: { fetch: network.fetch, headers: () => network.headers(), wsAgent: network.wsAgent },
+        fleetPush: true,
       }),
     );
+    ({ client: this.client, fleet: this.fleet, devcontainers: this.devcontainers, sync: this.sync } = core);
     this.store.add(this.sync.onChanges((c) => this.changes.fire(c)));
     this.store.add(this.changes);
   }

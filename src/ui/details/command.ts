@@ -7,19 +7,13 @@ import { parsePanelState } from '../../protocol/detailsPanel';
 import { DETAILS_VIEW_TYPE, DetailsPanel, type DetailsSource } from './panel';
 import { awaitingData, createDetailsSource, followLogsInto, resolveDetails, type DetailsTarget } from './source';
 import { classifyIn } from '../views/classify';
+import { keyOfNamed, sameAgent } from '../../model/agentKey';
 import type { Ctx } from '../ctx';
+import type { AgentRef } from '../binding/repairs';
 import type { WindowBinding } from '../binding/windowBinding';
 import type { ReconnectDriver } from '../binding/reconnectDriver';
 import type { AgentNode } from '../views/treeNodes';
-import type { DeploymentSession } from '../deployments/deploymentSession';
 import type { OpenDeployments } from '../deployments/openDeployments';
-
-export interface AgentRef {
-  session: DeploymentSession;
-  workspaceId: string;
-  name: string;
-  parentName: string | null;
-}
 
 /** How long a restored panel waits for its deployment's first answer before saying the agent is gone. */
 const RESTORE_WAIT_MS = 30_000;
@@ -79,6 +73,7 @@ export class AgentDetails {
           ...deps,
           classify: (s, agent, now) => classifyIn(s, agent, now, ctx.config.stuckThresholdMs),
           isBound: (t) => this.isBound(t),
+          devcontainerOf: (s, agent) => (agent.parent_id ? s.devcontainers.devcontainerOf(agent.parent_id, agent) : undefined),
           idHistory: () => this.driver.history,
           now: () => ctx.clock.now(),
         }),
@@ -108,14 +103,8 @@ export class AgentDetails {
   }
 
   private isBound(t: DetailsTarget): boolean {
-    const b = this.bound.bound;
-    return (
-      !!b &&
-      b.session.url === t.deploymentUrl &&
-      b.workspaceId === t.workspaceId &&
-      b.agentName === t.agentName &&
-      b.parentName === t.parentName
-    );
+    const b = this.bound.agent;
+    return !!b && b.session.url === t.deploymentUrl && sameAgent(b, keyOfNamed(t));
   }
 }
 

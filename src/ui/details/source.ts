@@ -11,6 +11,7 @@ import type { CoderClient } from '../../api/client';
 import { ReconnectingStream, describeClose } from '../../api/socket';
 import { followAgentLogs } from '../../api/streams';
 import type { WorkspaceAgent, WorkspaceAgentLog } from '../../api/schemas';
+import type { Devcontainer } from '../../api/devcontainerSchemas';
 import {
   idChainOf,
   recordTransition,
@@ -36,6 +37,8 @@ export interface ResolveDeps<S extends { fleet: Fleet }> {
   /** An open deployment, by URL. */
   sessionOf(deploymentUrl: string): S | undefined;
   classify(session: S, agent: WorkspaceAgent, now: number): Classification;
+  /** The dev container a sub-agent runs in, when known. */
+  devcontainerOf?(session: S, agent: WorkspaceAgent): Devcontainer | undefined;
   isBound(t: DetailsTarget): boolean;
   /** The persisted binding history (any agent, any order): the panel keeps the changes of its own agent. */
   idHistory(): readonly AgentIdChangeRecord[];
@@ -61,6 +64,7 @@ export function resolveDetails<S extends { fleet: Fleet }>(t: DetailsTarget, d: 
   const agent = fleet?.findAgent(t.workspaceId, t.agentName, t.parentName);
   if (!session || !fleet || !workspace || !agent) return undefined;
   const now = d.now();
+  const devcontainer = d.devcontainerOf?.(session, agent);
   return {
     deploymentUrl: t.deploymentUrl,
     workspace,
@@ -71,6 +75,7 @@ export function resolveDetails<S extends { fleet: Fleet }>(t: DetailsTarget, d: 
     idHistory: d.idHistory(),
     bound: d.isBound(t),
     now,
+    ...(devcontainer ? { devcontainer } : {}),
   };
 }
 

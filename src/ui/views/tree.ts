@@ -14,6 +14,7 @@ import { formatDuration } from '../../model/lifecycle';
 import type { DeploymentSession } from '../deployments/deploymentSession';
 import type { OpenDeployments } from '../deployments/openDeployments';
 import { STALE_AFTER_MS, agentItem, deploymentItem, hostOf, workspaceItem } from './treeItems';
+import { childrenOfParent, containerNodeOf, devcontainerItem, subAgentOfNode } from './devcontainerNodes';
 import { NodeCache, agentOf, type AgentNode, type TreeNode, type WorkspaceNode } from './treeNodes';
 
 export const VIEW_ID = 'coderStatus.agents';
@@ -77,6 +78,7 @@ export class AgentTree implements vscode.TreeDataProvider<TreeNode>, Disposable 
       const ws = node.session.fleet.workspace(node.workspaceId);
       return ws ? workspaceItem(node, ws) : new vscode.TreeItem(vscode.l10n.t('(removed)'));
     }
+    if (node.kind === 'devcontainer') return devcontainerItem(node);
     const agent = agentOf(node);
     if (!agent) return new vscode.TreeItem(node.name);
     return agentItem(node, agent, {
@@ -97,15 +99,25 @@ export class AgentTree implements vscode.TreeDataProvider<TreeNode>, Disposable 
     if (node.kind === 'workspace') {
       return session.fleet.topLevelAgents(workspaceId).map((a) => this.nodes.agent(session, workspaceId, a.name, null));
     }
+    if (node.kind === 'devcontainer') {
+      const sub = subAgentOfNode(node);
+      return sub ? [this.nodes.agent(session, workspaceId, sub.name, node.parentName)] : [];
+    }
     const agent = agentOf(node);
     if (!agent) return [];
-    return session.fleet.childrenOf(workspaceId, agent.id).map((a) => this.nodes.agent(session, workspaceId, a.name, agent.name));
+    if (node.parentName !== null) return [];
+    return childrenOfParent(this.nodes, session, workspaceId, agent);
   }
 
   getParent(node: TreeNode): TreeNode | undefined {
     if (node.kind === 'deployment') return undefined;
     if (node.kind === 'workspace') return this.sessions.list().length > 1 ? this.nodes.deployment(node.session) : undefined;
-    if (node.parentName !== null) return this.nodes.agent(node.session, node.workspaceId, node.parentName, null);
+    if (node.kind === 'devcontainer') return this.nodes.agent(node.session, node.workspaceId, node.parentName, null);
+    if (node.parentName !== null) {
+      const sub = agentOf(node);
+      const container = sub && containerNodeOf(this.nodes, node.session, node.workspaceId, sub, node.parentName);
+      return container ?? this.nodes.agent(node.session, node.workspaceId, node.parentName, null);
+    }
     return this.nodes.workspace(node.session, node.workspaceId);
   }
 
@@ -150,6 +162,13 @@ export class AgentTree implements vscode.TreeDataProvider<TreeNode>, Disposable 
         case 'fleet-rung-changed':
           if (multi) fire.add(this.nodes.deployment(session));
           break;
+        case 'devcontainers-changed': {
+          // The parent's children (dev containers, and which sub-agent sits where) may all move.
+          const parent = session.fleet.agentById(c.parentAgentId);
+          const n = parent ? this.nodes.findAgentNode(session, c.workspaceId, parent.agent) : undefined;
+          if (n) fire.add(n);
+          break;
+        }
       }
     }
     if (root) this.emitter.fire(undefined);

@@ -67,7 +67,8 @@ export function workspaceItem(node: WorkspaceNode, ws: Workspace): vscode.TreeIt
 export function agentItem(node: AgentNode, agent: WorkspaceAgent, r: RenderContext): vscode.TreeItem {
   const { session } = node;
   const c = classifyIn(session, agent, r.now, r.stuckThresholdMs);
-  const hasChildren = session.fleet.childrenOf(node.workspaceId, agent.id).length > 0;
+  const hasChildren =
+    !agent.parent_id && (session.fleet.childrenOf(node.workspaceId, agent.id).length > 0 || session.devcontainers.of(agent.id).length > 0);
   const item = new vscode.TreeItem(
     agent.name,
     hasChildren ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None,

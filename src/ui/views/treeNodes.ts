@@ -27,7 +27,17 @@ export interface AgentNode {
   readonly parentName: string | null;
 }
 
-export type TreeNode = DeploymentNode | WorkspaceNode | AgentNode;
+/** A dev container of a top-level agent; keyed by name, since a workspace rebuild gives it a new ID. */
+export interface DevcontainerNode {
+  readonly kind: 'devcontainer';
+  readonly session: DeploymentSession;
+  readonly workspaceId: string;
+  /** Name of the parent agent. */
+  readonly parentName: string;
+  readonly name: string;
+}
+
+export type TreeNode = DeploymentNode | WorkspaceNode | AgentNode | DevcontainerNode;
 
 /** The agent a node stands for now (it follows agent-ID changes), or undefined when gone. */
 export function agentOf(node: AgentNode): WorkspaceAgent | undefined {
@@ -48,6 +58,11 @@ export class NodeCache {
   agent(session: DeploymentSession, workspaceId: string, name: string, parentName: string | null): AgentNode {
     const key = `${session.url}\n${workspaceId}\n${parentName ?? ''}\n${name}`;
     return this.getOrAdd(key, () => ({ kind: 'agent', session, workspaceId, name, parentName }));
+  }
+
+  devcontainer(session: DeploymentSession, workspaceId: string, parentName: string, name: string): DevcontainerNode {
+    const key = `${session.url}\n${workspaceId}\n${parentName}\n\ndevcontainer\n${name}`;
+    return this.getOrAdd(key, () => ({ kind: 'devcontainer', session, workspaceId, parentName, name }));
   }
 
   /** The node of an agent row, if one was handed out. */

@@ -153,14 +153,18 @@ test("an agent row replaces the latest build's row; an old build's row is ignore
   assert.deepEqual(f.apply({ kind: 'agent', workspaceId: ws.id, agent: agent(), at: 3 }), []);
 });
 
-test('stuckSince starts when connected+created is first seen and clears when it ends', () => {
-  const f = newFleet();
-  const a = agent({ lifecycle_state: 'created', status: 'connected' });
+test('stuckSince is when the agent connected by the server (corrected by the clock skew), not when this model first saw it; it clears when the signature ends', () => {
+  let skew = 0;
+  const f = new Fleet({ deploymentUrl: 'https://coder.example.com', clock: new ManualClock(), serverSkewMs: () => skew });
+  const a = agent({ lifecycle_state: 'created', status: 'connected', first_connected_at: '2026-01-01T00:00:01Z' });
   const ws = workspace({ agents: [a] });
-  f.apply({ kind: 'workspace', workspace: ws, at: 100 });
-  f.apply({ kind: 'workspace', workspace: structuredClone(ws), at: 200 });
-  assert.equal(f.stuckSince(a.id), 100);
-  f.apply({ kind: 'agent', workspaceId: ws.id, agent: { ...a, lifecycle_state: 'starting' }, at: 300 });
+  const connected = Date.parse('2026-01-01T00:00:01Z');
+  f.apply({ kind: 'workspace', workspace: ws, at: connected + 3_600_000 }); // seen an hour later (a reload)
+  f.apply({ kind: 'workspace', workspace: structuredClone(ws), at: connected + 3_700_000 });
+  assert.equal(f.stuckSince(a.id), connected);
+  skew = 300_000; // the deployment's clock runs five minutes ahead of this one
+  assert.equal(f.stuckSince(a.id), connected - 300_000);
+  f.apply({ kind: 'agent', workspaceId: ws.id, agent: { ...a, lifecycle_state: 'starting' }, at: connected + 3_800_000 });
   assert.equal(f.stuckSince(a.id), undefined);
 });
 

@@ -7,7 +7,14 @@ import {
   uuidBytes,
   uuidText,
 } from '../../../../src/api/tailnet/messages';
-import { OWNER, OWNER_BYTES, cat, hex, pbUpdate, toHex, uuid } from './wire';
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import {
+  AgentSchema,
+  WorkspaceSchema,
+  WorkspaceUpdateSchema,
+  WorkspaceUpdatesRequestSchema,
+} from '../../../../src/api/tailnet/gen/tailnet_pb';
+import { OWNER, OWNER_BYTES, cat, hex, pbUpdate, prng, toHex, uuid } from './wire';
 
 test('UUIDs: text to the 16 raw bytes and back, canonical lowercase', () => {
   assert.deepEqual(uuidBytes(OWNER), OWNER_BYTES);
@@ -82,4 +89,70 @@ test('bytes that are not a WorkspaceUpdate raise a protobuf-layer error', () => 
       (e: Error & { layer?: string }) => e.layer === 'protobuf',
     );
   }
+});
+
+// ------------------------------------------------------------------ the generated code as oracle
+
+function viaGenerated(bytes: Uint8Array) {
+  const m = fromBinary(WorkspaceUpdateSchema, bytes);
+  const ws = (w: { id: Uint8Array; name: string; status: number }) => ({ id: uuidText(w.id), name: w.name, status: statusName(w.status) });
+  const ag = (a: { id: Uint8Array; name: string; workspaceId: Uint8Array }) => ({
+    id: uuidText(a.id),
+    name: a.name,
+    workspaceId: uuidText(a.workspaceId),
+  });
+  return {
+    upsertedWorkspaces: m.upsertedWorkspaces.map(ws),
+    upsertedAgents: m.upsertedAgents.map(ag),
+    deletedWorkspaces: m.deletedWorkspaces.map(ws),
+    deletedAgents: m.deletedAgents.map(ag),
+  };
+}
+
+test('2,000 messages encoded by the generated code (from tailnet.proto) decode the same by hand', () => {
+  const r = prng(42);
+  const n = (k: number) => Math.floor(r() * k);
+  const names = ['dev', 'ünïcödé', '', 'a'.repeat(300), '名前'];
+  for (let i = 0; i < 2000; i++) {
+    const w = () => create(WorkspaceSchema, { id: uuid(n(1e6)).bytes, name: names[n(names.length)]!, status: n(14) });
+    const a = () => create(AgentSchema, { id: uuid(n(1e6)).bytes, name: names[n(names.length)]!, workspaceId: uuid(n(1e6)).bytes });
+    const list = <T>(f: () => T) => Array.from({ length: n(4) }, f);
+    const msg = create(WorkspaceUpdateSchema, {
+      upsertedWorkspaces: list(w),
+      upsertedAgents: list(a),
+      deletedWorkspaces: list(w),
+      deletedAgents: list(a),
+    });
+    const bytes = toBinary(WorkspaceUpdateSchema, msg);
+    assert.deepEqual(decodeWorkspaceUpdate(bytes), viaGenerated(bytes));
+  }
+  const req = create(WorkspaceUpdatesRequestSchema, { workspaceOwnerId: OWNER_BYTES });
+  assert.deepEqual(encodeWorkspaceUpdatesRequest(OWNER_BYTES), toBinary(WorkspaceUpdatesRequestSchema, req));
+});
+
+test('on 5,000 mutated messages, whatever the hand decoder accepts the generated code reads alike', () => {
+  const r = prng(43);
+  const n = (k: number) => Math.floor(r() * k);
+  let accepted = 0;
+  for (let i = 0; i < 5000; i++) {
+    const bytes = pbUpdate({
+      up: [{ id: uuid(n(100)).bytes, name: `w${n(9)}`, status: n(12) }],
+      upAgents: [{ id: uuid(n(100)).bytes, name: 'main', workspaceId: uuid(n(100)).bytes }],
+      delAgents: n(2) ? [{ id: uuid(n(100)).bytes, name: 'old', workspaceId: uuid(n(100)).bytes }] : [],
+    });
+    for (let k = 0, flips = 1 + n(3); k < flips; k++) {
+      const at = n(bytes.length);
+      bytes[at] = (bytes[at] ?? 0) ^ (1 << n(8));
+    }
+    let mine;
+    try {
+      mine = decodeWorkspaceUpdate(bytes);
+    } catch (e) {
+      assert.equal((e as { layer?: string }).layer, 'protobuf');
+      continue;
+    }
+    accepted++;
+    assert.deepEqual(mine, viaGenerated(bytes));
+  }
+  assert.ok(accepted > 500, `${accepted} accepted`);
 });

@@ -30,10 +30,15 @@ test('an idle window with the push on sends no request', { timeout: 300_000 }, a
           (s) => s.includes('fleet served by push: tailnet WorkspaceUpdates push is open'),
           { what: 'the push serving the fleet' },
         );
-        // The bound workspace has two streams, the other four one each, and the push its session.
+        // The bound workspace has two streams, the other four one each (and a dev-container watch
+        // per agent), the push its session: every upgrade so far is an open stream.
+        const upgrades = (s: ReturnType<typeof sim.stats>) =>
+          Object.entries(s.requestsByRoute)
+            .filter(([k]) => k.startsWith('WS ') && k !== 'WS tailnet')
+            .reduce((n, [, v]) => n + v, 0);
         await wb.waitFor(
           async () => sim.stats(),
-          (s) => s.openStreams === 6 && s.tailnetSessions === 1,
+          (s) => s.openStreams >= 6 && s.openStreams === upgrades(s) && s.tailnetSessions === 1,
           { what: 'every stream open', timeoutMs: 30_000 },
         );
       });

@@ -3,7 +3,9 @@
 // starts the simulator (when the project has one), then code-server with the packaged
 // extension installed and CODER_URL / CODER_SESSION_TOKEN pointing at the simulator.
 // Ctrl-C stops everything.
-//   node scripts/start.mjs [--port 8080] [--no-sim]      (PORT=... works too)
+//   node scripts/start.mjs [--port 8080] [--no-sim] [--experimental-repair-routes]   (PORT=... works too)
+// By default the simulated deployment behaves like a current real one: no lifecycle-replay or
+// reinitialize route. --experimental-repair-routes turns them on.
 import { execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -20,6 +22,7 @@ const argValue = (name) => {
 };
 const port = Number(argValue('--port') ?? process.env.PORT ?? 8080);
 const useSim = !args.includes('--no-sim');
+const repairRoutes = args.includes('--experimental-repair-routes');
 const demoWorkspace = process.env.CODER_WORKSPACE_NAME ?? 'dev';
 const demoAgent = process.env.CODER_WORKSPACE_AGENT_NAME ?? 'main';
 
@@ -70,6 +73,7 @@ async function startSimulator() {
   let cmd;
   if (existsSync('test/sim/main.ts')) {
     cmd = ['--import', 'tsx', 'test/sim/main.ts', '--json', '--rebuild-every', '180'];
+    if (repairRoutes) cmd.push('--experimental-repair-routes');
   } else if (existsSync('test/sim/index.ts')) {
     const script =
       "const { startSimulator } = await import('./test/sim/index.ts');" +

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { systemClock } from './common/clock';
 import { agentCommands } from './ui/commands/agentCommands';
 import { registerCommandTable } from './ui/commands/commandTable';
+import { provideDevcontainerRecreate } from './ui/commands/devcontainerCommands';
 import { viewCommands } from './ui/commands/viewCommands';
 import { WindowBinding } from './ui/binding/windowBinding';
 import { adoptConfiguredUrl } from './ui/auth/configuredUrl';
@@ -13,6 +14,7 @@ import { OpenDeployments } from './ui/deployments/openDeployments';
 import { startSignIn } from './ui/auth/signIn';
 import { StatusBar } from './ui/views/statusBar';
 import { AgentTree } from './ui/views/tree';
+import { AgentDoctor } from './ui/doctor/agentDoctor';
 import { ViewStateKeys } from './ui/views/viewState';
 
 export function activate(context: vscode.ExtensionContext): void {
@@ -28,11 +30,13 @@ export function activate(context: vscode.ExtensionContext): void {
   const sessions = ctx.pushCleanup(new OpenDeployments(ctx, store));
   const bound = ctx.pushCleanup(new WindowBinding(ctx, sessions));
   ctx.pushCleanup(new ViewStateKeys(ctx, sessions, bound));
-  ctx.pushCleanup(new AgentTree(ctx, sessions, bound));
-  ctx.pushCleanup(new StatusBar(ctx, sessions, bound));
-  const driver = ctx.pushCleanup(new ReconnectDriver(ctx, sessions, bound));
-  const details = new AgentDetails(ctx, sessions, bound, driver);
-  const deps = { ctx, sessions, bound, driver, details };
+  const doctor = ctx.pushCleanup(new AgentDoctor(ctx, sessions));
+  ctx.pushCleanup(provideDevcontainerRecreate(ctx));
+  ctx.pushCleanup(new AgentTree(ctx, sessions, bound, doctor));
+  ctx.pushCleanup(new StatusBar(ctx, sessions, bound, doctor));
+  const driver = ctx.pushCleanup(new ReconnectDriver(ctx, sessions, bound, doctor));
+  const details = new AgentDetails(ctx, sessions, bound, driver, doctor);
+  const deps = { ctx, sessions, bound, driver, details, doctor };
   registerCommandTable(
     { ctx, secrets: () => sessions.list().flatMap((s) => s.client.secrets) },
     { ...auth.commands, ...viewCommands(deps), ...agentCommands(deps) },

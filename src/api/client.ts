@@ -13,6 +13,7 @@ import { CoderApiError } from './errors';
 import {
   BuildInfoSchema,
   ErrorResponseSchema,
+  ProvisionerJobLogsSchema,
   UserSchema,
   WorkspaceAgentLogsSchema,
   WorkspaceAgentSchema,
@@ -21,6 +22,7 @@ import {
   WorkspacesResponseSchema,
   safeParse,
   type BuildInfo,
+  type ProvisionerJobLog,
   type Transition,
   type User,
   type Workspace,
@@ -132,6 +134,15 @@ export class CoderClient {
   agentLogs(id: string, after?: number, o?: RequestOptions): Promise<WorkspaceAgentLog[]> {
     const query = after !== undefined ? `?after=${after}` : '';
     return this.getJson(`/api/v2/workspaceagents/${enc(id)}/logs${query}`, WorkspaceAgentLogsSchema, o);
+  }
+
+  /** The build's provisioner log, oldest first (`before`: only lines with a smaller id). */
+  buildLogs(buildId: string, opts: RequestOptions & { before?: number; after?: number } = {}): Promise<ProvisionerJobLog[]> {
+    const params = new URLSearchParams();
+    if (opts.before !== undefined) params.set('before', String(opts.before));
+    if (opts.after !== undefined) params.set('after', String(opts.after));
+    const query = params.size ? `?${params}` : '';
+    return this.getJson(`/api/v2/workspacebuilds/${enc(buildId)}/logs${query}`, ProvisionerJobLogsSchema, opts);
   }
 
   /** Not in the stable API: a 404/405/501 tells the caller the deployment lacks it. */

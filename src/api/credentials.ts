@@ -1,11 +1,13 @@
 /**
  * Where a deployment URL and session token can come from outside the extension's own secret
- * storage: the environment and the `coder` CLI's login. Pure: the file system, environment and
- * home directory are injected so that every platform's rules are unit-tested anywhere.
+ * storage: the environment, the `coder` CLI's login and the logins of the official Coder Remote
+ * extension. Pure: the file system, environment and home directory are injected so that every
+ * platform's rules are unit-tested anywhere. Nothing here ever writes.
  */
 import * as path from 'node:path';
+import { errorText } from './errors';
 
-export type CredentialSource = 'env' | 'cli-config';
+export type CredentialSource = 'env' | 'cli-config' | 'coder-remote';
 
 export interface CredentialCandidate {
   url: string;
@@ -17,16 +19,25 @@ export interface CredentialCandidate {
 
 export interface CredentialEnvironment {
   env: Record<string, string | undefined>;
-  /** Returns the file's text, or undefined when it cannot be read. */
+  /** Returns the file's text, undefined when there is none; throws (or rejects) when it exists but cannot be read. */
   readFile: (file: string) => Promise<string | undefined> | string | undefined;
   homedir: string;
+  /** `process.platform`, or any other name (treated as a POSIX system). */
   platform: string;
+  /** A file that exists but could not be read: discovery goes on without it, and says so here. */
+  onReadError?: (file: string, error: unknown) => void;
+  /**
+   * The global storage folder of the Coder Remote extension (`coder.coder-remote`, a sibling of
+   * this extension's own); undefined: not looked at.
+   */
+  coderRemoteDir?: string;
+  /** Names of the entries of a folder, or undefined when it cannot be read. Needed for coderRemoteDir. */
+  listDir?: (dir: string) => Promise<string[] | undefined> | string[] | undefined;
 }
 
-/** path.join of the given platform (a Windows config dir is joined with backslashes even when tested elsewhere). */
-function joinFor(platform: string): (...parts: string[]) => string {
-  return platform === 'win32' ? (...p) => path.win32.join(...p) : (...p) => path.posix.join(...p);
-}
+/** path.join of the platform the paths are for (the tests run every platform's rules anywhere). */
+/** The id of the official Coder extension, whose global storage folder holds its logins. */
+export const CODER_REMOTE_EXTENSION_ID = 'coder.coder-remote';
 
 /** The coder CLI's config directory for this platform (CODER_CONFIG_DIR wins). */
 export function cliConfigDir(e: Pick<CredentialEnvironment, 'env' | 'homedir' | 'platform'>): string {
@@ -53,9 +64,11 @@ export async function findCredentials(e: CredentialEnvironment): Promise<Credent
   const dir = cliConfigDir(e);
   const join = joinFor(e.platform);
   const read = async (name: string) => {
+    const file = join(dir, name);
     try {
-      return (await e.readFile(join(dir, name)))?.trim() || undefined;
-    } catch {
+      return (await e.readFile(file))?.trim() || undefined;
+    } catch (err) {
+      e.onReadError?.(file, err);
       return undefined;
     }
   };
@@ -67,6 +80,45 @@ export async function findCredentials(e: CredentialEnvironment): Promise<Credent
   else if (envUrl && cliToken) push(out, envUrl, cliToken, 'env', `CODER_URL + ${join(dir, 'session')}`);
   else if (envToken && cliUrl) push(out, cliUrl, envToken, 'env', `${join(dir, 'url')} + CODER_SESSION_TOKEN`);
   if (cliUrl && cliToken) push(out, cliUrl, cliToken, 'cli-config', dir);
+  for (const c of await coderRemoteLogins(e)) push(out, c.url, c.token, 'coder-remote', c.origin);
+  return out;
+}
+
+/**
+ * The logins Coder Remote keeps: one folder per deployment, named after its host (punycode, no
+ * port), holding `url` and `session` (older releases: `session_token`); the oldest releases kept
+ * one `url` and `session_token` at the top of the storage folder. A folder that cannot be read
+ * gives nothing: it is someone else's, and its absence is the common case.
+ */
+async function coderRemoteLogins(e: CredentialEnvironment): Promise<Array<{ url: string; token: string; origin: string }>> {
+  const root = e.coderRemoteDir;
+  if (!root || !e.listDir) return [];
+  const join = joinFor(e.platform);
+  const read = async (file: string) => {
+    try {
+      return (await e.readFile(file))?.trim() || undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const login = async (dir: string) => {
+    const url = await read(join(dir, 'url'));
+    const token = (await read(join(dir, 'session'))) ?? (await read(join(dir, 'session_token')));
+    return url && token ? [{ url, token, origin: dir }] : [];
+  };
+  let names: string[] | undefined;
+  try {
+    names = await e.listDir(root);
+  } catch {
+    names = undefined;
+  }
+  const out: Array<{ url: string; token: string; origin: string }> = [];
+  // Sorted so that the order of found logins does not depend on the file system's.
+  for (const name of [...(names ?? [])].sort()) {
+    if (name === 'url' || name === 'session_token' || name.startsWith('.')) continue;
+    out.push(...(await login(join(root, name))));
+  }
+  out.push(...(await login(root)));
   return out;
 }
 
@@ -106,4 +158,26 @@ export function normalizeDeploymentUrl(input: string): NormalizedUrl {
   let p = url.pathname.replace(/\/+$/, '');
   p = p.replace(/\/api\/v2$/i, '').replace(/\/+$/, '');
   return { ok: true, url: `${url.protocol}//${url.host}${p}` };
+}
+
+/** Where discovery failures go: one line per kind of failure (a RateLimitedLog fits). */
+export interface DiscoveryLog {
+  warn(key: string, message: string): void;
+}
+
+/**
+ * The found logins, never rejecting: when looking fails, that is logged (once per kind through
+ * the rate-limited `log`) and no login is offered, so sign-in goes on with the manual path.
+ */
+export async function discoverCredentials(find: () => Promise<CredentialCandidate[]>, log: DiscoveryLog): Promise<CredentialCandidate[]> {
+  try {
+    return await find();
+  } catch (e) {
+    log.warn('credential-discovery', `looking for existing Coder logins failed: ${errorText(e)}; none offered`);
+    return [];
+  }
+}
+
+function joinFor(platform: string): (...parts: string[]) => string {
+  return platform === 'win32' ? (...p) => path.win32.join(...p) : (...p) => path.posix.join(...p);
 }

@@ -54,12 +54,17 @@ const bool = z.boolean().catch(false);
 const num = z.number().catch(0);
 
 export const AgentScriptSchema = z.object({
+  id: optStr,
   display_name: str,
   log_source_id: optStr,
   run_on_start: bool,
   run_on_stop: bool,
   start_blocks_login: bool,
   timeout: num,
+  /** Sent once the script has run, by servers that report outcomes. */
+  exit_code: z.number().nullish().catch(null),
+  /** ok, exit_failure, timed_out, pipes_left_open (unknown values kept), where sent. */
+  status: optStr,
 });
 
 export const AgentHealthSchema = z.object({ healthy: z.boolean().catch(true), reason: optStr }).catch({ healthy: true, reason: null });
@@ -223,6 +228,17 @@ export const WorkspaceAgentLogSchema = z.object({
 });
 export const WorkspaceAgentLogsSchema = z.array(WorkspaceAgentLogSchema);
 
+/** One line of a build's provisioner log (GET /workspacebuilds/{id}/logs). */
+export const ProvisionerJobLogSchema = z.object({
+  id: z.number(),
+  created_at: str,
+  log_source: str,
+  log_level: z.string().catch('info'),
+  stage: str,
+  output: z.string().catch(''),
+});
+export const ProvisionerJobLogsSchema = z.array(ProvisionerJobLogSchema);
+
 export type AgentScript = z.infer<typeof AgentScriptSchema>;
 export type WorkspaceAgent = z.infer<typeof WorkspaceAgentSchema>;
 export type WorkspaceResource = z.infer<typeof WorkspaceResourceSchema>;
@@ -236,6 +252,7 @@ export type WatchError = z.infer<typeof WatchErrorSchema>;
 export type ConnectionWatchEvent = z.infer<typeof ConnectionWatchEventSchema>;
 export type ServerSentEvent = z.infer<typeof ServerSentEventSchema>;
 export type WorkspaceAgentLog = z.infer<typeof WorkspaceAgentLogSchema>;
+export type ProvisionerJobLog = z.infer<typeof ProvisionerJobLogSchema>;
 
 /** WatchError codes of agent-connection-watch. */
 export const WatchErrorCode = {

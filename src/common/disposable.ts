@@ -50,10 +50,6 @@ export class Emitter<T> implements Disposable {
     for (const l of [...this.listeners]) l(e);
   }
 
-  get listenerCount(): number {
-    return this.listeners.size;
-  }
-
   dispose(): void {
     this.listeners.clear();
   }

@@ -18,26 +18,6 @@ export const silentLogger: Logger = {
   error() {},
 };
 
-/** Keeps lines in memory: for tests, and for asserting that no secret is ever logged. */
-export class MemoryLogger implements Logger {
-  readonly lines: string[] = [];
-  trace(m: string): void {
-    this.lines.push(`trace ${m}`);
-  }
-  debug(m: string): void {
-    this.lines.push(`debug ${m}`);
-  }
-  info(m: string): void {
-    this.lines.push(`info ${m}`);
-  }
-  warn(m: string): void {
-    this.lines.push(`warn ${m}`);
-  }
-  error(m: string): void {
-    this.lines.push(`error ${m}`);
-  }
-}
-
 /** Replaces every occurrence of the given secrets, so a token can never reach a log line. */
 export function redact(text: string, secrets: readonly (string | undefined)[]): string {
   let out = text;

@@ -8,7 +8,7 @@
 import type { Devcontainer } from '../api/devcontainerSchemas';
 import type { Workspace, WorkspaceAgent } from '../api/schemas';
 import { devcontainerView } from './devcontainers';
-import type { AgentDetailsView, ActionsView, IdChangeView, ScriptView, TimelineEntry } from '../protocol/detailsPanel';
+import type { AgentDetailsView, ActionsView, DiagnosisView, IdChangeView, ScriptView, TimelineEntry } from '../protocol/detailsPanel';
 import { clampText, MAX_TEXT } from '../protocol/detailsPanel';
 import type { Classification, ConnectionState } from './types';
 
@@ -27,6 +27,15 @@ export interface AgentIdChangeRecord {
   cause?: string | null;
 }
 
+/** A doctor's finding as the UI worded it (model/doctor.ts decides, the UI words, this view carries). */
+export interface WordedDiagnosis {
+  code: string;
+  cause: string;
+  fix: string;
+  logLines: readonly string[];
+  link?: string;
+}
+
 export interface DetailsInput {
   deploymentUrl: string;
   workspace: Workspace;
@@ -41,6 +50,9 @@ export interface DetailsInput {
   now: number;
   /** The dev container the agent runs in, for a dev-container sub-agent. */
   devcontainer?: Devcontainer;
+  diagnoses?: readonly WordedDiagnosis[];
+  /** Which repairs work for this agent on this deployment (model/repairOffers.ts); default: all that apply. */
+  offers?: Partial<Pick<ActionsView, 'replay' | 'reinitialize' | 'restart'>>;
 }
 
 const MAX_OBSERVED = 50;
@@ -133,7 +145,29 @@ export function actionsFor(workspace: Workspace, agent: WorkspaceAgent, bound: b
     // A restart is a stop build then a start build: not while another build is active.
     restart: build.transition === 'start' && !ACTIVE_JOBS.has(build.job.status),
     reconnect: bound,
+    copyDiagnostics: true,
   };
+}
+
+/** A button shows only when it applies now and works on this deployment for this agent. */
+function withOffers(a: ActionsView, offers: DetailsInput['offers']): ActionsView {
+  if (!offers) return a;
+  return {
+    ...a,
+    replay: a.replay && offers.replay !== false,
+    reinitialize: a.reinitialize && offers.reinitialize !== false,
+    restart: a.restart && offers.restart !== false,
+  };
+}
+
+function diagnosesOf(ds: readonly WordedDiagnosis[]): DiagnosisView[] {
+  return ds.slice(0, 10).map((d) => ({
+    code: clampText(d.code),
+    cause: clampText(d.cause, MAX_TEXT),
+    fix: clampText(d.fix, MAX_TEXT),
+    logLines: d.logLines.slice(-50).map((l) => clampText(l, MAX_TEXT)),
+    link: d.link ? clampText(d.link) : null,
+  }));
 }
 
 function scriptsOf(agent: WorkspaceAgent): ScriptView[] {
@@ -213,7 +247,8 @@ export function toAgentDetailsView(input: DetailsInput): AgentDetailsView {
     timeline: buildTimeline(agent, input.observed ?? [], input.now),
     idHistory: historyOf(input.idHistory ?? []),
     scripts: scriptsOf(agent),
-    actions: actionsFor(workspace, agent, input.bound),
+    diagnoses: diagnosesOf(input.diagnoses ?? []),
+    actions: withOffers(actionsFor(workspace, agent, input.bound), input.offers),
     devcontainer: input.devcontainer ? devcontainerView(input.devcontainer) : null,
     asOf: input.now,
   };

@@ -7,7 +7,6 @@
  * O(fleet): the fleet takes thousands of events per second over thousands of workspaces.
  */
 import { agentsOf, type ConnectionWatchEvent, type Workspace, type WorkspaceAgent } from '../api/schemas';
-import type { Clock } from '../common/clock';
 import { findByKey, keyOfAgent, parentNameAmong, sameAgent } from './agentKey';
 import { deriveWorkspaceStatus, parseTime, stuckStart } from './lifecycle';
 import type { Change, ConnectionState, FleetEvent, FleetRung, StreamRung } from './types';
@@ -25,9 +24,22 @@ interface WorkspaceEntry {
   agentPrints: Map<string, string>;
 }
 
+/** An event the model could not fold. */
+export class FleetRejection extends Error {
+  /** The event's kind, as far as it has one (for the rate-limited log line). */
+  readonly eventKind: string;
+
+  constructor(event: unknown, reason: string) {
+    const kind = (event as { kind?: unknown } | null)?.kind;
+    const eventKind = typeof kind === 'string' ? kind : 'unknown';
+    super(`cannot apply a ${eventKind} event: ${reason}`);
+    this.name = 'FleetRejection';
+    this.eventKind = eventKind;
+  }
+}
+
 export interface FleetOptions {
   deploymentUrl: string;
-  clock: Clock;
   myUsername?: string;
   /** The deployment's clock minus the local one (api/serverClock.ts): server timestamps are read through it. */
   serverSkewMs?: () => number;
@@ -116,7 +128,6 @@ function keepNewerAgents(held: Workspace, incoming: Workspace): Workspace {
 export class Fleet {
   readonly deploymentUrl: string;
   readonly myUsername: string | undefined;
-  private readonly clock: Clock;
   private readonly entries = new Map<string, WorkspaceEntry>();
   private readonly agentIndex = new Map<string, { workspaceId: string; agent: WorkspaceAgent }>();
   private readonly heard = new Map<string, number>();
@@ -132,7 +143,6 @@ export class Fleet {
 
   constructor(opts: FleetOptions) {
     this.deploymentUrl = opts.deploymentUrl;
-    this.clock = opts.clock;
     this.myUsername = opts.myUsername;
     this.skew = opts.serverSkewMs;
   }
@@ -158,10 +168,10 @@ export class Fleet {
   }
 
   /** Milliseconds since the last read of a workspace without a stream; undefined for a live one. */
-  unstreamedAge(workspaceId: string): number | undefined {
+  unstreamedAge(workspaceId: string, now: number): number | undefined {
     const heard = this.heard.get(workspaceId);
     if (this.isLive(workspaceId) || heard === undefined) return undefined;
-    return Math.max(0, this.clock.now() - heard);
+    return Math.max(0, now - heard);
   }
 
   get size(): number {
@@ -250,12 +260,16 @@ export class Fleet {
 
   // ---- apply ----------------------------------------------------------------------------------
 
+  /**
+   * Folds one event into the model. Throws a FleetRejection for an event it cannot fold (a shape
+   * the schemas let through, an unknown kind): the caller logs it and goes on; the event is dropped.
+   */
   apply(e: FleetEvent): Change[] {
     try {
       return this.applyUnsafe(e);
-    } catch {
-      // A shape the schemas let through but the model cannot fold: drop the event, keep the state.
-      return [];
+    } catch (err) {
+      if (err instanceof FleetRejection) throw err;
+      throw new FleetRejection(e, err instanceof Error ? err.message : String(err));
     }
   }
 
@@ -297,7 +311,7 @@ export class Fleet {
         return [{ kind: 'fleet-rung-changed', rung: e.rung, reason: e.reason }];
       }
       default:
-        return [];
+        throw new FleetRejection(e, 'unknown event kind');
     }
   }
 
@@ -465,10 +479,5 @@ export class Fleet {
     this.agentIndex.delete(agentId);
     this.timelines.delete(agentId);
     this.stuckSeen.delete(agentId);
-  }
-
-  /** Clock time now; readers compute ages and elapsed times with it. */
-  now(): number {
-    return this.clock.now();
   }
 }

@@ -37,6 +37,24 @@ export class OperationSupport {
     return true;
   }
 
+  /**
+   * Records what an HTTP answer on the operation's route says: 2xx: supported; 404/405/501:
+   * unsupported, unless it worked before (then the 404 is about the agent, not the route);
+   * anything else (a 409, a failure on the way, 0 for no answer) says nothing about the route.
+   * Returns whether anything changed.
+   */
+  recordAnswer(deployment: string, op: RepairOp, status: number): boolean {
+    if (status >= 200 && status < 300) return this.record(deployment, op, 'supported');
+    if (isUnsupportedStatus(status) && this.get(deployment, op) !== 'supported') return this.record(deployment, op, 'unsupported');
+    return false;
+  }
+
+  /** For logs and the diagnostics report: "replay=unsupported reinitialize=unknown (v2.24.1)". */
+  describe(deployment: string): string {
+    const version = this.serverVersion(deployment);
+    return `${REPAIR_OPS.map((op) => `${op}=${this.get(deployment, op)}`).join(' ')}${version ? ` (${version})` : ''}`;
+  }
+
   serverVersion(deployment: string): string | undefined {
     return this.entries.get(deployment)?.serverVersion;
   }
@@ -89,6 +107,11 @@ export class OperationSupport {
     if (!e) this.entries.set(deployment, (e = { ops: {} }));
     return e;
   }
+}
+
+/** The answers that mean "this deployment has no such route". */
+export function isUnsupportedStatus(status: number): boolean {
+  return status === 404 || status === 405 || status === 501;
 }
 
 /** What one deployment is known to support. */

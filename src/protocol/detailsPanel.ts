@@ -54,6 +54,17 @@ export const ActionsViewSchema = z.object({
   reinitialize: z.boolean(),
   restart: z.boolean(),
   reconnect: z.boolean(),
+  copyDiagnostics: z.boolean(),
+});
+
+/** One finding of the doctor, already worded (and localized) by the host. */
+export const DiagnosisViewSchema = z.object({
+  code: short,
+  cause: text,
+  fix: text,
+  /** The last lines of the log that goes with it. */
+  logLines: z.array(text).check(z.maxLength(50)),
+  link: z.nullable(short),
 });
 
 /** The dev container a sub-agent runs in (absent for other agents). */
@@ -118,6 +129,8 @@ export const AgentDetailsViewSchema = z.object({
   timeline: z.array(TimelineEntrySchema).check(z.maxLength(200)),
   idHistory: z.array(IdChangeViewSchema).check(z.maxLength(100)),
   scripts: z.array(ScriptViewSchema).check(z.maxLength(200)),
+  /** What the doctor found, most likely cause first; empty when nothing is wrong. */
+  diagnoses: z.array(DiagnosisViewSchema).check(z.maxLength(10)),
   actions: ActionsViewSchema,
   devcontainer: z.optional(z.nullable(DevcontainerViewSchema)),
   /** When the host produced this view (for "as of" display when the connection is down). */
@@ -139,6 +152,9 @@ export const STRING_KEYS = [
   'restartTitle',
   'reconnectLabel',
   'reconnectTitle',
+  'copyDiagnosticsLabel',
+  'copyDiagnosticsTitle',
+  'diagnosisHeading',
   'offlineSince',
   'offline',
   'signedOut',
@@ -251,10 +267,14 @@ export const HostMessageSchema = z.discriminatedUnion('type', [
   }),
   z.object({ type: z.literal('logStatus'), status: LogStatusSchema, message: z.nullable(short) }),
   /** The outcome of a button, so the page can re-enable it and say what happened. */
-  z.object({ type: z.literal('actionDone'), action: z.enum(['replay', 'reinitialize', 'restart', 'reconnect']), ok: z.boolean() }),
+  z.object({
+    type: z.literal('actionDone'),
+    action: z.enum(['replay', 'reinitialize', 'restart', 'reconnect', 'copyDiagnostics']),
+    ok: z.boolean(),
+  }),
 ]);
 
-export const ACTIONS = ['replay', 'reinitialize', 'restart', 'reconnect'] as const;
+export const ACTIONS = ['replay', 'reinitialize', 'restart', 'reconnect', 'copyDiagnostics'] as const;
 
 /** Webview -> host. */
 export const WebviewMessageSchema = z.discriminatedUnion('type', [
@@ -270,6 +290,7 @@ export type IdChangeView = z.infer<typeof IdChangeViewSchema>;
 export type ScriptView = z.infer<typeof ScriptViewSchema>;
 export type ActionsView = z.infer<typeof ActionsViewSchema>;
 export type DevcontainerView = z.infer<typeof DevcontainerViewSchema>;
+export type DiagnosisView = z.infer<typeof DiagnosisViewSchema>;
 export type AgentDetailsView = z.infer<typeof AgentDetailsViewSchema>;
 export type DetailsPanelState = z.infer<typeof DetailsPanelStateSchema>;
 export type DetailsStrings = z.infer<typeof DetailsStringsSchema>;

@@ -24,10 +24,6 @@ export class BindingFollower {
     private readonly onHistory: () => void = () => {},
   ) {}
 
-  get following(): FollowTarget | undefined {
-    return this.target;
-  }
-
   /**
    * Starts following `t` (or stops). The first lookup after activation only records an ID
    * change: the remote session was just opened by name, so it is on the new agent already.

@@ -18,7 +18,6 @@
  * workspaces use watch-ws (or SSE), which pushes the whole workspace on every change. The list
  * poll finds added and removed workspaces where no push serves, and is the safety resync where one does.
  */
-import { setMaxListeners } from 'node:events';
 import type { CoderClient } from '../api/client';
 import { errorText, isNotFound } from '../api/errors';
 import { agentsOf, type Workspace } from '../api/schemas';
@@ -37,7 +36,9 @@ import { DevcontainerSync, devcontainerTargets } from './devcontainerSync';
 import { DeploymentSupport } from './ladder';
 import { chooseLiveSet } from './liveSet';
 import { Poller } from './poller';
+import { sharedAbort } from './sharedAbort';
 import { RateLimitedLog, reasonKind } from './rateLimitedLog';
+import { ReconnectSpread } from './reconnectSpread';
 import { Settler } from './settler';
 import { mergeSettings, type SyncSettings } from './settings';
 import { WorkspaceFeed, type FeedHost } from './workspaceFeed';
@@ -61,6 +62,8 @@ export interface DeploymentSyncOptions {
   fleetPush?: FleetPushFactory;
   /** Where the dev containers of the bound and visible workspaces go; without it they are not followed. */
   devcontainers?: DevcontainerStore;
+  /** The window over which the first reconnect after a deployment loss is spread (reconnectSpread.ts). */
+  spreadWindowMs?: number;
 }
 
 export class DeploymentSync implements Disposable {
@@ -92,16 +95,23 @@ export class DeploymentSync implements Disposable {
   private readonly host: FeedHost;
   private readonly settler: Settler;
   private readonly devcontainers: DevcontainerSync | undefined;
+  private readonly spread: ReconnectSpread;
 
   constructor(private readonly o: DeploymentSyncOptions) {
     this.support = o.support ?? new DeploymentSupport();
     this.invalid = new RateLimitedLog(o.log, o.clock);
     this.connection = new ConnectionTracker(o.clock, (state) => this.apply({ kind: 'connection', state, at: o.clock.now() }));
     this.settings = mergeSettings({ hiddenPollFactor: 4, ...o.settings }, {});
+    this.spread = new ReconnectSpread({
+      clock: o.clock,
+      random: o.random,
+      windowMs: o.spreadWindowMs,
+      onLoss: (w, ms) => this.lost(w, ms),
+    });
     this.host = this.makeHost();
     this.poller = new Poller({
       clock: o.clock,
-      run: () => this.pollOnce(),
+      run: () => (this.spread.holding ? this.spread.ready().then(() => (this.active() ? this.pollOnce() : undefined)) : this.pollOnce()),
       period: () => {
         const polled = this.settings.pollIntervalMs * (this.viewVisible ? 1 : this.settings.hiddenPollFactor);
         return this.connection.pollPeriod(fleetPollPeriod(this.push.rung, polled, this.settings.fleetResyncIntervalMs));
@@ -144,6 +154,7 @@ export class DeploymentSync implements Disposable {
       this.setConnection({ kind: 'connecting' });
     }
     this.started = true;
+    this.spread.endWait();
     this.poller.start();
     for (const [id, feed] of this.feeds) {
       feed.reconnectNow();
@@ -199,6 +210,11 @@ export class DeploymentSync implements Disposable {
     if (before.maxLiveWorkspaces !== this.settings.maxLiveWorkspaces) this.updateLiveSet();
   }
 
+  /** Which stream rungs this deployment is known to offer, for logs and diagnostics. */
+  describeSupport(): string {
+    return this.support.describe();
+  }
+
   rungOf(workspaceId: string): StreamRung | undefined {
     return this.feeds.get(workspaceId)?.rung ?? (this.rows.has(workspaceId) ? 'poll' : undefined);
   }
@@ -214,6 +230,7 @@ export class DeploymentSync implements Disposable {
     this.stopAll();
     this.push.dispose();
     this.devcontainers?.dispose();
+    this.spread.dispose();
     this.changes.dispose();
   }
 
@@ -293,6 +310,7 @@ export class DeploymentSync implements Disposable {
       support: this.support,
       random: this.o.random,
       pingIntervalMs: this.o.pingIntervalMs,
+      gate: (connect) => this.spread.wrap(connect),
       connectionWatchAgent: (id) => (id === this.bound ? this.boundAgents.get(id) : undefined),
       onConnectionWatch: (id, agentName, event) => {
         this.markLive();
@@ -414,6 +432,12 @@ export class DeploymentSync implements Disposable {
     this.connection.goOffline(error);
   }
 
+  /** See reconnectSpread.ts. Nothing asks the deployment meanwhile: the view shows its state as that old. */
+  private lost(why: string, delayMs: number): void {
+    this.o.log.info(`deployment lost (${why}): reconnecting in ${delayMs} ms, spread over the editors of this deployment`);
+    this.goOffline(why);
+  }
+
   private signOut(detail: string): void {
     if (this.connection.kind === 'signed-out' || this.disposed) return;
     this.o.log.warn(`signed out: ${detail}`);
@@ -447,7 +471,9 @@ export class DeploymentSync implements Disposable {
     try {
       changes = this.o.fleet.apply(e);
     } catch (err) {
-      this.o.log.error(`model rejected a ${e.kind} event: ${errorText(err)}`);
+      // One line per kind of event and minute: a deployment that sends a shape the model cannot
+      // fold sends it again with every update. The rest of the sync goes on.
+      this.invalid.warn(`model-rejected:${e.kind}`, `model rejected a ${e.kind} event: ${errorText(err, this.o.client.secrets)}`);
       return [];
     }
     if (changes.length) this.changes.fire(changes);
@@ -483,15 +509,4 @@ export class DeploymentSync implements Disposable {
       },
     };
   }
-}
-
-/**
- * One controller cancels every request of a session (sign-out, dispose). Each request in flight
- * listens on its signal, so a busy deployment legitimately has more than Node's default of 10
- * listeners there; without this Node would print a leak warning into the extension host log.
- */
-function sharedAbort(): AbortController {
-  const ctrl = new AbortController();
-  setMaxListeners(0, ctrl.signal);
-  return ctrl;
 }

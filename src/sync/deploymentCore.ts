@@ -32,6 +32,8 @@ export interface DeploymentCoreOptions {
   /** Expected server ping interval of the streams. Default 15 s. */
   pingIntervalMs?: number;
   random?: () => number;
+  /** The window over which the first reconnect after a deployment loss is spread (reconnectSpread.ts). */
+  spreadWindowMs?: number;
   /** The dev-container store to fill (a new one when absent). */
   devcontainers?: DevcontainerStore;
   /** What the deployment offers; pass the same one again to remember it across re-creations. */
@@ -62,7 +64,6 @@ export function createDeploymentCore(o: DeploymentCoreOptions): DeploymentCore {
   });
   const fleet = new Fleet({
     deploymentUrl: o.url,
-    clock: o.clock,
     serverSkewMs: () => client.serverClock.skewMs,
     ...(o.myUsername !== undefined ? { myUsername: o.myUsername } : {}),
   });
@@ -76,6 +77,7 @@ export function createDeploymentCore(o: DeploymentCoreOptions): DeploymentCore {
     settings: o.settings,
     ...(o.pingIntervalMs !== undefined ? { pingIntervalMs: o.pingIntervalMs } : {}),
     ...(o.random ? { random: o.random } : {}),
+    ...(o.spreadWindowMs !== undefined ? { spreadWindowMs: o.spreadWindowMs } : {}),
     ...(o.support ? { support: o.support } : {}),
     ...(o.fleetPush
       ? { fleetPush: tailnetFleetPush({ client, clock: o.clock, log: o.log, ...(o.random ? { random: o.random } : {}) }) }

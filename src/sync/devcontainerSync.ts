@@ -6,7 +6,10 @@
  * visible again. A 404 turns the feature off for the deployment, logged once; a 400 (the parent
  * agent is not connected) is recorded as a state and retried only when the agent connects again;
  * a 403 (dev containers not enabled on that agent) is a state too, and no watch is opened. Watches
- * of parents that leave the set are closed.
+ * of parents that leave the set are closed and their list reads in flight cancelled: a burst of
+ * live-set changes must not leave one request per change on its way (each concurrent request makes
+ * Node's shared fetch dispatcher open one more connection, whose client object it keeps for the
+ * life of the process).
  */
 import type { CoderClient } from '../api/client';
 import { DevcontainerError, listDevcontainers, watchContainers, watchFailureKind } from '../api/devcontainers';
@@ -51,13 +54,14 @@ interface Watch {
   stream: ReconnectingStream<ContainersResponse> | undefined;
   /** The first list answered: the watch may open. */
   watching: boolean;
+  /** Cancels this parent's read in flight once it is forgotten, so that no request outlives its watch. */
+  abort: AbortController;
   reading: boolean;
   readAgain: boolean;
 }
 
 export class DevcontainerSync implements Disposable {
   private readonly watches = new Map<string, Watch>();
-  private abort = new AbortController();
   private disposed = false;
 
   constructor(private readonly o: DevcontainerSyncOptions) {}
@@ -74,14 +78,21 @@ export class DevcontainerSync implements Disposable {
     const wanted = new Map(targets.map((t) => [t.parentAgentId, t] as const));
     for (const [id, w] of this.watches) {
       if (wanted.has(id)) continue;
-      w.stream?.dispose();
+      this.close(w);
       this.watches.delete(id);
       this.apply({ kind: 'forget', parentAgentId: id });
     }
     for (const t of wanted.values()) {
       const w = this.watches.get(t.parentAgentId);
       if (!w) {
-        const fresh: Watch = { target: t, stream: undefined, watching: false, reading: false, readAgain: false };
+        const fresh: Watch = {
+          target: t,
+          stream: undefined,
+          watching: false,
+          abort: new AbortController(),
+          reading: false,
+          readAgain: false,
+        };
         this.watches.set(t.parentAgentId, fresh);
         if (t.connected) this.read(fresh);
         else this.notConnected(fresh);
@@ -101,10 +112,8 @@ export class DevcontainerSync implements Disposable {
 
   /** Everything off (sign-out); setTargets starts again. */
   closeAll(): void {
-    this.abort.abort();
-    this.abort = new AbortController();
     for (const [id, w] of this.watches) {
-      w.stream?.dispose();
+      this.close(w);
       this.apply({ kind: 'forget', parentAgentId: id });
     }
     this.watches.clear();
@@ -114,6 +123,11 @@ export class DevcontainerSync implements Disposable {
     if (this.disposed) return;
     this.closeAll();
     this.disposed = true;
+  }
+
+  private close(w: Watch): void {
+    w.abort.abort();
+    w.stream?.dispose();
   }
 
   /** Back to the beginning for one parent: list first, then the watch. */
@@ -168,7 +182,7 @@ export class DevcontainerSync implements Disposable {
       return;
     }
     w.reading = true;
-    const signal = this.abort.signal;
+    const signal = w.abort.signal;
     void listDevcontainers(this.o.client, w.target.parentAgentId, signal)
       .then(
         (answer) => {

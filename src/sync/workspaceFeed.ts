@@ -24,6 +24,8 @@ export interface FeedHost {
   readonly support: DeploymentSupport;
   readonly random?: () => number;
   readonly pingIntervalMs?: number;
+  /** Wraps every connect of the feed (the reconnect spread after a deployment loss). */
+  gate?<T>(connect: Connect<T>): Connect<T>;
   /**
    * The agent name a connection-watch should follow, or undefined when connection-watch would
    * not see every agent that matters (several agents and none bound): then watch-ws is used.
@@ -67,10 +69,6 @@ export class WorkspaceFeed implements Disposable {
 
   get rung(): StreamRung {
     return this.current;
-  }
-
-  get streamState(): StreamState | undefined {
-    return this.stream?.state;
   }
 
   /** Whether whole workspaces with connection status are being pushed (any rung but poll, or the companion open). */
@@ -169,6 +167,11 @@ export class WorkspaceFeed implements Disposable {
   }
 
   private connectFor(rung: StreamRung): Connect<unknown> {
+    const connect = this.rawConnect(rung);
+    return this.host.gate ? this.host.gate(connect) : connect;
+  }
+
+  private rawConnect(rung: StreamRung): Connect<unknown> {
     const { client } = this.host;
     const onInvalid = (reason: string) => this.host.onInvalid(reason);
     switch (rung) {

@@ -5,15 +5,21 @@
  */
 import * as vscode from 'vscode';
 import type { Clock } from '../common/clock';
-import { DisposableStore, type Disposable } from '../common/disposable';
-import { OperationSupport } from '../model/operations';
+import { DisposableStore, Emitter, type Disposable } from '../common/disposable';
+import type { OperationSupport } from '../model/operations';
 import { Config } from './config';
 import { PersistentState, windowKey } from './persistentState';
 
 export class Ctx implements Disposable {
   readonly config = new Config();
-  /** What each deployment was found to support, shared by the repair commands and the reconnect driver. */
-  readonly operations = new OperationSupport();
+  /**
+   * What each deployment was found to support, shared by the repair commands, the offers and the
+   * reconnect driver; kept across reloads (`rememberOperations`).
+   */
+  readonly operations: OperationSupport;
+  private readonly operationsChanged = new Emitter<void>();
+  /** `operations` learned something: the repair offers shown (tree menus, details panel) may change. */
+  readonly onDidChangeOperations = this.operationsChanged.event;
   /** Every stored key, by scope (global, workspace, window). */
   readonly state: PersistentState;
   private readonly cleanups = new DisposableStore();
@@ -26,7 +32,14 @@ export class Ctx implements Disposable {
     const folder = vscode.workspace.workspaceFile ?? vscode.workspace.workspaceFolders?.[0]?.uri;
     const authority = folder?.scheme === 'vscode-remote' ? folder.authority : vscode.env.remoteName;
     this.state = new PersistentState(extension.globalState, extension.workspaceState, windowKey(authority, folder?.toString()));
+    this.operations = this.state.operations;
     extension.subscriptions.push(this);
+  }
+
+  /** Stores `operations` after it learned something (a reload, or a restart, must not probe again). */
+  rememberOperations(): void {
+    void this.state.setOperations(this.operations);
+    this.operationsChanged.fire();
   }
 
   pushCleanup<T extends Disposable>(d: T): T {
@@ -35,5 +48,6 @@ export class Ctx implements Disposable {
 
   dispose(): void {
     this.cleanups.dispose();
+    this.operationsChanged.dispose();
   }
 }

@@ -2,7 +2,9 @@
  * Every key this extension stores, in one place, each with its scope said out loud:
  *
  * - global: every window of this editor (VS Code's globalState): the deployments signed in to,
- *   the ones signed out of, the recent automatic reconnects (the loop cap).
+ *   the ones signed out of, the recent automatic reconnects (the loop cap), which repair
+ *   operations each deployment offers, and the earlier stuck builds of each workspace (the
+ *   doctor's record: a restart reloads the window, and the record is about the workspace).
  * - workspace: this workspace, whichever window has it open (workspaceState): the agent picked
  *   for it and the binding's agent-ID history.
  * - window: this window across its reloads: global storage under the window's remote authority
@@ -14,6 +16,8 @@
  * as absent, never as a crash.
  */
 import type * as vscode from 'vscode';
+import { parseStuckRecord, type StuckRecord } from '../model/doctor';
+import { OperationSupport } from '../model/operations';
 
 export interface PickedBinding {
   owner: string | null;
@@ -35,6 +39,8 @@ const KEYS = {
   pickedBinding: 'coderStatus.pickedBinding',
   bindingHistory: 'coderStatus.bindingHistory',
   reconnectNotice: 'coderStatus.reconnectNotice',
+  repairRoutes: 'coderStatus.repairRoutes',
+  stuckBuilds: 'coderStatus.stuckBuilds',
 } as const;
 
 /** How long a stored "Reconnected" notice is still worth showing after the reload. */
@@ -100,6 +106,29 @@ export class PersistentState {
   }
   setLoopHistory(h: Record<string, number[]>): Thenable<void> {
     return this.global.update(KEYS.loopHistory, h);
+  }
+
+  /** What each deployment answered on the repair routes (`OperationSupport.toJSON()`). */
+  get operations(): OperationSupport {
+    return OperationSupport.fromJSON(this.global.get<unknown>(KEYS.repairRoutes));
+  }
+  setOperations(ops: OperationSupport): Thenable<void> {
+    return this.global.update(KEYS.repairRoutes, ops.toJSON());
+  }
+
+  /** `<deployment URL>|<workspace ID>` -> the workspace's earlier stuck builds. */
+  get stuckBuilds(): Record<string, StuckRecord> {
+    const v = this.global.get<unknown>(KEYS.stuckBuilds);
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return {};
+    const out: Record<string, StuckRecord> = {};
+    for (const [k, raw] of Object.entries(v)) {
+      const r = parseStuckRecord(raw);
+      if (r) out[k] = r;
+    }
+    return out;
+  }
+  setStuckBuilds(records: Record<string, StuckRecord>): Thenable<void> {
+    return this.global.update(KEYS.stuckBuilds, records);
   }
 
   // workspace

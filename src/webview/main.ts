@@ -23,7 +23,10 @@ const BUTTONS: Record<DetailsAction, { label: StringKey; title: StringKey }> = {
   reinitialize: { label: 'reinitializeLabel', title: 'reinitializeTitle' },
   restart: { label: 'restartLabel', title: 'restartTitle' },
   reconnect: { label: 'reconnectLabel', title: 'reconnectTitle' },
+  copyDiagnostics: { label: 'copyDiagnosticsLabel', title: 'copyDiagnosticsTitle' },
 };
+
+const NONE_ENABLED = Object.fromEntries(ACTIONS.map((a) => [a, false])) as Record<DetailsAction, boolean>;
 
 async function registerToolkit(): Promise<void> {
   // Dynamic imports: the toolkit is an ES module and this file is type-checked as CommonJS;
@@ -67,12 +70,14 @@ function buildPage(vscode: VsCodeApi, strings: DetailsStrings): Page {
   const sections: Sections = {
     header: el('header', { attrs: { id: 'header' } }),
     banner: el('p', { className: 'banner', attrs: { id: 'connection-banner', role: 'alert' } }),
+    diagnosis: section('diagnosis'),
     overview: section('overview'),
     timeline: section('timeline'),
     history: section('id-history'),
     scripts: section('scripts'),
   };
   sections.banner.hidden = true;
+  sections.diagnosis.hidden = true;
   const buttons = new Map<DetailsAction, HTMLElement>();
   const bar = el('div', { className: 'actions', attrs: { role: 'toolbar', 'aria-label': strings.actionsLabel } });
   for (const action of ACTIONS) {
@@ -97,7 +102,17 @@ function buildPage(vscode: VsCodeApi, strings: DetailsStrings): Page {
   const logs = new LogPane(section('logs'), strings);
   const loading = el('div', { className: 'loading' }, el('vscode-progress-ring'), strings.loading);
   const columns = el('div', { className: 'columns' }, sections.overview, el('div', {}, sections.timeline, sections.history));
-  root.replaceChildren(loading, sections.header, sections.banner, bar, el('vscode-divider'), columns, sections.scripts, logs.root);
+  root.replaceChildren(
+    loading,
+    sections.header,
+    sections.banner,
+    sections.diagnosis,
+    bar,
+    el('vscode-divider'),
+    columns,
+    sections.scripts,
+    logs.root,
+  );
   return { sections, logs, buttons, loading, strings };
 }
 
@@ -105,7 +120,7 @@ async function main(): Promise<void> {
   const vscode = acquireVsCodeApi();
   await registerToolkit();
   let page: Page | undefined;
-  let enabled: Record<DetailsAction, boolean> = { replay: false, reinitialize: false, restart: false, reconnect: false };
+  let enabled: Record<DetailsAction, boolean> = NONE_ENABLED;
 
   const syncButtons = (buttons: Map<DetailsAction, HTMLElement>): void => {
     for (const [action, b] of buttons) {
@@ -136,7 +151,7 @@ async function main(): Promise<void> {
         document.body.classList.add('gone');
         page.sections.banner.hidden = false;
         page.sections.banner.textContent = msg.reason;
-        enabled = { replay: false, reinitialize: false, restart: false, reconnect: false };
+        enabled = NONE_ENABLED;
         syncButtons(page.buttons);
         break;
       case 'logs':

@@ -9,6 +9,7 @@ import { el, fill, formatClock, formatDuration, formatTime, grid, safeHttpUrl } 
 export interface Sections {
   header: HTMLElement;
   banner: HTMLElement;
+  diagnosis: HTMLElement;
   overview: HTMLElement;
   timeline: HTMLElement;
   history: HTMLElement;
@@ -137,8 +138,27 @@ function renderScripts(target: HTMLElement, v: AgentDetailsView, t: DetailsStrin
   );
 }
 
+function renderDiagnosis(target: HTMLElement, v: AgentDetailsView, t: DetailsStrings): void {
+  target.hidden = v.diagnoses.length === 0;
+  target.replaceChildren(
+    el('h2', { text: t.diagnosisHeading }),
+    ...v.diagnoses.map((d) => {
+      const link = safeHttpUrl(d.link);
+      return el(
+        'div',
+        { className: 'diagnosis', attrs: { 'data-code': d.code } },
+        el('p', { className: 'cause', text: d.cause }),
+        el('p', { className: 'fix', text: d.fix }),
+        d.logLines.length ? el('pre', { className: 'log-tail', text: d.logLines.join('\n') }) : null,
+        link ? el('vscode-link', { text: link, attrs: { href: link } }) : null,
+      );
+    }),
+  );
+}
+
 export function renderView(s: Sections, v: AgentDetailsView, t: DetailsStrings): void {
   renderHeader(s.header, v, t);
+  renderDiagnosis(s.diagnosis, v, t);
   const banner = connectionText(v, t);
   s.banner.hidden = banner === undefined;
   s.banner.textContent = banner ?? '';

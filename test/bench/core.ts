@@ -13,7 +13,9 @@ export function baselinePoller(
   url: string,
   token: string,
   intervalMs: number,
-  onList: (ws: { id: string; latest_build: { resources: { agents?: { id: string; lifecycle_state: string }[] }[] } }[]) => void,
+  onList: (
+    ws: { id: string; latest_build: { resources: { agents?: { id: string; lifecycle_state: string; created_at: string }[] }[] } }[],
+  ) => void,
 ) {
   let stopped = false;
   const tick = async () => {

@@ -4,7 +4,7 @@
 import { execFile } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { removeDir, spawnGroup, stopGroup, trackDir } from './processes';
 import { filesUnder } from './secrets';
@@ -48,8 +48,15 @@ export interface CodeServerOptions {
   folder?: string;
   /** VSIX to install; default: the packaged `<name>-<version>.vsix` at the project root. */
   vsix?: string;
+  /**
+   * Files written into the user-data folder before the start, by path relative to it (e.g. another
+   * extension's global storage). They are the user's own, so the secrets sweep skips them.
+   */
+  userDataFiles?: Record<string, string>;
   /** Upper bound of the start (install + listen), default 60 s. */
   startTimeoutMs?: number;
+  /** code-server's `--log` level, which its extension hosts' log channels follow (default: info). */
+  logLevel?: 'trace' | 'debug' | 'info';
 }
 
 export interface CodeServer {
@@ -63,6 +70,8 @@ export interface CodeServer {
   home: string;
   /** `<user-data-dir>/logs`: one timestamped folder per server session, `exthost1/` inside. */
   logsDir: string;
+  /** Absolute paths of the files written from `userDataFiles`. */
+  seededFiles: string[];
   /** code-server's own stdout and stderr so far. */
   serverOutput(): string;
   /** Every extension-host log file (the host's own and each extension's output channel). */
@@ -112,6 +121,12 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
   for (const d of [join(userDataDir, 'User'), extensionsDir, home, folder]) mkdirSync(d, { recursive: true });
   writeFileSync(configFile, 'auth: none\n');
   writeFileSync(join(userDataDir, 'User', 'settings.json'), JSON.stringify({ ...baseSettings, ...options.settings }, null, 2));
+  const seededFiles = Object.entries(options.userDataFiles ?? {}).map(([rel, content]) => {
+    const file = join(userDataDir, rel);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, content, { mode: 0o600 });
+    return file;
+  });
 
   // A fresh HOME hides the machine's `coder` CLI login and code-server's own config; the
   // machine's CODER_* variables are dropped so that only what a test passes is seen.
@@ -143,6 +158,7 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
       '--disable-update-check',
       '--disable-workspace-trust',
       '--disable-getting-started-override',
+      ...(options.logLevel ? ['--log', options.logLevel] : []),
       folder,
     ],
     { env, stdio: ['ignore', 'pipe', 'pipe'] },
@@ -191,6 +207,7 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
     extensionsDir,
     home,
     logsDir,
+    seededFiles,
     serverOutput: () => outputText,
     extensionHostLog: () => readLogs(extensionHostLogFiles(logsDir)),
     extensionLog,

@@ -40,7 +40,7 @@ export interface E2EOptions extends CodeServerOptions {
 
 /** Everything of the run the user or another program could see, as sweep sources. */
 async function visibleToUser(server: CodeServer, wb: Workbench): Promise<{ sources: Source[]; counts: string }> {
-  const files = fileSources([server.userDataDir, server.home, server.folder]);
+  const files = fileSources([server.userDataDir, server.home, server.folder]).filter((f) => !server.seededFiles.includes(f.where));
   const frames: Source[] = [];
   for (const f of wb.page.frames()) {
     const html = await f.content().catch(() => undefined); // a frame may go away meanwhile

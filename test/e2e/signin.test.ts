@@ -269,3 +269,46 @@ test('logins from the environment and the coder CLI are picked up, side by side'
     },
   );
 });
+
+test('a Coder Remote login is picked up at activation, with no prompt', { timeout: 240_000 }, async (t) => {
+  const remoteToken = 'r3mote1234-BBBBBBBBBBBBBBBBBBBBBB';
+  const dep = await deployment(t, remoteToken, 'carol');
+  const host = new URL(dep.url).hostname; // punycode, no port: how Coder Remote names the folder
+  const folder = `User/globalStorage/coder.coder-remote/${host}`;
+  await withE2E(
+    t,
+    { userDataFiles: { [`${folder}/url`]: `${dep.url}\n`, [`${folder}/session`]: remoteToken }, secrets: [remoteToken] },
+    async ({ wb, server, step }) => {
+      await step('signed in from the Coder Remote login without any input', async () => {
+        const log = await wb.waitFor(
+          async () => server.extensionLog(),
+          (s) => s.includes(`using the Coder Remote login for ${dep.url}`) && s.includes('as carol'),
+          { what: 'the Coder Remote login in the log' },
+        );
+        assert.ok(!log.includes(remoteToken));
+        assert.ok(dep.meCalls >= 1, 'checked with users/me');
+        await wb.waitFor(
+          () => wb.paletteCommands('Coder Status: Sign'),
+          (c) => c.includes('Coder Status: Sign Out'),
+          { what: 'Sign Out in the palette' },
+        );
+        assert.equal(await wb.page.locator(INPUT).isVisible(), false, 'no sign-in box opened');
+        assert.ok(!(await wb.notifications()).some((n) => /Sign In/.test(n)), 'no sign-in prompt');
+      });
+
+      await step('the sign-in pick names it "found: Coder Remote"', async () => {
+        await wb.runCommand('Coder Status: Sign In...');
+        const rows = await wb.waitFor(
+          () =>
+            wb.page.$$eval('.quick-input-widget .quick-input-list .monaco-list-row', (els) =>
+              els.map((e) => (e as HTMLElement).innerText.replace(/\s+/g, ' ')),
+            ),
+          (r) => r.length >= 2,
+          { what: 'the sign-in pick rows' },
+        );
+        assert.ok(rows[0]?.includes('found: Coder Remote'), rows.join(' | '));
+        await wb.page.keyboard.press('Escape');
+      });
+    },
+  );
+});

@@ -161,12 +161,8 @@ export class Workbench {
       if (Date.now() >= deadline) break;
       await this.page.waitForTimeout(Math.min(delay, Math.max(0, deadline - Date.now())));
     }
-    const shown =
-      lastError !== undefined && last === undefined
-        ? lastError instanceof Error
-          ? lastError.message
-          : JSON.stringify(lastError)
-        : JSON.stringify(last, null, 1);
+    const errorText = lastError instanceof Error ? lastError.message : JSON.stringify(lastError);
+    const shown = lastError !== undefined && last === undefined ? errorText : JSON.stringify(last, null, 1);
     throw new Error(`timed out after ${timeoutMs} ms waiting for ${opts.what ?? 'a condition'}; last seen: ${shown}`);
   }
 
@@ -301,6 +297,17 @@ export class Workbench {
     return this.page.$$eval('.notifications-toasts .notification-toast', (els) =>
       els.map((e) => e.querySelector<HTMLElement>('.notification-list-item-message')?.innerText.trim() ?? ''),
     );
+  }
+
+  /** The text on the clipboard (the harness grants the page clipboard access). */
+  async clipboardText(): Promise<string> {
+    return this.page.evaluate(() => navigator.clipboard.readText());
+  }
+
+  /** The buttons of the toast whose message contains `message`. */
+  async notificationButtons(message: string): Promise<string[]> {
+    const toast = this.page.locator('.notifications-toasts .notification-toast').filter({ hasText: message });
+    return toast.first().locator('.monaco-button').allInnerTexts();
   }
 
   /** Clicks `button` on the toast whose message contains `message`. */
@@ -505,8 +512,10 @@ export async function openWorkbench(url: string, options: WorkbenchOptions = {})
   const timeout = options.timeoutMs ?? 90_000;
   const browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs, timeout });
   try {
-    // A context of its own (not browser.newPage()), so that openWindow can add pages to it.
+    // A context of its own (not browser.newPage()), so that openWindow can add pages to it; with
+    // clipboard access, so that what a command copies can be read back (Copy Diagnostics).
     const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(url).origin });
     const wb = new Workbench(browser, await context.newPage(), options);
     await load(wb, url, timeout);
     return wb;

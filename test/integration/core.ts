@@ -1,7 +1,8 @@
 /** The extension's headless core (client + sync + model, as sync/deploymentCore.ts builds it) against a deployment, for integration tests and the bench. */
 import type { CoderClient } from '../../src/api/client';
 import { systemClock } from '../../src/common/clock';
-import { MemoryLogger, type Logger } from '../../src/common/log';
+import type { Logger } from '../../src/common/log';
+import { MemoryLogger } from '../doubles/memoryLogger';
 import type { DevcontainerStore } from '../../src/model/devcontainers';
 import type { Fleet } from '../../src/model/fleet';
 import type { Change } from '../../src/model/types';
@@ -26,7 +27,14 @@ export interface Core {
 export function startCore(
   target: { url: string; token: string },
   settings: Partial<SyncSettings> = {},
-  opts: { pingIntervalMs?: number; logger?: Logger; devcontainers?: DevcontainerStore; fleetPush?: boolean } = {},
+  opts: {
+    pingIntervalMs?: number;
+    logger?: Logger;
+    devcontainers?: DevcontainerStore;
+    spreadWindowMs?: number;
+    random?: () => number;
+    fleetPush?: boolean;
+  } = {},
 ): Core {
   const log = new MemoryLogger();
   const { client, fleet, sync } = createDeploymentCore({
@@ -38,6 +46,8 @@ export function startCore(
     settings: { workspaceFilter: 'owner:me', pollIntervalMs: 60_000, maxLiveWorkspaces: 20, ...settings },
     ...(opts.pingIntervalMs ? { pingIntervalMs: opts.pingIntervalMs } : {}),
     ...(opts.devcontainers ? { devcontainers: opts.devcontainers } : {}),
+    ...(opts.spreadWindowMs !== undefined ? { spreadWindowMs: opts.spreadWindowMs } : {}),
+    ...(opts.random ? { random: opts.random } : {}),
     ...(opts.fleetPush ? { fleetPush: true } : {}),
   });
   const waiters = new Set<() => void>();
@@ -86,7 +96,15 @@ export function startBoundCore(
   target: { url: string; token: string },
   workspaceId: string,
   settings: Partial<SyncSettings> = {},
-  opts: { pingIntervalMs?: number; logger?: Logger; agentName?: string; devcontainers?: DevcontainerStore; fleetPush?: boolean } = {},
+  opts: {
+    pingIntervalMs?: number;
+    logger?: Logger;
+    agentName?: string;
+    devcontainers?: DevcontainerStore;
+    spreadWindowMs?: number;
+    random?: () => number;
+    fleetPush?: boolean;
+  } = {},
 ): Core {
   const core = startCore(target, settings, opts);
   t.after(() => core.dispose());

@@ -167,3 +167,31 @@ test('only the bound and visible workspaces are followed; a workspace that leave
   await core.until(() => store.state(parentOf(b)) === undefined, 'b forgotten');
   await core.until(() => sim.stats().openStreams === open - 1, 'the watch of b closed (its workspace stream stays: b is running)');
 });
+
+test('a parent that leaves the set has its list read cancelled: a burst of live-set changes sends no request for forgotten parents', async (t) => {
+  const sim = await startSimulator(fast);
+  t.after(() => sim.close());
+  const spec = (name: string) => ({ name, agents: [{ name: 'main', devcontainers: [{ name: 'app' }] }] });
+  const a = sim.createWorkspace(spec('a'));
+  const b = sim.createWorkspace(spec('b'));
+  const store = new DevcontainerStore();
+  const core = startBoundCore(t, sim, a, {}, { devcontainers: store });
+  const parentOf = (w: string) => core.fleet.findAgent(w, 'main', null)?.id ?? '';
+  await core.until(() => store.of(parentOf(a)).length === 1 && parentOf(b) !== '', 'the bound workspace listed');
+  const watches = () => sim.stats().requestsByRoute['WS containers'] ?? 0;
+  await core.until(() => watches() === 1, 'the watch of the bound workspace');
+  const lists = () => sim.stats().requestsByRoute['GET /workspaceagents/{}/containers'] ?? 0;
+  const before = lists();
+  // Each change makes b's parent followed, then forgotten again, before any answer can come back.
+  for (let i = 0; i < 50; i++) {
+    core.sync.setVisibleWorkspaces([b]);
+    core.sync.setVisibleWorkspaces([]);
+  }
+  core.sync.setVisibleWorkspaces([b]);
+  await core.until(() => store.of(parentOf(b)).length === 1, 'b listed');
+  await core.until(() => watches() === 2, 'a watch for b');
+  await core.sync.refresh();
+  // The last follow's read (and its one coalesced re-read), the read when its watch opened, and the refresh's reads.
+  const sent = lists() - before;
+  assert.ok(sent <= 5, `${sent} list requests for 51 follows of b`);
+});

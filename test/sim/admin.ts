@@ -22,6 +22,11 @@ export async function handleAdmin(sim: Simulator, req: IncomingMessage, res: Ser
     switch (`${req.method} ${path}`) {
       case 'GET state':
         return sendJson(res, 200, { workspaces: [...sim.world.workspaces.values()].map((w) => sim.getWorkspace(w.id)) });
+      case 'POST log':
+        sim.logRequests(body['on'] !== false);
+        return sendJson(res, 200, { ok: true });
+      case 'GET log':
+        return sendJson(res, 200, { requests: sim.takeRequestLog() });
       case 'GET stats':
         return sendJson(res, 200, sim.stats());
       case 'POST scenario':
@@ -60,7 +65,7 @@ export async function handleAdmin(sim: Simulator, req: IncomingMessage, res: Ser
         });
       case 'POST churn':
         sim.stopChurn();
-        sim.startChurn(Number(body['eventsPerSecond'] ?? 100));
+        sim.startChurn(Number(body['eventsPerSecond'] ?? 100), Number(body['buildShare'] ?? 0));
         return sendJson(res, 200, { ok: true });
       case 'POST churn/stop':
         sim.stopChurn();

@@ -17,5 +17,7 @@ export function demoFleet(sim: Simulator): void {
     ],
   });
   sim.createWorkspace({ name: 'scratch', state: 'stopped' });
+  // A suspend/resume VM: its agent process survives every build and never reports its lifecycle.
+  sim.createWorkspace({ name: 'vm', template: 'suspend-resume-vm', keepsAgentProcess: true });
   sim.createWorkspace({ owner: 'bob', name: 'pairing' });
 }

@@ -41,6 +41,7 @@ export type ScenarioName =
   | 'stop-flapping';
 export type FaultKind =
   | 'drop-streams'
+  | 'drop-stream'
   | 'half-open'
   | 'malformed-frames'
   | 'extra-fields'
@@ -60,6 +61,8 @@ export interface SimOptions {
   streams?: { connectionWatch?: boolean; watchWs?: boolean; sse?: boolean };
   /** `devcontainers`: the containers list, watch, recreate and delete routes (off: 404, a server before v2.23). */
   operations?: { replay?: boolean; reinit?: boolean; devcontainers?: boolean };
+  /** What /buildinfo answers as `version` (default v2.24.1+sim); setVersion() upgrades it. */
+  version?: string;
   pingIntervalMs?: number;
   /** `/api/v2/tailnet` (WorkspaceUpdates): served by default; see TailnetMode for the other answers. */
   tailnet?: TailnetOptions;
@@ -86,6 +89,14 @@ export interface SimStats {
   tailnetBytesSent: number;
 }
 
+export interface SimRequest {
+  /** Wall-clock ms (Date.now()), comparable across processes. */
+  at: number;
+  route: string;
+  /** Path and query. */
+  url: string;
+}
+
 export interface SimEvent {
   workspaceId: string;
   kind: string;
@@ -106,10 +117,13 @@ export class Simulator {
   private latencyMs = 0;
   private streamsOn: Required<NonNullable<SimOptions['streams']>>;
   private opsOn: Required<NonNullable<SimOptions['operations']>>;
+  private version: string;
   private server: Server | undefined;
   private readonly wss = new WebSocketServer({ noServer: true });
   private readonly sockets = new Set<Socket>();
   private readonly listeners = new Set<(e: SimEvent) => void>();
+  /** Every request and upgrade with its wall-clock time, while `logRequests(true)`; read with takeRequestLog(). */
+  private requestLog: SimRequest[] | undefined;
   private counters = { requests: 0, connectionsAccepted: 0, closedBytes: 0, byRoute: {} as Record<string, number> };
   private port: number;
 
@@ -119,6 +133,7 @@ export class Simulator {
     this.port = opts.port ?? 0;
     this.streamsOn = { connectionWatch: true, watchWs: true, sse: true, ...opts.streams };
     this.opsOn = { replay: true, reinit: true, devcontainers: true, ...opts.operations };
+    this.version = opts.version ?? 'v2.24.1+sim';
     this.world = new World(
       this.clock,
       {
@@ -268,6 +283,8 @@ export class Simulator {
       case 'drop-streams':
         this.tailnet.dropAll();
         return this.hub.dropAll();
+      case 'drop-stream': // one stream of one workspace goes away (1001), the others stay open
+        return this.hub.dropOne(String(opts['workspace'] ?? ''), String(opts['stream'] ?? 'watch-ws'));
       case 'half-open':
         this.faults.halfOpen = true;
         this.tailnet.muteAll();
@@ -316,13 +333,21 @@ export class Simulator {
     this.opsOn = { ...this.opsOn, ...o };
   }
 
+  /** An upgrade of the deployment (what /buildinfo says from now on). */
+  setVersion(version: string): void {
+    this.version = version;
+  }
+
   /** The tailnet route's answer (TailnetMode) and keepalive timings; a fault mode applies to open sessions at once. */
   setTailnet(o: TailnetOptions): void {
     this.tailnet.set(o);
   }
 
-  /** Lifecycle flips spread over running agents, for load. */
-  churn(opts: { eventsPerSecond: number }): { stop(): void } {
+  /**
+   * Lifecycle flips spread over running agents, for load; `buildShare` of the events are builds
+   * instead (a stopped workspace starts, a running one alternately stops or rebuilds).
+   */
+  churn(opts: { eventsPerSecond: number; buildShare?: number }): { stop(): void } {
     const running = () =>
       [...this.world.workspaces.values()]
         .filter((ws) => workspaceStatus(latestBuild(ws)) === 'running')
@@ -331,6 +356,23 @@ export class Simulator {
     let budget = 0;
     let last = Date.now();
     let cursor = 0;
+    let buildCursor = 0;
+    let builds = 0;
+    const buildShare = Math.min(1, Math.max(0, opts.buildShare ?? 0));
+    const build = () => {
+      const all = [...this.world.workspaces.values()];
+      for (let tries = 0; tries < all.length; tries++) {
+        const ws = all[buildCursor++ % all.length]!;
+        if (this.world.isBuildActive(ws)) continue;
+        const b = latestBuild(ws);
+        if (b.transition === 'start' && b.jobStatus === 'succeeded') {
+          if (builds++ % 2 === 0) this.world.restart(ws.id);
+          else this.world.build(ws.id, 'stop');
+        } else if (b.transition === 'stop') this.world.build(ws.id, 'start');
+        else continue;
+        return;
+      }
+    };
     const timer = setInterval(() => {
       const now = Date.now();
       budget += ((now - last) / 1000) * opts.eventsPerSecond;
@@ -338,6 +380,10 @@ export class Simulator {
       if (agents.length === 0) agents = running();
       while (budget >= 1 && agents.length > 0) {
         budget--;
+        if (buildShare > 0 && Math.random() < buildShare) {
+          build();
+          continue;
+        }
         const a = agents[cursor++ % agents.length]!;
         if (this.world.isLatest(a)) this.world.setLifecycle(a.id, a.lifecycle === 'ready' ? 'starting' : 'ready');
       }
@@ -354,8 +400,8 @@ export class Simulator {
   private activeChurn: { stop(): void } | undefined;
 
   /** churn() for the admin surface: one at a time. */
-  startChurn(eventsPerSecond: number): void {
-    this.activeChurn = this.churn({ eventsPerSecond });
+  startChurn(eventsPerSecond: number, buildShare = 0): void {
+    this.activeChurn = this.churn({ eventsPerSecond, buildShare });
   }
 
   stopChurn(): void {
@@ -398,7 +444,18 @@ export class Simulator {
 
   // ---- HTTP -----------------------------------------------------------------------------------
 
-  private count(route: string): void {
+  logRequests(on: boolean): void {
+    this.requestLog = on ? (this.requestLog ?? []) : undefined;
+  }
+
+  takeRequestLog(): SimRequest[] {
+    const log = this.requestLog ?? [];
+    if (this.requestLog) this.requestLog = [];
+    return log;
+  }
+
+  private count(route: string, url?: URL): void {
+    this.requestLog?.push({ at: Date.now(), route, url: url ? url.pathname + url.search : '' });
     this.counters.requests++;
     this.counters.byRoute[route] = (this.counters.byRoute[route] ?? 0) + 1;
   }
@@ -426,7 +483,7 @@ export class Simulator {
         this.count('GET /buildinfo');
         return sendJson(res, 200, {
           external_url: 'https://github.com/coder/coder',
-          version: 'v2.24.1+sim',
+          version: this.version,
           dashboard_url: this.url,
           workspace_proxy: false,
           agent_api_version: '2.6',
@@ -437,7 +494,7 @@ export class Simulator {
         });
       }
       const route = `${req.method} /${r.map((x, i) => (/^[0-9a-f-]{36}$/.test(x) || (r[0] === 'users' && (i === 1 || i === 3)) ? '{}' : x)).join('/')}`;
-      this.count(route);
+      this.count(route, url);
       const g = this.gate(req, url);
       if (!('user' in g)) return sendError(res, g.status, g.message, g.detail);
       return await this.rest(req, res, url, r, g.user);
@@ -539,6 +596,9 @@ export class Simulator {
   }
 
   private async upgrade(req: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
+    // A client may go away mid-upgrade (e.g. it signed out on its other stream's 401): a reset
+    // of this socket is no error of the server's. ws adds its own handling once upgraded.
+    socket.on('error', () => {});
     const url = new URL(req.url ?? '/', 'http://sim');
     const r = url.pathname.split('/').filter(Boolean).slice(2);
     const refuse = (status: number, message: string, detail?: string) => {
@@ -554,7 +614,7 @@ export class Simulator {
             : undefined;
     const tailnet = r.length === 1 && r[0] === 'tailnet';
     const containers = r[0] === 'workspaceagents' && r[2] === 'containers' && r[3] === 'watch' && r.length === 4;
-    this.count(`WS ${tailnet ? 'tailnet' : (kind ?? (containers ? 'containers' : url.pathname))}`);
+    this.count(`WS ${tailnet ? 'tailnet' : (kind ?? (containers ? 'containers' : url.pathname))}`, url);
     if (this.faults.blockWebSockets) return void socket.destroy();
     if (tailnet) return this.tailnet.upgrade(req, socket, head, url, () => this.gate(req, url), this.latencyMs);
     if (containers) return this.upgradeContainers(req, socket, head, url, r[1]);

@@ -2,7 +2,10 @@
  * `npm run sim`: the simulated deployment as a process, with the demo fleet.
  *   --port <n>               listen port (default: a free one)
  *   --scenario <name>        trigger a scenario after start (with --workspace <name>, default dev)
- *   --rebuild-every <s>      restart the 'dev' workspace every s seconds (the demo of npm start)
+ *   --rebuild-every <s>      restart the 'dev' and 'vm' workspaces every s seconds (the demo of npm start)
+ *   --experimental-repair-routes
+ *                            serve the lifecycle-replay and reinitialize routes no Coder release has
+ *                            (default: off, like a current real deployment)
  *   --json                   print {"url","token","adminToken"} as the first line
  *   --empty                  start without the demo fleet
  *   --quiet                  print nothing else (for scripts)
@@ -19,11 +22,17 @@ const { values } = parseArgs({
     json: { type: 'boolean', default: false },
     empty: { type: 'boolean', default: false },
     quiet: { type: 'boolean', default: false },
+    'experimental-repair-routes': { type: 'boolean', default: false },
   },
 });
 
 async function main(): Promise<void> {
-  const sim = await startSimulator({ fleet: values.empty ? 'empty' : 'demo', port: values.port ? Number(values.port) : 0 });
+  const routes = values['experimental-repair-routes'] === true;
+  const sim = await startSimulator({
+    fleet: values.empty ? 'empty' : 'demo',
+    port: values.port ? Number(values.port) : 0,
+    operations: { replay: routes, reinit: routes },
+  });
   if (values.json) console.log(JSON.stringify({ url: sim.url, token: sim.token, adminToken: sim.adminToken }));
   if (values.quiet) return;
   const dev = sim.world.findWorkspace(values.workspace ?? 'dev');
@@ -65,16 +74,23 @@ Scenarios (workspace by name or id):`);
   as a server before v2.23: ${admin('operations', '{"devcontainers":false}')}`);
   }
 
+  console.log(`Repair routes (lifecycle replay, reinitialize): ${routes ? 'on (experimental)' : 'off, as on every Coder release'}`);
   if (values.scenario && dev) sim.scenario(values.scenario as ScenarioName, dev.id);
-  if (values['rebuild-every'] && dev) {
+  // The suspend/resume VM shows its failure from the start: one build after its first.
+  const vm = values.empty ? undefined : sim.world.findWorkspace('vm');
+  const rebuild = (w: { id: string; name: string }) => {
+    try {
+      sim.restartWorkspace(w.id);
+      console.log(`${new Date().toISOString()} rebuilding ${w.name}`);
+    } catch (e) {
+      console.log(`rebuild of ${w.name} skipped: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
+  if (vm) rebuild(vm);
+  if (values['rebuild-every']) {
     const every = Number(values['rebuild-every']) * 1000;
     setInterval(() => {
-      try {
-        sim.restartWorkspace(dev.id);
-        console.log(`${new Date().toISOString()} rebuilding ${dev.name}`);
-      } catch (e) {
-        console.log(`rebuild skipped: ${e instanceof Error ? e.message : String(e)}`);
-      }
+      for (const w of [dev, vm]) if (w) rebuild(w);
     }, every).unref();
   }
   const shutdown = () => void sim.close().then(() => process.exit(0));

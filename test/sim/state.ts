@@ -48,6 +48,11 @@ export interface WorkspaceSpec {
   template?: string;
   agents?: AgentSpec[];
   state?: 'running' | 'stopped';
+  /**
+   * The template keeps the agent process across builds (a suspend/resume VM): after every start
+   * build but the first, the new agent rows connect and stay at `created` (Coder issue 18571).
+   */
+  keepsAgentProcess?: boolean;
 }
 
 export interface AgentLog {
@@ -108,6 +113,7 @@ export interface WorkspaceRow {
   agentSpecs: AgentSpec[];
   builds: BuildRow[];
   createdAt: number;
+  keepsAgentProcess: boolean;
 }
 
 export const ORG_ID = '7c60d51f-b44e-4682-87d6-449835ea4de6';

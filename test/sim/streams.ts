@@ -155,6 +155,13 @@ export class StreamHub {
     this.streams.clear();
   }
 
+  dropOne(workspaceId: string, kind: string): void {
+    const s = [...this.streams].find((x) => x.workspaceId === workspaceId && x.kind === kind);
+    if (!s) return;
+    this.streams.delete(s);
+    s.close(1001, 'going away');
+  }
+
   muteAll(): void {
     for (const s of this.streams) s.muted = true;
   }

@@ -75,6 +75,7 @@ export class World {
       agentSpecs: spec.agents ?? [{ name: 'main' }],
       builds: [],
       createdAt: now,
+      keepsAgentProcess: spec.keepsAgentProcess === true,
     };
     this.workspaces.set(ws.id, ws);
     const build = this.newBuild(ws, 'start', now);
@@ -164,7 +165,8 @@ export class World {
           b.agents = newAgentRows(ws, b.resourceId, now);
           for (const a of b.agents) {
             this.agents.set(a.id, a);
-            this.runAgent(a, opts.behaviour ?? 'normal');
+            const behaviour = opts.behaviour ?? 'normal';
+            this.runAgent(a, ws.keepsAgentProcess && behaviour === 'normal' ? 'surviving' : behaviour);
           }
         } else {
           for (const a of prevAgents) this.retire(a, now, 'off');

@@ -3,7 +3,7 @@
  *
  * - Signed in through the sign-in command: the token is in SecretStorage under
  *   (`tokenSecretKey`), the URL in global state (shared by all windows).
- * - Picked up from CODER_URL/CODER_SESSION_TOKEN or the coder CLI login: kept for this session
+ * - Picked up from CODER_URL/CODER_SESSION_TOKEN, the coder CLI login or Coder Remote: kept for this session
  *   only (in memory, never written anywhere), found again at the next start. Signing out of
  *   one remembers the URL as dismissed so that it is not picked up again.
  * A token never goes to settings, logs, or anything shown.
@@ -85,7 +85,8 @@ export class DeploymentStore implements vscode.Disposable {
   adopt(url: string, token: string, source: CredentialSource): void {
     const before = this.adopted.get(url);
     this.adopted.set(url, { token, source });
-    this.log.info(`using the ${source === 'env' ? 'CODER_URL/CODER_SESSION_TOKEN' : 'coder CLI'} login for ${url}`);
+    const from = source === 'env' ? 'CODER_URL/CODER_SESSION_TOKEN' : source === 'coder-remote' ? 'Coder Remote' : 'coder CLI';
+    this.log.info(`using the ${from} login for ${url}`);
     this.fire(before && before.token !== token ? [url] : []);
   }
 

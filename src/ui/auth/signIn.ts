@@ -1,17 +1,28 @@
 /**
  * Sign-in and sign-out: `coderStatus.signIn` asks for a deployment URL (checked with
  * GET /buildinfo) and a session token (checked with GET /users/me), then stores the token in
- * SecretStorage; credentials found in the environment or the coder CLI login are offered
+ * SecretStorage; credentials found in the environment, the coder CLI login or Coder Remote are offered
  * first, and picked up by themselves at start. Every check runs through the user's network
  * settings (proxy, CA file, header command), so that what works here works for the session.
  */
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { l10n } from 'vscode';
+import { systemClock } from '../../common/clock';
 import type { Logger } from '../../common/log';
+import { RateLimitedLog } from '../../sync/rateLimitedLog';
 import { CoderClient } from '../../api/client';
-import { findCredentials, normalizeDeploymentUrl, type CredentialCandidate } from '../../api/credentials';
+import {
+  CODER_REMOTE_EXTENSION_ID,
+  discoverCredentials,
+  findCredentials,
+  normalizeDeploymentUrl,
+  type CredentialCandidate,
+  type CredentialSource,
+  type DiscoveryLog,
+} from '../../api/credentials';
 import { CoderApiError, isAuthError } from '../../api/errors';
 import { createNetwork, type Network } from '../../api/network';
 import type { BuildInfo, User } from '../../api/schemas';
@@ -48,7 +59,7 @@ export interface DeploymentProbe {
 
 export interface SignInOptions {
   log: Logger;
-  /** Credentials found outside the extension. Default: environment and coder CLI login. */
+  /** Credentials found outside the extension. Default: environment, coder CLI login, Coder Remote. */
   findCandidates?: () => Promise<CredentialCandidate[]>;
   /** Default: a CoderClient over networkFromSettings(). */
   probe?: (url: string) => Promise<DeploymentProbe>;
@@ -56,6 +67,8 @@ export interface SignInOptions {
 
 interface SignInDeps extends Required<SignInOptions> {
   store: DeploymentStore;
+  /** Discovery failures, once per kind and minute: they recur at every sign-in and start. */
+  discoveryLog: DiscoveryLog;
 }
 
 async function defaultProbe(url: string, log: Logger): Promise<DeploymentProbe> {
@@ -65,13 +78,40 @@ async function defaultProbe(url: string, log: Logger): Promise<DeploymentProbe> 
   return { buildInfo: () => client('').buildInfo(), me: (t) => client(t).me(), dispose: () => network.dispose() };
 }
 
-function defaultCandidates(): Promise<CredentialCandidate[]> {
+/** Coder Remote's global storage folder: a sibling of this extension's own. */
+function coderRemoteDir(context: vscode.ExtensionContext): string | undefined {
+  const own = context.globalStorageUri;
+  return own.scheme === 'file' ? path.join(path.dirname(own.fsPath), CODER_REMOTE_EXTENSION_ID) : undefined;
+}
+
+function defaultCandidates(context: vscode.ExtensionContext, log: DiscoveryLog): Promise<CredentialCandidate[]> {
   return findCredentials({
     env: process.env,
-    readFile: (p) => readFile(p, 'utf8').catch(() => undefined),
+    // No file is no login; a file that cannot be read is worth a line in the log.
+    readFile: async (p) => {
+      try {
+        return await readFile(p, 'utf8');
+      } catch (e) {
+        if (isMissing(e)) return undefined;
+        throw e;
+      }
+    },
     homedir: os.homedir(),
     platform: process.platform,
+    onReadError: (file, e) => log.warn(`credential-file:${file}`, `cannot read ${file}: ${describeError(e)}; that login is not offered`),
+    coderRemoteDir: coderRemoteDir(context),
+    listDir: (d) => readdir(d).catch(() => undefined),
   });
+}
+
+function isMissing(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+/** How a found login is named wherever found logins are shown. */
+function foundText(source: CredentialSource, origin: string): string {
+  return source === 'coder-remote' ? l10n.t('found: Coder Remote') : l10n.t('Use the login from {0}', origin);
 }
 
 function describeError(e: unknown): string {
@@ -235,12 +275,12 @@ type Pick = vscode.QuickPickItem & { candidate?: CredentialCandidate };
 export async function signIn(deps: SignInDeps, presetUrl?: string): Promise<string | undefined> {
   let url: string | undefined;
   if (!presetUrl) {
-    const candidates = await deps.findCandidates().catch(() => []);
+    const candidates = await discoverCredentials(deps.findCandidates, deps.discoveryLog);
     if (candidates.length > 0) {
       const items: Pick[] = candidates.map((c) => ({
         label: `$(key) ${host(c.url)}`,
         description: deps.store.has(c.url) ? l10n.t('{0} (signed in)', c.url) : c.url,
-        detail: l10n.t('Use the login from {0}', c.origin),
+        detail: foundText(c.source, c.origin),
         candidate: c,
       }));
       items.push(
@@ -287,6 +327,7 @@ async function finishSignIn(deps: SignInDeps, url: string, token: string, user: 
 
 function sourceText(d: DeploymentEntry): string {
   if (d.tokenSource === 'secret') return l10n.t('Signed in');
+  if (d.tokenSource === 'coder-remote') return l10n.t('found: Coder Remote');
   return d.tokenSource === 'env' ? l10n.t('Found in the environment') : l10n.t('Found in the coder CLI login');
 }
 
@@ -316,7 +357,7 @@ export async function signOut(deps: SignInDeps, url?: string): Promise<void> {
  * look like being signed out.
  */
 export async function adoptFoundCredentials(deps: SignInDeps): Promise<void> {
-  const candidates = await deps.findCandidates().catch(() => []);
+  const candidates = await discoverCredentials(deps.findCandidates, deps.discoveryLog);
   for (const c of candidates) {
     if (deps.store.has(c.url) || deps.store.isDismissed(c.url)) continue;
     let probe: DeploymentProbe | undefined;
@@ -348,10 +389,12 @@ export function startSignIn(
   opts: SignInOptions,
 ): { store: DeploymentStore; commands: CommandTable } {
   const store = new DeploymentStore(context.secrets, state, opts.log);
+  const discoveryLog = new RateLimitedLog(opts.log, systemClock);
   const deps: SignInDeps = {
     store,
     log: opts.log,
-    findCandidates: opts.findCandidates ?? defaultCandidates,
+    discoveryLog,
+    findCandidates: opts.findCandidates ?? (() => defaultCandidates(context, discoveryLog)),
     probe: opts.probe ?? ((url) => defaultProbe(url, opts.log)),
   };
   const setSignedIn = () => void vscode.commands.executeCommand('setContext', 'coderStatus.signedIn', store.list().length > 0);

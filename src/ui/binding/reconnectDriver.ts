@@ -19,6 +19,8 @@ import { labelOf, offerRestart, requestRepair, type AgentRef } from './repairs';
 import type { OpenDeployments } from '../deployments/openDeployments';
 import { RECONNECT_NOTICE_LIFETIME_MS } from '../persistentState';
 import { UserRefusal } from '../commands/commandTable';
+import type { AgentDoctor } from '../doctor/agentDoctor';
+import { restartWillNotHelp, stuckNotice } from '../doctor/stuckNotice';
 
 export class ReconnectDriver implements vscode.Disposable {
   private readonly machine: ReconnectRunner;
@@ -26,11 +28,13 @@ export class ReconnectDriver implements vscode.Disposable {
   private ref: AgentRef | undefined;
   private validation: TimerHandle | undefined;
   private follower: { session: AgentRef['session']; follower: BindingFollower } | undefined;
+  private readonly decisionLog: { at: number; kind: string; reason: string }[] = [];
 
   constructor(
     private readonly ctx: Ctx,
     sessions: OpenDeployments,
     private readonly bound: WindowBinding,
+    private readonly doctor: AgentDoctor,
   ) {
     this.machine = new ReconnectRunner({
       clock: ctx.clock,
@@ -46,6 +50,11 @@ export class ReconnectDriver implements vscode.Disposable {
     ctx.pushCleanup(sessions.onDidChange((e) => this.onChanges(e.session, e.changes)));
     this.rebind();
     void this.showPendingNotice();
+  }
+
+  /** The last reconnect decisions, oldest first (for Copy Diagnostics). */
+  get decisions(): readonly { at: number; kind: string; reason: string }[] {
+    return this.decisionLog;
   }
 
   /** Agent-ID changes of the bound agent, newest first (for the details panel). */
@@ -97,6 +106,8 @@ export class ReconnectDriver implements vscode.Disposable {
     const line = `reconnect: ${d.kind}: ${d.reason}`;
     if (d.kind === 'give-up' || d.kind === 'stuck') this.ctx.log.warn(line);
     else this.ctx.log.info(line);
+    this.decisionLog.push({ at: this.ctx.clock.now(), kind: d.kind, reason: d.reason });
+    if (this.decisionLog.length > 20) this.decisionLog.shift();
     switch (d.kind) {
       case 'reconnect': {
         // Written before acting: a reload ends this extension host at once. The notice is this
@@ -125,16 +136,8 @@ export class ReconnectDriver implements vscode.Disposable {
         return this.machine.dispatch({ type: 'user-choice', choice: choice === yes ? 'reconnect' : 'later', about: d.agentId });
       }
       case 'offer-repair': {
-        const replay = vscode.l10n.t('Replay Lifecycle');
-        const reinit = vscode.l10n.t('Reinitialize Agent');
-        const choice = await vscode.window.showWarningMessage(
-          vscode.l10n.t('{0} is connected but its lifecycle is stuck at "created".', label),
-          replay,
-          reinit,
-          vscode.l10n.t('Later'),
-        );
-        const picked = choice === replay ? 'replay' : choice === reinit ? 'reinitialize' : 'later';
-        return this.machine.dispatch({ type: 'user-choice', choice: picked, about: d.agentId });
+        if (!ref) return;
+        return stuckNotice(this.ctx, this.doctor, ref, (c) => this.machine.dispatch({ type: 'user-choice', choice: c, about: d.agentId }));
       }
       case 'replay':
       case 'reinitialize': {
@@ -144,6 +147,11 @@ export class ReconnectDriver implements vscode.Disposable {
       }
       case 'offer-restart': {
         if (!ref) return;
+        // The doctor knows a restart will not cure it: say what does instead of offering it.
+        if (restartWillNotHelp(this.doctor, ref))
+          return stuckNotice(this.ctx, this.doctor, ref, (c) =>
+            this.machine.dispatch({ type: 'user-choice', choice: c, about: d.agentId }),
+          );
         const restarted = await offerRestart(this.ctx, ref, d.reason);
         return this.machine.dispatch({ type: 'user-choice', choice: restarted ? 'restart' : 'later', about: d.agentId });
       }

@@ -1,17 +1,21 @@
 /**
  * The repair operations on an agent (lifecycle replay, reinitialization) and the fallback the
  * public API offers (restart: a stop build, then a start build), with progress, bounds and
- * clear results. Replay and reinit are not part of Coder's stable API: a 404/405/501 answer is
- * remembered per deployment, and the restart is offered instead.
+ * clear results. Replay and reinit are in no Coder release: a 404/405/501 answer is remembered
+ * per deployment and server version (model/operations.ts, kept across reloads), and only what
+ * works is offered instead.
  */
 import * as vscode from 'vscode';
-import { errorText, isUnsupported } from '../../api/errors';
+import { CoderApiError, errorText, isUnsupported } from '../../api/errors';
 import type { WorkspaceAgent } from '../../api/schemas';
 import type { AgentKey } from '../../model/agentKey';
 import { formatDuration } from '../../model/lifecycle';
 import type { RepairOp } from '../../model/operations';
 import type { Ctx } from '../ctx';
 import type { DeploymentSession } from '../deployments/deploymentSession';
+import type { AgentDoctor } from '../doctor/agentDoctor';
+import { offersFor } from '../doctor/offers';
+import { devContainerRecreateFor } from './devContainerHook';
 
 /** An agent of an open deployment, by its key (so it follows ID changes). */
 export interface AgentRef extends AgentKey {
@@ -36,18 +40,23 @@ export async function requestRepair(
 ): Promise<{ outcome: 'started' | 'unsupported' | 'failed'; error?: string }> {
   const agent = agentOfRef(ref);
   if (!agent) return { outcome: 'failed', error: vscode.l10n.t('agent {0} is not in the latest build', ref.name) };
-  if (ctx.operations.get(ref.session.url, op) === 'unsupported') return { outcome: 'unsupported' };
+  const { url } = ref.session;
+  if (ctx.operations.get(url, op) === 'unsupported') {
+    ctx.log.info(`${url}: ${OP_TITLE[op]} is known to be missing on this deployment; not asked again`);
+    return { outcome: 'unsupported' };
+  }
   try {
-    if (op === 'replay') await ref.session.client.replayLifecycle(agent.id);
-    else await ref.session.client.reinitializeAgent(agent.id);
-    ctx.operations.record(ref.session.url, op, 'supported');
+    const r = op === 'replay' ? await ref.session.client.replayLifecycle(agent.id) : await ref.session.client.reinitializeAgent(agent.id);
+    if (ctx.operations.recordAnswer(url, op, r.status)) ctx.rememberOperations();
     ctx.log.info(`${labelOf(ref)}: ${OP_TITLE[op]} requested for agent ${agent.id}`);
     return { outcome: 'started' };
   } catch (e) {
     const error = errorText(e, ref.session.client.secrets);
+    if (e instanceof CoderApiError && ctx.operations.recordAnswer(url, op, e.status)) ctx.rememberOperations();
     if (isUnsupported(e)) {
-      ctx.operations.record(ref.session.url, op, 'unsupported');
-      ctx.log.warn(`${ref.session.url}: the deployment does not offer ${OP_TITLE[op]} (${error}); remembered`);
+      ctx.log.warn(
+        `${url}: the deployment does not offer ${OP_TITLE[op]} (${error}); remembered for ${ctx.operations.serverVersion(url) ?? 'this version'}`,
+      );
       return { outcome: 'unsupported', error };
     }
     ctx.log.error(`${labelOf(ref)}: ${OP_TITLE[op]} failed: ${error}`);
@@ -86,7 +95,7 @@ export function waitUntilReady(ctx: Ctx, ref: AgentRef, timeoutMs: number, token
 }
 
 /** The palette/tree command: request, wait with progress, report; offer a restart when unsupported. */
-export async function runRepairCommand(ctx: Ctx, ref: AgentRef, op: RepairOp): Promise<void> {
+export async function runRepairCommand(ctx: Ctx, doctor: AgentDoctor, ref: AgentRef, op: RepairOp): Promise<void> {
   const label = labelOf(ref);
   const title = op === 'replay' ? vscode.l10n.t('Replaying the lifecycle of {0}', label) : vscode.l10n.t('Reinitializing {0}', label);
   const result = await vscode.window.withProgress(
@@ -110,13 +119,7 @@ export async function runRepairCommand(ctx: Ctx, ref: AgentRef, op: RepairOp): P
       void vscode.window.showInformationMessage(vscode.l10n.t('Agent {0} is ready after {1} s.', label, (result.ms / 1000).toFixed(1)));
       return;
     case 'unsupported':
-      await offerRestart(
-        ctx,
-        ref,
-        op === 'replay'
-          ? vscode.l10n.t('This deployment does not offer lifecycle replay.')
-          : vscode.l10n.t('This deployment does not offer reinitialization.'),
-      );
+      await offerWhatWorks(ctx, doctor, ref, op);
       return;
     case 'cancelled':
       ctx.log.info(`${label}: stopped waiting (cancelled)`);
@@ -128,6 +131,36 @@ export async function runRepairCommand(ctx: Ctx, ref: AgentRef, op: RepairOp): P
           if (a) ctx.log.show(true);
         });
   }
+}
+
+/**
+ * On a deployment without the route: one sentence saying so, and the actions that work for this
+ * agent (the dev container's recreate, the other route if not known missing, a restart unless the
+ * doctor knows it will not help).
+ */
+export async function offerWhatWorks(ctx: Ctx, doctor: AgentDoctor, ref: AgentRef, op: RepairOp): Promise<void> {
+  const ws = ref.session.fleet.workspace(ref.workspaceId);
+  const agent = agentOfRef(ref);
+  const sentence =
+    op === 'replay'
+      ? vscode.l10n.t("This deployment cannot replay an agent's lifecycle.")
+      : vscode.l10n.t('This deployment cannot reinitialize an agent.');
+  const offers = ws && agent ? offersFor(ctx, doctor, ref.session, ws, agent).filter((o) => o !== op) : [];
+  const words: Record<string, string> = {
+    recreate: vscode.l10n.t('Rebuild Dev Container'),
+    replay: vscode.l10n.t('Replay Lifecycle'),
+    reinitialize: vscode.l10n.t('Reinitialize Agent'),
+    restart: vscode.l10n.t('Restart Workspace'),
+  };
+  const copy = vscode.l10n.t('Copy Diagnostics');
+  const buttons = [...offers.map((o) => words[o] ?? o), copy];
+  ctx.log.info(`${labelOf(ref)}: ${OP_TITLE[op]} is not offered here; offering ${offers.join(', ') || 'nothing'}`);
+  const choice = await vscode.window.showWarningMessage(sentence, ...buttons);
+  const picked = offers.find((o) => words[o] === choice);
+  if (choice === copy && agent) await vscode.commands.executeCommand('coderStatus.copyDiagnostics', agent.id);
+  else if (picked === 'recreate' && ws && agent) await devContainerRecreateFor(ref.session, ws.id, agent)?.run();
+  else if (picked === 'restart') await offerRestart(ctx, ref, sentence);
+  else if (picked === 'replay' || picked === 'reinitialize') await runRepairCommand(ctx, doctor, ref, picked);
 }
 
 /** The public API's repair: restart the workspace, after a modal confirmation. */

@@ -49,10 +49,6 @@ export class WindowBinding implements Disposable {
     return this.current;
   }
 
-  get configured(): BindingTarget | undefined {
-    return this.target;
-  }
-
   /** The bound agent, once the binding names one. */
   get agent(): AgentRef | undefined {
     return refOf(this.current);

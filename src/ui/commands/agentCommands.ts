@@ -11,6 +11,8 @@ import { pickedIsBound, sameAgentOf } from '../../model/agentKey';
 import { labelOf, offerRestart, restartWorkspace, runRepairCommand, type AgentRef } from '../binding/repairs';
 import type { DeploymentSession } from '../deployments/deploymentSession';
 import type { OpenDeployments } from '../deployments/openDeployments';
+import type { AgentDoctor } from '../doctor/agentDoctor';
+import { copyDiagnostics } from '../doctor/copyDiagnostics';
 import { UserRefusal, type CommandHandler, type CommandTable } from './commandTable';
 import { rebuildDevContainer, reinitializeIfDevcontainer } from './devcontainerCommands';
 
@@ -19,6 +21,7 @@ export interface AgentCommandDeps {
   sessions: OpenDeployments;
   bound: WindowBinding;
   driver: ReconnectDriver;
+  doctor: AgentDoctor;
 }
 
 interface NodeLike {
@@ -121,7 +124,7 @@ const repair =
     if (!ref) return;
     // On a dev-container sub-agent the deployment offers a real reinitialization: the rebuild.
     if (op === 'reinitialize' && (await reinitializeIfDevcontainer(d.ctx, ref))) return;
-    await runRepairCommand(d.ctx, ref, op);
+    await runRepairCommand(d.ctx, d.doctor, ref, op);
   };
 
 const build =
@@ -186,7 +189,13 @@ const reconnect: Factory = (d) => async (arg) => {
   await d.driver.reconnectNow();
 };
 
+const copy: Factory = (d) => async (arg) => {
+  const ref = await pickAgent(d, arg, vscode.l10n.t('Copy Diagnostics'));
+  if (ref) await copyDiagnostics(d.ctx, d.doctor, d.driver, ref);
+};
+
 const FACTORIES: Record<string, Factory> = {
+  'coderStatus.copyDiagnostics': copy,
   'coderStatus.replayLifecycle': repair('replay'),
   'coderStatus.reinitializeAgent': repair('reinitialize'),
   'coderStatus.startWorkspace': build('start'),

@@ -15,6 +15,9 @@ import type { AgentRef } from '../binding/repairs';
 import type { Ctx } from '../ctx';
 import type { DeploymentSession } from '../deployments/deploymentSession';
 import type { AgentCommandDeps } from './agentCommands';
+import { UserRefusal } from './commandTable';
+import { setDevContainerRecreateProvider } from '../binding/devContainerHook';
+import type { Disposable } from '../../common/disposable';
 
 export interface DevcontainerRef {
   session: DeploymentSession;
@@ -68,7 +71,7 @@ async function pickDevcontainer(d: AgentCommandDeps, arg: unknown): Promise<Devc
     }
   }
   if (items.length === 0)
-    throw new Error(vscode.l10n.t('No dev containers are known: they are shown for the bound and the visible workspaces.'));
+    throw new UserRefusal(vscode.l10n.t('No dev containers are known: they are shown for the bound and the visible workspaces.'));
   return (await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Rebuild Dev Container') }))?.ref;
 }
 
@@ -164,4 +167,13 @@ export async function reinitializeIfDevcontainer(ctx: Ctx, ref: AgentRef): Promi
   ctx.log.info(`${ref.name} runs in dev container ${dc.name}: reinitializing means rebuilding it`);
   await runDevcontainerRebuild(ctx, dc);
   return true;
+}
+
+/** The rebuild, offered wherever repairs are offered (the doctor's offers, the stuck notice, the replay fallback). */
+export function provideDevcontainerRecreate(ctx: Ctx): Disposable {
+  return setDevContainerRecreateProvider((session, workspaceId, agent) => {
+    const parentName = agent.parent_id ? session.fleet.agentsOf(workspaceId).find((a) => a.id === agent.parent_id)?.name : undefined;
+    const dc = parentName ? devcontainerOfAgent({ session, workspaceId, name: agent.name, parentName }) : undefined;
+    return dc ? { run: () => runDevcontainerRebuild(ctx, dc) } : undefined;
+  });
 }

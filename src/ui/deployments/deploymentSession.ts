@@ -21,6 +21,8 @@ export class DeploymentSession implements Disposable {
   private readonly store = new DisposableStore();
   /** The signed-in user's name, once known (owners other than this are shown in the tree). */
   username: string | undefined;
+  /** The deployment's `/buildinfo` version, once known (the doctor compares agents with it). */
+  serverVersion: string | undefined;
 
   static async open(ctx: Ctx, url: string, token: string): Promise<DeploymentSession> {
     const network = await networkFromSettings(url, ctx.log);
@@ -37,7 +39,7 @@ export class DeploymentSession implements Disposable {
     private readonly ctx: Ctx,
     readonly url: string,
     token: string,
-    network: Network,
+    private readonly network: Network,
   ) {
     this.store.addFn(() => void network.dispose());
     const core = this.store.add(
@@ -56,10 +58,36 @@ export class DeploymentSession implements Disposable {
     this.store.add(this.changes);
   }
 
+  /** The texts a report must never contain: the session token and the header command's values. */
+  async secrets(): Promise<string[]> {
+    const headers = await this.network.headers().catch(() => ({}));
+    return [...this.client.secrets, ...Object.values(headers)];
+  }
+
   start(): void {
     this.ctx.log.info(`${this.url}: starting the live connection`);
     this.sync.start();
     void this.learnUsername();
+    void this.learnServerVersion();
+  }
+
+  private async learnServerVersion(): Promise<void> {
+    try {
+      const info = await this.client.buildInfo();
+      if (this.store.isDisposed) return;
+      this.serverVersion = info.version;
+      this.ctx.log.info(`${this.url}: Coder ${info.version}`);
+      // An upgrade may add a repair operation: what was learned on another version is dropped.
+      const before = this.ctx.operations.serverVersion(this.url);
+      if (this.ctx.operations.setServerVersion(this.url, info.version)) {
+        if (before !== undefined) this.ctx.log.info(`${this.url}: server version was ${before}: repair operations will be asked again`);
+        this.ctx.rememberOperations();
+      }
+      const changed: Change[] = this.fleet.workspaces().map((w) => ({ kind: 'workspace-changed', workspaceId: w.id, buildChanged: false }));
+      if (changed.length) this.changes.fire(changed);
+    } catch (e) {
+      this.ctx.log.debug(`${this.url}: server version not known yet: ${errorText(e, this.client.secrets)}`);
+    }
   }
 
   private async learnUsername(): Promise<void> {

@@ -14,6 +14,9 @@ import type { WindowBinding } from '../binding/windowBinding';
 import type { ReconnectDriver } from '../binding/reconnectDriver';
 import type { AgentNode } from '../views/treeNodes';
 import type { OpenDeployments } from '../deployments/openDeployments';
+import type { AgentDoctor } from '../doctor/agentDoctor';
+import { offersFor } from '../doctor/offers';
+import type { RepairAction } from '../../model/repairOffers';
 
 /** How long a restored panel waits for its deployment's first answer before saying the agent is gone. */
 const RESTORE_WAIT_MS = 30_000;
@@ -25,6 +28,7 @@ export class AgentDetails {
     private readonly sessions: OpenDeployments,
     private readonly bound: WindowBinding,
     private readonly driver: ReconnectDriver,
+    private readonly doctor: AgentDoctor,
   ) {
     // Registered during activation: VS Code restores the panels once the extension is active.
     ctx.pushCleanup(
@@ -76,6 +80,10 @@ export class AgentDetails {
           devcontainerOf: (s, agent) => (agent.parent_id ? s.devcontainers.devcontainerOf(agent.parent_id, agent) : undefined),
           idHistory: () => this.driver.history,
           now: () => ctx.clock.now(),
+          doctor: (s, workspace, agent) => ({
+            diagnoses: this.doctor.explain(s, workspace, agent),
+            offers: offerFlags(offersFor(ctx, this.doctor, s, workspace, agent)),
+          }),
         }),
       loading: () => ctx.clock.now() < waitUntil && awaitingData(target, deps),
       onDidChange: (listener) => {
@@ -83,12 +91,17 @@ export class AgentDetails {
           if (e.session.url === target.deploymentUrl) listener();
         });
         const opened = this.sessions.onDidChangeSessions(() => listener());
+        // A log tail the doctor loaded, or its record of stuck builds, changes the diagnosis.
+        const doctor = this.doctor.onDidChange(() => listener());
+        const operations = ctx.onDidChangeOperations(() => listener());
         // The end of the wait is a change too: a deployment that never answered means "gone".
         const waited = ctx.clock.setTimeout(listener, Math.max(0, waitUntil - ctx.clock.now()));
         return {
           dispose: () => {
             model.dispose();
             opened.dispose();
+            doctor.dispose();
+            operations.dispose();
             waited.cancel();
           },
         };
@@ -106,6 +119,10 @@ export class AgentDetails {
     const b = this.bound.agent;
     return !!b && b.session.url === t.deploymentUrl && sameAgent(b, keyOfNamed(t));
   }
+}
+
+function offerFlags(offers: readonly RepairAction[]): { replay: boolean; reinitialize: boolean; restart: boolean } {
+  return { replay: offers.includes('replay'), reinitialize: offers.includes('reinitialize'), restart: offers.includes('restart') };
 }
 
 export function refOfNode(node: AgentNode): AgentRef {

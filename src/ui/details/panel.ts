@@ -53,6 +53,7 @@ const COMMANDS: Record<DetailsAction, { command: string; arg: (v: AgentDetailsVi
   reinitialize: { command: 'coderStatus.reinitializeAgent', arg: (v) => v.agentId },
   restart: { command: 'coderStatus.restartWorkspace', arg: (v) => v.workspaceId },
   reconnect: { command: 'coderStatus.reconnect', arg: (v) => v.agentId },
+  copyDiagnostics: { command: 'coderStatus.copyDiagnostics', arg: (v) => v.agentId },
 };
 
 /** Lines kept on the host so that a recreated page (hidden, then shown) gets the backlog. */

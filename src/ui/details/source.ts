@@ -10,7 +10,7 @@ import type { Logger } from '../../common/log';
 import type { CoderClient } from '../../api/client';
 import { ReconnectingStream, describeClose } from '../../api/socket';
 import { followAgentLogs } from '../../api/streams';
-import type { WorkspaceAgent, WorkspaceAgentLog } from '../../api/schemas';
+import type { Workspace, WorkspaceAgent, WorkspaceAgentLog } from '../../api/schemas';
 import type { Devcontainer } from '../../api/devcontainerSchemas';
 import {
   idChainOf,
@@ -43,6 +43,8 @@ export interface ResolveDeps<S extends { fleet: Fleet }> {
   /** The persisted binding history (any agent, any order): the panel keeps the changes of its own agent. */
   idHistory(): readonly AgentIdChangeRecord[];
   now(): number;
+  /** What the doctor says about the agent and which repairs work for it here. */
+  doctor?(session: S, workspace: Workspace, agent: WorkspaceAgent): Pick<DetailsInput, 'diagnoses' | 'offers'>;
 }
 
 /**
@@ -76,6 +78,7 @@ export function resolveDetails<S extends { fleet: Fleet }>(t: DetailsTarget, d: 
     bound: d.isBound(t),
     now,
     ...(devcontainer ? { devcontainer } : {}),
+    ...d.doctor?.(session, workspace, agent),
   };
 }
 

@@ -47,6 +47,7 @@ export class Tooltip {
     return this;
   }
 
+  /** A horizontal rule between the row's facts and the diagnosis. */
   rule(): this {
     this.parts.push('---');
     return this;

@@ -15,7 +15,8 @@ import type { Ctx } from '../ctx';
 import { Tooltip } from './markdown';
 import { statusBarBackground } from './severity';
 import type { OpenDeployments } from '../deployments/openDeployments';
-import { connectionText, fleetRungText } from './tooltips';
+import { addDiagnoses, connectionText, fleetRungText } from './tooltips';
+import type { AgentDoctor } from '../doctor/agentDoctor';
 import { VIEW_ID } from './tree';
 
 /** "3 ready", "1 starting", ...: one count of the summary. */
@@ -45,6 +46,7 @@ export class StatusBar implements Disposable {
     private readonly ctx: Ctx,
     private readonly sessions: OpenDeployments,
     private readonly bound: WindowBinding,
+    private readonly doctor: AgentDoctor,
   ) {
     this.item = vscode.window.createStatusBarItem('coderStatus.status', vscode.StatusBarAlignment.Left, 50);
     this.item.name = vscode.l10n.t('Coder Workspace Status');
@@ -52,6 +54,7 @@ export class StatusBar implements Disposable {
     ctx.pushCleanup(sessions.onDidChangeSessions(() => this.update()));
     ctx.pushCleanup(sessions.onDidChange(() => this.update()));
     ctx.pushCleanup(bound.onDidChange(() => this.update()));
+    ctx.pushCleanup(doctor.onDidChange(() => this.update()));
     this.update();
   }
 
@@ -110,6 +113,7 @@ export class StatusBar implements Disposable {
           .line(detailText(c) ?? '')
           .field(vscode.l10n.t('Agent ID'), agent.id)
           .field(vscode.l10n.t('Connection'), agent.status);
+        if (ws) addDiagnoses(t, this.doctor.explain(b.session, ws, agent));
       } else {
         const build = ws?.latest_build;
         const reason = !build

@@ -7,6 +7,7 @@ import type { Classification, ConnectionState } from '../../model/types';
 import { detailText, labelText } from './classificationText';
 import { Tooltip } from './markdown';
 import type { DeploymentSession } from '../deployments/deploymentSession';
+import type { ExplainedDiagnosis } from '../doctor/diagnosisText';
 
 export function deploymentTooltip(session: DeploymentSession, now: number): vscode.MarkdownString {
   return new Tooltip()
@@ -17,7 +18,7 @@ export function deploymentTooltip(session: DeploymentSession, now: number): vsco
     .build();
 }
 
-export function workspaceTooltip(session: DeploymentSession, ws: Workspace, c: Classification): vscode.MarkdownString {
+export function workspaceTooltip(session: DeploymentSession, ws: Workspace, c: Classification, now: number): vscode.MarkdownString {
   const b = ws.latest_build;
   const t = new Tooltip()
     .title(`${ws.owner_name}/${ws.name}`, c.icon)
@@ -30,7 +31,7 @@ export function workspaceTooltip(session: DeploymentSession, ws: Workspace, c: C
   if (!ws.health.healthy) t.line(vscode.l10n.t('Unhealthy: an agent is failing its health checks.'));
   return t
     .field(vscode.l10n.t('Fed by'), session.sync.rungOf(ws.id))
-    .field(vscode.l10n.t('Agents as of'), freshnessText(session.fleet, ws.id, session.fleet.now()))
+    .field(vscode.l10n.t('Agents as of'), freshnessText(session.fleet, ws.id, now))
     .link(vscode.l10n.t('Open in the dashboard'), `${session.url}/@${encodeURIComponent(ws.owner_name)}/${encodeURIComponent(ws.name)}`)
     .build();
 }
@@ -42,8 +43,10 @@ export function agentTooltip(
   c: Classification,
   now: number,
   bound: boolean,
+  diagnoses: readonly ExplainedDiagnosis[] = [],
 ): vscode.MarkdownString {
   const t = new Tooltip().title(`${ws.name}.${agent.name}`, c.icon).line(classificationLine(c));
+  addDiagnoses(t, diagnoses);
   if (bound) t.line(vscode.l10n.t('This window is bound to this agent.'));
   const version = agent.api_version ? vscode.l10n.t('{0} (API {1})', agent.version, agent.api_version) : agent.version;
   t.field(vscode.l10n.t('Agent ID'), agent.id)
@@ -82,6 +85,17 @@ function freshnessText(fleet: Fleet, workspaceId: string, now: number): string |
   if (heard === undefined) return undefined;
   const age = formatDuration(Math.max(0, now - heard));
   return fleet.isLive(workspaceId) ? vscode.l10n.t('{0} ago (live stream)', age) : vscode.l10n.t('{0} ago (last read; not live)', age);
+}
+
+/** The doctor's findings: cause, fix, the last log lines and a link, each as escaped text. */
+export function addDiagnoses(t: Tooltip, diagnoses: readonly ExplainedDiagnosis[]): Tooltip {
+  for (const d of diagnoses) {
+    t.rule().line(d.cause).line(d.fix);
+    for (const l of d.logLines) t.line(`› ${l}`);
+    if (d.link) t.link(d.link, d.link);
+  }
+  if (diagnoses.length) t.rule();
+  return t;
 }
 
 /** "live", "offline since 2m (connect ECONNREFUSED)", ... */

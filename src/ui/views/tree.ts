@@ -3,6 +3,8 @@
  * sub-agents. Model changes refresh only the nodes they name; agents whose label shows an
  * elapsed time (or may turn stuck) are re-rendered once a second, only while the view is shown.
  */
+import type { AgentDoctor } from '../doctor/agentDoctor';
+import { offersFor } from '../doctor/offers';
 import * as vscode from 'vscode';
 import type { TimerHandle } from '../../common/clock';
 import type { Disposable } from '../../common/disposable';
@@ -34,6 +36,7 @@ export class AgentTree implements vscode.TreeDataProvider<TreeNode>, Disposable 
     private readonly ctx: Ctx,
     private readonly sessions: OpenDeployments,
     private readonly bound: WindowBinding,
+    private readonly doctor: AgentDoctor,
   ) {
     this.view = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: this, showCollapseAll: true });
     this.subs.push(
@@ -58,6 +61,10 @@ export class AgentTree implements vscode.TreeDataProvider<TreeNode>, Disposable 
     });
     sessions.onDidChange(({ session, changes }) => this.onChanges(session, changes));
     bound.onDidChange(() => this.refreshAll());
+    // A log tail for a diagnosis arrived: only agent tooltips change, and they are rare.
+    doctor.onDidChange(() => this.refreshAll());
+    // A repair route turned out missing: the rows' menus offer what works instead.
+    ctx.onDidChangeOperations(() => this.refreshAll());
   }
 
   /** Tooltips are left to resolveTreeItem: built on hover, so the ages they show are current. */
@@ -76,7 +83,7 @@ export class AgentTree implements vscode.TreeDataProvider<TreeNode>, Disposable 
     if (node.kind === 'deployment') return deploymentItem(node, this.ctx.clock.now());
     if (node.kind === 'workspace') {
       const ws = node.session.fleet.workspace(node.workspaceId);
-      return ws ? workspaceItem(node, ws) : new vscode.TreeItem(vscode.l10n.t('(removed)'));
+      return ws ? workspaceItem(node, ws, this.ctx.clock.now()) : new vscode.TreeItem(vscode.l10n.t('(removed)'));
     }
     if (node.kind === 'devcontainer') return devcontainerItem(node);
     const agent = agentOf(node);
@@ -85,6 +92,8 @@ export class AgentTree implements vscode.TreeDataProvider<TreeNode>, Disposable 
       now: this.ctx.clock.now(),
       stuckThresholdMs: this.ctx.config.stuckThresholdMs,
       isBound: (n) => this.bound.isNode(n),
+      doctor: this.doctor,
+      offers: (session, ws, a) => offersFor(this.ctx, this.doctor, session, ws, a),
     });
   }
 
@@ -171,14 +180,20 @@ export class AgentTree implements vscode.TreeDataProvider<TreeNode>, Disposable 
         }
       }
     }
-    if (root) this.emitter.fire(undefined);
-    else if (fire.size) this.emitter.fire([...fire]);
+    if (root) this.fire(undefined, 'root');
+    else if (fire.size) this.fire([...fire], 'changed');
     this.schedule();
+  }
+
+  /** Every refresh handed to VS Code, with its epoch-ms time (the bench times the page against it). */
+  private fire(nodes: TreeNode[] | undefined, why: string): void {
+    this.ctx.log.debug(`tree: refresh ${why} ${nodes ? nodes.length : 'all'} at ${this.ctx.clock.now()}`);
+    this.emitter.fire(nodes);
   }
 
   refreshAll(): void {
     this.updateMessage();
-    this.emitter.fire(undefined);
+    this.fire(undefined, 'all');
   }
 
   /** Agent nodes whose text depends on the clock: an elapsed time, or a stuck threshold ahead. */
@@ -191,7 +206,7 @@ export class AgentTree implements vscode.TreeDataProvider<TreeNode>, Disposable 
 
   private fireTimed(): void {
     const timed = this.timedNodes();
-    if (timed.length) this.emitter.fire(timed);
+    if (timed.length) this.fire(timed, 'timed');
     this.updateMessage();
   }
 

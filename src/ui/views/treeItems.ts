@@ -7,6 +7,9 @@ import type { Classification } from '../../model/types';
 import { classifyIn } from './classify';
 import { labelText } from './classificationText';
 import { severityIcon } from './severity';
+import type { AgentDoctor } from '../doctor/agentDoctor';
+import type { RepairAction } from '../../model/repairOffers';
+import type { DeploymentSession } from '../deployments/deploymentSession';
 import { agentTooltip, deploymentTooltip, workspaceTooltip } from './tooltips';
 import type { AgentNode, DeploymentNode, WorkspaceNode } from './treeNodes';
 
@@ -15,6 +18,9 @@ export interface RenderContext {
   stuckThresholdMs: number;
   /** True when this agent is the one the window is bound to. */
   isBound(node: AgentNode): boolean;
+  doctor: AgentDoctor;
+  /** The repairs that work for the agent here (the row's menu shows only those). */
+  offers(session: DeploymentSession, ws: Workspace, agent: WorkspaceAgent): readonly RepairAction[];
 }
 
 const BUILDING = new Set(['pending', 'running', 'canceling']);
@@ -33,7 +39,7 @@ export function deploymentItem(node: DeploymentNode, now: number): vscode.TreeIt
   return item;
 }
 
-export function workspaceItem(node: WorkspaceNode, ws: Workspace): vscode.TreeItem {
+export function workspaceItem(node: WorkspaceNode, ws: Workspace, now: number): vscode.TreeItem {
   const { session } = node;
   const c = classifyWorkspace(ws);
   const hasAgents = session.fleet.topLevelAgents(ws.id).length > 0;
@@ -59,7 +65,7 @@ export function workspaceItem(node: WorkspaceNode, ws: Workspace): vscode.TreeIt
   ]
     .filter(Boolean)
     .join('.');
-  item.tooltip = workspaceTooltip(session, ws, c);
+  item.tooltip = workspaceTooltip(session, ws, c, now);
   item.accessibilityInformation = { label: vscode.l10n.t('workspace {0}, {1}', ws.name, item.description) };
   return item;
 }
@@ -76,14 +82,22 @@ export function agentItem(node: AgentNode, agent: WorkspaceAgent, r: RenderConte
   item.id = `${session.url}\n${node.workspaceId}\n${node.parentName ?? ''}\n${node.name}`;
   const bound = r.isBound(node);
   item.description = agentDescription(agent, c, bound);
-  const age = staleAge(session.fleet, node.workspaceId);
+  const age = staleAge(session.fleet, node.workspaceId, r.now);
   if (age) item.description += ` · ${vscode.l10n.t('as of {0} ago', age)}`;
   item.iconPath = severityIcon(c);
-  item.contextValue = ['agent', bound ? 'bound' : '', c.stuck ? 'stuck' : '', agent.parent_id ? 'sub' : '', c.severity]
+  const ws = session.fleet.workspace(node.workspaceId);
+  const offers = ws ? r.offers(session, ws, agent) : [];
+  item.contextValue = [
+    'agent',
+    bound ? 'bound' : '',
+    c.stuck ? 'stuck' : '',
+    agent.parent_id ? 'sub' : '',
+    c.severity,
+    ...offers.map((o) => `can-${o}`),
+  ]
     .filter(Boolean)
     .join('.');
-  const ws = session.fleet.workspace(node.workspaceId);
-  item.tooltip = ws ? agentTooltip(session, ws, agent, c, r.now, bound) : undefined;
+  item.tooltip = ws ? agentTooltip(session, ws, agent, c, r.now, bound, r.doctor.explain(session, ws, agent)) : undefined;
   item.accessibilityInformation = { label: vscode.l10n.t('agent {0}, {1}', agent.name, item.description) };
   return item;
 }
@@ -92,8 +106,8 @@ export function agentItem(node: AgentNode, agent: WorkspaceAgent, r: RenderConte
 export const STALE_AFTER_MS = 60_000;
 
 /** "5m" once what is shown of an unstreamed workspace's agents is older than STALE_AFTER_MS. */
-export function staleAge(fleet: Fleet, workspaceId: string): string | undefined {
-  const ms = fleet.unstreamedAge(workspaceId);
+export function staleAge(fleet: Fleet, workspaceId: string, now: number): string | undefined {
+  const ms = fleet.unstreamedAge(workspaceId, now);
   if (ms === undefined || ms < STALE_AFTER_MS) return undefined;
   return ms < 3_600_000 ? `${Math.floor(ms / 60_000)}m` : formatDuration(ms);
 }

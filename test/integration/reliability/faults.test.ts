@@ -12,7 +12,8 @@ test('control-plane restarts during churn: the model converges to the server aft
   const sim = await startSimulator({ clock: 'real' });
   t.after(() => sim.close());
   const ids = sim.createFleet(10, { agentsPerWorkspace: 2 });
-  const core = startCore(sim);
+  // Each restart is a deployment loss; its reconnect spread (tested on its own) is kept short here.
+  const core = startCore(sim, {}, { spreadWindowMs: 500 });
   t.after(() => core.dispose());
   await core.until(() => core.fleet.size === 10, 'the fleet');
   const churn = sim.churn({ eventsPerSecond: 50 });
@@ -95,7 +96,8 @@ test('token expiry mid-stream: one signed-out state, no request until refresh, t
   const sim = await startSimulator({ clock: 'real' });
   t.after(() => sim.close());
   const id = sim.createWorkspace({ name: 'dev' });
-  const core = startBoundCore(t, sim, id, { pollIntervalMs: 500 });
+  // Dropping every stream is a deployment loss: its reconnect spread is not under test here.
+  const core = startBoundCore(t, sim, id, { pollIntervalMs: 500 }, { spreadWindowMs: 500 });
   await core.until(() => !!core.fleet.findAgent(id, 'main', null), 'the workspace');
   let signedOut = 0;
   core.sync.onChanges((cs) => {

@@ -170,3 +170,12 @@ test('a failing header command is reported without crashing', async () => {
   assert.equal(e.kind, 'network');
   assert.match(e.message, /header command failed: exit 1/);
 });
+
+test('buildLogs reads the provisioner log of a build, with before/after', async () => {
+  const f = fakeFetch(() =>
+    json([{ id: 7, created_at: '2026-01-01T00:00:00Z', log_source: 'provisioner', log_level: 'info', stage: 'Starting', output: 'hi' }]),
+  );
+  const logs = await client(f.fn).buildLogs('b-1', { before: 10 });
+  assert.equal(logs[0]?.output, 'hi');
+  assert.equal(f.calls[0]?.url, 'https://coder.example.com/api/v2/workspacebuilds/b-1/logs?before=10');
+});

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as https from 'node:https';
-import { MemoryLogger } from '../../../src/common/log';
+import { MemoryLogger } from '../../doubles/memoryLogger';
 import { HeaderCommandError, isHeaderName, parseHeaderOutput, runHeaderCommand, type ExecFn } from '../../../src/api/headerCommand';
 import { createNetwork, decideProxy, describeProxy, loadCaFile, matchNoProxy, tlsOptions } from '../../../src/api/network';
 

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConnectionWatchEventSchema, ServerSentEventSchema, WorkspaceSchema, safeParse } from '../../../src/api/schemas';
-import { ManualClock } from '../../../src/common/clock';
 import { Fleet } from '../../../src/model/fleet';
 import { classifyAgent } from '../../../src/model/lifecycle';
 import { agent, workspace } from '../model/fixtures';
@@ -69,7 +68,7 @@ function mutate(value: unknown, r: () => number, depth = 0): unknown {
 
 test('10,000 fuzzed frames: no crash, invalid ones leave the model unchanged, valid ones apply', () => {
   const r = rng(42);
-  const fleet = new Fleet({ deploymentUrl: 'https://c', clock: new ManualClock() });
+  const fleet = new Fleet({ deploymentUrl: 'https://c' });
   const base = valid();
   fleet.apply({ kind: 'workspace', workspace: WorkspaceSchema.parse(base), at: 0 });
   let invalid = 0;

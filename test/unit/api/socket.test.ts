@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ManualClock } from '../../../src/common/clock';
+import { ManualClock } from '../../doubles/manualClock';
 import {
   ReconnectingStream,
   backoffDelay,

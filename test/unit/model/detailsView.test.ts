@@ -155,7 +155,7 @@ describe('actionsFor', () => {
   it('offers replay and reinitialize only for a connected agent of a succeeded start build', () => {
     const ws = workspace([agentJson()]);
     const a = ws.latest_build.resources[0]!.agents[0]!;
-    assert.deepEqual(actionsFor(ws, a, true), { replay: true, reinitialize: true, restart: true, reconnect: true });
+    assert.deepEqual(actionsFor(ws, a, true), { replay: true, reinitialize: true, restart: true, reconnect: true, copyDiagnostics: true });
     const disconnected = workspace([agentJson({ status: 'disconnected' })]);
     const d = actionsFor(disconnected, disconnected.latest_build.resources[0]!.agents[0]!, false);
     assert.equal(d.replay, false);
@@ -235,6 +235,29 @@ describe('toAgentDetailsView', () => {
     assert.equal(v.stuck, true);
     assert.equal(v.severity, 'warning');
     assert.equal(v.detail, 'Replay the lifecycle.');
+  });
+});
+
+describe('diagnoses and repair offers in the view', () => {
+  it('carries the worded diagnoses, clamped, and hides the repairs the deployment or the doctor rules out', () => {
+    const ws = workspace([agentJson({ lifecycle_state: 'created' })]);
+    const a = ws.latest_build.resources[0]!.agents[0]!;
+    const v = toAgentDetailsView({
+      deploymentUrl: 'https://coder.example.com',
+      workspace: ws,
+      agent: a,
+      classification: { severity: 'warning', label: 'created', icon: 'warning', stuck: true },
+      connection: { kind: 'live' },
+      bound: true,
+      now: 0,
+      diagnoses: [{ code: 'survives-restarts', cause: 'again', fix: 'template', logLines: ['x'.repeat(70_000)], link: 'https://x' }],
+      offers: { replay: false, reinitialize: false, restart: false },
+    });
+    assert.equal(v.diagnoses.length, 1);
+    assert.equal(v.diagnoses[0]?.code, 'survives-restarts');
+    assert.ok((v.diagnoses[0]?.logLines[0]?.length ?? 0) <= 64 * 1024);
+    assert.deepEqual(v.actions, { replay: false, reinitialize: false, restart: false, reconnect: true, copyDiagnostics: true });
+    assert.ok(AgentDetailsViewSchema.safeParse(v).success);
   });
 });
 

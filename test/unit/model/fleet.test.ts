@@ -1,11 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ManualClock } from '../../../src/common/clock';
-import { Fleet } from '../../../src/model/fleet';
+import { Fleet, FleetRejection } from '../../../src/model/fleet';
 import type { Change } from '../../../src/model/types';
 import { agent, uuid, workspace } from './fixtures';
 
-const newFleet = () => new Fleet({ deploymentUrl: 'https://coder.example.com', clock: new ManualClock(), myUsername: 'alice' });
+const newFleet = () => new Fleet({ deploymentUrl: 'https://coder.example.com', myUsername: 'alice' });
 const kinds = (cs: Change[]) => cs.map((c) => c.kind);
 
 test('a new workspace is added; the identical event again changes nothing', () => {
@@ -155,7 +154,7 @@ test("an agent row replaces the latest build's row; an old build's row is ignore
 
 test('stuckSince is when the agent connected by the server (corrected by the clock skew), not when this model first saw it; it clears when the signature ends', () => {
   let skew = 0;
-  const f = new Fleet({ deploymentUrl: 'https://coder.example.com', clock: new ManualClock(), serverSkewMs: () => skew });
+  const f = new Fleet({ deploymentUrl: 'https://coder.example.com', serverSkewMs: () => skew });
   const a = agent({ lifecycle_state: 'created', status: 'connected', first_connected_at: '2026-01-01T00:00:01Z' });
   const ws = workspace({ agents: [a] });
   const connected = Date.parse('2026-01-01T00:00:01Z');
@@ -175,12 +174,25 @@ test('connection state changes are reported once', () => {
   assert.equal(f.apply({ kind: 'connection', state: { kind: 'offline', since: 3, error: 'ECONNREFUSED' }, at: 3 }).length, 1);
 });
 
-test('inputs the model cannot fold are dropped without throwing', () => {
+test('inputs the model cannot fold are rejected with a reason (not silently), and leave the model as it was', () => {
   const f = newFleet();
+  const ws = workspace();
+  f.apply({ kind: 'workspace', workspace: ws, at: 1 });
   const broken = { ...workspace(), latest_build: null } as never;
-  assert.deepEqual(f.apply({ kind: 'workspace', workspace: broken, at: 1 }), []);
-  assert.deepEqual(f.apply({ kind: 'connection-watch', workspaceId: 'nope', agentName: 'x', event: {}, at: 1 }), []);
-  assert.deepEqual(f.apply({ kind: 'bogus' } as never), []);
+  assert.throws(
+    () => f.apply({ kind: 'workspace', workspace: broken, at: 2 }),
+    (e: unknown) => e instanceof FleetRejection && e.eventKind === 'workspace',
+  );
+  assert.throws(
+    () => f.apply({ kind: 'bogus' } as never),
+    (e: unknown) => e instanceof FleetRejection && /unknown event kind/.test(e.message),
+  );
+  assert.deepEqual(
+    f.workspaces().map((w) => w.id),
+    [ws.id],
+  );
+  // About a workspace the model does not hold: nothing to do, and nothing wrong.
+  assert.deepEqual(f.apply({ kind: 'connection-watch', workspaceId: 'nope', agentName: 'x', event: {}, at: 3 }), []);
 });
 
 test('top-level agents, children and parent names', () => {
@@ -217,7 +229,7 @@ test('10,000 events over a 2,000 x 2 fleet stay cheap', () => {
 });
 
 test('the fleet rung is kept with its reason, reported once per change; a workspace is live only on a stream rung', () => {
-  const fleet = new Fleet({ deploymentUrl: 'https://coder.example.com', clock: new ManualClock() });
+  const fleet = new Fleet({ deploymentUrl: 'https://coder.example.com' });
   assert.equal(fleet.fleetRung, undefined);
   const push = { kind: 'fleet-rung', rung: 'push', reason: 'tailnet WorkspaceUpdates push is open', at: 0 } as const;
   assert.deepEqual(fleet.apply(push), [{ kind: 'fleet-rung-changed', rung: 'push', reason: push.reason }]);
@@ -232,13 +244,11 @@ test('the fleet rung is kept with its reason, reported once per change; a worksp
 });
 
 test('unstreamedAge: how old the last read of a workspace without a stream is; undefined while it streams', () => {
-  const clock = new ManualClock();
-  const fleet = new Fleet({ deploymentUrl: 'https://coder.example.com', clock });
+  const fleet = new Fleet({ deploymentUrl: 'https://coder.example.com' });
   const ws = workspace();
-  fleet.apply({ kind: 'workspace', workspace: ws, at: clock.now() });
-  clock.advance(90_000);
-  assert.equal(fleet.unstreamedAge(ws.id), 90_000);
-  fleet.apply({ kind: 'rung', workspaceId: ws.id, rung: 'sse', at: clock.now() });
-  assert.equal(fleet.unstreamedAge(ws.id), undefined);
-  assert.equal(fleet.unstreamedAge('unknown'), undefined);
+  fleet.apply({ kind: 'workspace', workspace: ws, at: 1000 });
+  assert.equal(fleet.unstreamedAge(ws.id, 91_000), 90_000);
+  fleet.apply({ kind: 'rung', workspaceId: ws.id, rung: 'sse', at: 91_000 });
+  assert.equal(fleet.unstreamedAge(ws.id, 91_000), undefined);
+  assert.equal(fleet.unstreamedAge('unknown', 91_000), undefined);
 });

@@ -41,3 +41,28 @@ test('toJSON/fromJSON round trip; malformed input is skipped', () => {
     assert.equal(s.get(A, 'replay'), 'unknown');
   }
 });
+
+test('recordAnswer: 2xx supported, 404/405/501 unsupported, anything else says nothing; a 404 after a success is about the agent', () => {
+  const ops = new OperationSupport();
+  assert.equal(ops.recordAnswer(A, 'replay', 409), false);
+  assert.equal(ops.recordAnswer(A, 'replay', 500), false);
+  assert.equal(ops.recordAnswer(A, 'replay', 0), false, 'no answer (a network failure)');
+  assert.equal(ops.get(A, 'replay'), 'unknown');
+  for (const status of [404, 405, 501]) {
+    const o = new OperationSupport();
+    assert.equal(o.recordAnswer(A, 'reinitialize', status), true);
+    assert.equal(o.get(A, 'reinitialize'), 'unsupported', String(status));
+    assert.equal(o.recordAnswer(A, 'reinitialize', status), false, 'asked again: nothing new');
+  }
+  assert.equal(ops.recordAnswer(A, 'replay', 202), true);
+  assert.equal(ops.recordAnswer(A, 'replay', 404), false);
+  assert.equal(ops.get(A, 'replay'), 'supported');
+});
+
+test('describe: every operation and the version, for logs and the diagnostics report', () => {
+  const ops = new OperationSupport();
+  assert.equal(ops.describe(A), 'replay=unknown reinitialize=unknown');
+  ops.setServerVersion(A, 'v2.24.1');
+  ops.recordAnswer(A, 'replay', 404);
+  assert.equal(ops.describe(A), 'replay=unsupported reinitialize=unknown (v2.24.1)');
+});

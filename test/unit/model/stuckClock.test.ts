@@ -1,11 +1,11 @@
 /**
- * The tree, the status bar and the reconnect decision share one stuck clock: the agent's
- * server timestamp, moved onto the local clock by the measured skew.
+ * The tree, the status bar, the reconnect decision and the doctor share one stuck clock: the
+ * agent's server timestamp, moved onto the local clock by the measured skew.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ServerClock } from '../../../src/api/serverClock';
-import { ManualClock } from '../../../src/common/clock';
+import { diagnose } from '../../../src/model/doctor';
 import { Fleet } from '../../../src/model/fleet';
 import { classifyAgent } from '../../../src/model/lifecycle';
 import {
@@ -20,13 +20,12 @@ import { agent, workspace } from './fixtures';
 const THRESHOLD = 20_000;
 const settings = { ...DEFAULT_RECONNECT_SETTINGS, stuckThresholdMs: THRESHOLD, stuckAction: 'none' as const };
 
-/** What the tree shows and what the reconnect decision does at `now` for a row first seen at `now`. */
+/** What the tree shows, what the reconnect decision does and what the doctor says at `now` for a row first seen at `now`. */
 function both(opts: { connectedAt: number; now: number; skewMs: number }) {
   const a = agent({ lifecycle_state: 'created', status: 'connected', first_connected_at: new Date(opts.connectedAt).toISOString() });
   const ws = workspace({ agents: [a] });
   const fleet = new Fleet({
     deploymentUrl: 'https://coder.example.com',
-    clock: new ManualClock(opts.now),
     serverSkewMs: () => opts.skewMs,
   });
   fleet.apply({ kind: 'workspace', workspace: ws, at: opts.now });
@@ -36,16 +35,25 @@ function both(opts: { connectedAt: number; now: number; skewMs: number }) {
   const decisions: Decision[] = [...step.decisions];
   const due = nextDeadline(step.state);
   if (due !== undefined && due <= opts.now) decisions.push(...reduceReconnect(step.state, { type: 'tick' }, input).decisions);
-  return { treeStuck: tree.stuck === true, machineStuck: decisions.some((d) => d.kind === 'stuck'), label: tree.label };
+  const doctor = diagnose({ workspace: ws, agent: a, now: opts.now, stuckThresholdMs: THRESHOLD, stuckSince: fleet.stuckSince(a.id) });
+  return {
+    treeStuck: tree.stuck === true,
+    machineStuck: decisions.some((d) => d.kind === 'stuck'),
+    doctorStuck: doctor.some((d) => d.code === 'lifecycle-not-reported' || d.code === 'survived-build'),
+    label: tree.label,
+  };
 }
 
 test('after a reload the tree and the reconnect decision agree: stuck since the agent connected, not since this window saw it', () => {
   const connectedAt = Date.UTC(2026, 0, 1);
   const r = both({ connectedAt, now: connectedAt + 60_000, skewMs: 0 });
-  assert.deepEqual({ tree: r.treeStuck, machine: r.machineStuck }, { tree: true, machine: true });
+  assert.deepEqual({ tree: r.treeStuck, machine: r.machineStuck, doctor: r.doctorStuck }, { tree: true, machine: true, doctor: true });
   assert.match(r.label, /not reported for 1m 0s/);
   const fresh = both({ connectedAt, now: connectedAt + 5_000, skewMs: 0 });
-  assert.deepEqual({ tree: fresh.treeStuck, machine: fresh.machineStuck }, { tree: false, machine: false });
+  assert.deepEqual(
+    { tree: fresh.treeStuck, machine: fresh.machineStuck, doctor: fresh.doctorStuck },
+    { tree: false, machine: false, doctor: false },
+  );
 });
 
 test('a server clock minutes off, measured through the Date header, neither flags a fresh agent nor misses a stuck one', () => {
@@ -57,8 +65,8 @@ test('a server clock minutes off, measured through the Date header, neither flag
     const fresh = both({ connectedAt: local + offset - 5_000, now: local, skewMs: server.skewMs });
     const stuck = both({ connectedAt: local + offset - 60_000, now: local, skewMs: server.skewMs });
     assert.deepEqual(
-      [fresh.treeStuck, fresh.machineStuck, stuck.treeStuck, stuck.machineStuck],
-      [false, false, true, true],
+      [fresh.treeStuck, fresh.machineStuck, fresh.doctorStuck, stuck.treeStuck, stuck.machineStuck, stuck.doctorStuck],
+      [false, false, false, true, true, true],
       `offset ${offset}`,
     );
   }

@@ -43,7 +43,8 @@ const view: AgentDetailsView = {
   timeline: [{ state: 'created', at: 1, source: 'server' }],
   idHistory: [{ oldId: 'a-0', newId: 'a-1', buildNumber: 3, at: 9, cause: null }],
   scripts: [{ name: 's', runOnStart: true, runOnStop: false, startBlocksLogin: true, timeoutSeconds: 0 }],
-  actions: { replay: true, reinitialize: true, restart: true, reconnect: true },
+  diagnoses: [{ code: 'survived-build', cause: 'c', fix: 'f', logLines: ['l'], link: null }],
+  actions: { replay: true, reinitialize: true, restart: true, reconnect: true, copyDiagnostics: true },
   asOf: 10,
 };
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CoderApiError } from '../../../src/api/errors';
-import { ManualClock } from '../../../src/common/clock';
+import { ManualClock } from '../../doubles/manualClock';
 import type { ConnectionState } from '../../../src/model/types';
 import { classifyFailure, ConnectionTracker, isUnreachableClose, PROBE_MIN_INTERVAL_MS } from '../../../src/sync/connection';
 

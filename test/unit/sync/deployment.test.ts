@@ -1,8 +1,8 @@
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { CoderClient } from '../../../src/api/client';
-import { ManualClock } from '../../../src/common/clock';
-import { MemoryLogger } from '../../../src/common/log';
+import { ManualClock } from '../../doubles/manualClock';
+import { MemoryLogger } from '../../doubles/memoryLogger';
 import { DeploymentSync, type SyncSettings } from '../../../src/sync/deployment';
 import { FakeServer, USER_JSON, workspaceJson, type WorkspaceSpec } from '../api/fakeServer';
 import { RecordingFleet, eventually } from './recordingFleet';

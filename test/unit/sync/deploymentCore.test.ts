@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ManualClock } from '../../../src/common/clock';
-import { MemoryLogger } from '../../../src/common/log';
+import { ManualClock } from '../../doubles/manualClock';
+import { MemoryLogger } from '../../doubles/memoryLogger';
 import { createDeploymentCore } from '../../../src/sync/deploymentCore';
 import { FakeServer, USER_JSON, workspaceJson } from '../api/fakeServer';
 import { eventually } from './recordingFleet';

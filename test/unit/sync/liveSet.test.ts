@@ -4,8 +4,8 @@ import { WorkspaceSchema } from '../../../src/api/schemas';
 import { chooseLiveSet } from '../../../src/sync/liveSet';
 import { DeploymentSupport, nextRung, pickRung } from '../../../src/sync/ladder';
 import { RateLimitedLog, reasonKind } from '../../../src/sync/rateLimitedLog';
-import { ManualClock } from '../../../src/common/clock';
-import { MemoryLogger } from '../../../src/common/log';
+import { ManualClock } from '../../doubles/manualClock';
+import { MemoryLogger } from '../../doubles/memoryLogger';
 import { workspaceJson, type WorkspaceSpec } from '../api/fakeServer';
 
 const ws = (s: WorkspaceSpec) => WorkspaceSchema.parse(workspaceJson(s));

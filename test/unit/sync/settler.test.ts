@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ManualClock } from '../../../src/common/clock';
+import { ManualClock } from '../../doubles/manualClock';
 import { Settler } from '../../../src/sync/settler';
 
 test('re-reads every period while needed, at most maxReads times, and stops when no longer needed', () => {

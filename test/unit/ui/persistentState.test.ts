@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Memento } from 'vscode';
+import { OperationSupport } from '../../../src/model/operations';
 import { PersistentState, RECONNECT_NOTICE_LIFETIME_MS, windowKey } from '../../../src/ui/persistentState';
 
 /** VS Code's Memento contract over a Map (get with a default, update to undefined deletes). */
@@ -69,8 +70,34 @@ describe('PersistentState', () => {
     await s.setLoopHistory({ w: [1] });
     await s.setPickedBinding({ owner: 'alice', workspace: 'dev', agent: 'main', url: 'https://a' });
     await s.setBindingHistory({ entries: [] });
-    assert.deepEqual([...global.keys()].sort(), ['coderStatus.deployments', 'coderStatus.dismissedDeployments', 'coderStatus.loopHistory']);
+    await s.setOperations(new OperationSupport());
+    await s.setStuckBuilds({ 'https://a|w': { builds: [3], lastAt: 1 } });
+    assert.deepEqual([...global.keys()].sort(), [
+      'coderStatus.deployments',
+      'coderStatus.dismissedDeployments',
+      'coderStatus.loopHistory',
+      'coderStatus.repairRoutes',
+      'coderStatus.stuckBuilds',
+    ]);
     assert.deepEqual([...workspace.keys()].sort(), ['coderStatus.bindingHistory', 'coderStatus.pickedBinding']);
     assert.deepEqual(s.pickedBinding, { owner: 'alice', workspace: 'dev', agent: 'main', url: 'https://a' });
+  });
+
+  it('keeps what each deployment offers and the earlier stuck builds across reloads, tolerant of what was stored', async () => {
+    const global = new MapMemento();
+    const s = new PersistentState(global, new MapMemento(), windowKey(undefined, undefined));
+    const ops = new OperationSupport();
+    ops.setServerVersion('https://a', 'v2.24.1');
+    ops.recordAnswer('https://a', 'replay', 404);
+    await s.setOperations(ops);
+    await s.setStuckBuilds({ 'https://a|w1': { builds: [2, 3], lastAt: 9 } });
+    const reloaded = new PersistentState(global, new MapMemento(), windowKey(undefined, undefined));
+    assert.equal(reloaded.operations.get('https://a', 'replay'), 'unsupported');
+    assert.equal(reloaded.operations.serverVersion('https://a'), 'v2.24.1');
+    assert.deepEqual(reloaded.stuckBuilds, { 'https://a|w1': { builds: [2, 3], lastAt: 9 } });
+    global.values.set('coderStatus.repairRoutes', 'garbage');
+    global.values.set('coderStatus.stuckBuilds', { ok: { builds: [4], lastAt: 1 }, bad: { builds: 'x' } });
+    assert.equal(reloaded.operations.get('https://a', 'replay'), 'unknown');
+    assert.deepEqual(reloaded.stuckBuilds, { ok: { builds: [4], lastAt: 1 } });
   });
 });

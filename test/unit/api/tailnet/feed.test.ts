@@ -10,7 +10,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CoderClient } from '../../../../src/api/client';
 import { systemClock } from '../../../../src/common/clock';
-import { MemoryLogger } from '../../../../src/common/log';
+import { MemoryLogger } from '../../../doubles/memoryLogger';
 import { WorkspaceUpdatesFeed, feedState, type FleetFeedState, type FleetUpdate } from '../../../../src/api/tailnet/feed';
 import { F, OWNER, T, cat, observedCall, pbUpdate, toHex, uuid, uvarint, yh } from './wire';
 

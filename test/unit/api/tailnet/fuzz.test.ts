@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ManualClock } from '../../../../src/common/clock';
+import { ManualClock } from '../../../doubles/manualClock';
 import { WorkspaceUpdatesCall } from '../../../../src/api/tailnet/call';
 import { F, OWNER_BYTES, T, cat, df, pbUpdate, prng, uuid, uvarint, yData, yh, type PbAgent, type PbWorkspace } from './wire';
 

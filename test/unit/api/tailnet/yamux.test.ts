@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ManualClock } from '../../../../src/common/clock';
+import { ManualClock } from '../../../doubles/manualClock';
 import { YamuxSession, type YamuxStream } from '../../../../src/api/tailnet/yamux';
 import type { TailnetProtocolError } from '../../../../src/api/tailnet/protocolError';
 import { F, T, cat, hex, toHex, yData, yh } from './wire';

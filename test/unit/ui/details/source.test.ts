@@ -2,7 +2,8 @@ import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { CoderClient } from '../../../../src/api/client';
 import { WorkspaceSchema } from '../../../../src/api/schemas';
-import { ManualClock, systemClock } from '../../../../src/common/clock';
+import { systemClock } from '../../../../src/common/clock';
+import { ManualClock } from '../../../doubles/manualClock';
 import { Emitter } from '../../../../src/common/disposable';
 import { silentLogger } from '../../../../src/common/log';
 import type { DetailsInput } from '../../../../src/model/detailsView';
@@ -99,7 +100,7 @@ describe('resolveDetails', () => {
 
   it("gives the panel the persisted binding history and the fleet's lifecycle timeline", () => {
     const clock = new ManualClock(10_000);
-    const fleet = new Fleet({ deploymentUrl: URL, clock });
+    const fleet = new Fleet({ deploymentUrl: URL });
     const row = agent({ id: 'a1', lifecycle_state: 'created', started_at: null, ready_at: null });
     const ws = workspace({ id: 'w', build: 3, agents: [row] });
     fleet.apply({ kind: 'workspace', workspace: ws, at: 1_000 });
@@ -153,7 +154,7 @@ describe('resolveDetails', () => {
   });
 
   it('has nothing while the deployment is not open or the agent is not in the latest build', () => {
-    const fleet = new Fleet({ deploymentUrl: URL, clock: new ManualClock() });
+    const fleet = new Fleet({ deploymentUrl: URL });
     fleet.apply({ kind: 'workspace', workspace: workspace({ id: 'w', agents: [agent({ name: 'other' })] }), at: 1 });
     const deps = {
       sessionOf: (url: string) => (url === URL ? { fleet } : undefined),
@@ -170,7 +171,7 @@ describe('resolveDetails', () => {
   });
 
   it('is awaiting data while the deployment is not open or has not answered yet, not once it has', () => {
-    const fleet = new Fleet({ deploymentUrl: URL, clock: new ManualClock() });
+    const fleet = new Fleet({ deploymentUrl: URL });
     const deps = { sessionOf: (url: string) => (url === URL ? { fleet } : undefined) };
     const t: DetailsTarget = { deploymentUrl: URL, workspaceId: 'w', agentName: 'main', parentName: null };
     assert.equal(awaitingData({ ...t, deploymentUrl: 'https://elsewhere' }, deps), true, 'deployment not open yet');

@@ -9,7 +9,7 @@
 import { agentsOf, type ConnectionWatchEvent, type Workspace, type WorkspaceAgent } from '../api/schemas';
 import { findByKey, keyOfAgent, parentNameAmong, sameAgent } from './agentKey';
 import { deriveWorkspaceStatus, parseTime, stuckStart } from './lifecycle';
-import type { Change, ConnectionState, FleetEvent, StreamRung } from './types';
+import type { Change, ConnectionState, FleetEvent, FleetRung, StreamRung } from './types';
 
 const TIMELINE_CAP = 50;
 
@@ -136,6 +136,7 @@ export class Fleet {
   /** Workspaces whose build was patched by a connection-watch frame and not yet re-read whole. */
   private readonly partial = new Set<string>();
   private conn: ConnectionState = { kind: 'idle' };
+  private fleetServedBy: { rung: FleetRung; reason: string } | undefined;
   /** When this model first saw each agent's stuck signature (bounds the server's timestamp, see stuckStart). */
   private readonly stuckSeen = new Map<string, number>();
   private readonly skew: (() => number) | undefined;
@@ -150,6 +151,27 @@ export class Fleet {
 
   get connection(): ConnectionState {
     return this.conn;
+  }
+
+  /** Which rung serves the list of workspaces and why; undefined before the sync said. */
+  get fleetRung(): { rung: FleetRung; reason: string } | undefined {
+    return this.fleetServedBy;
+  }
+
+  /**
+   * True when the workspace has a stream of its own; otherwise what is shown of its agents'
+   * lifecycle is as old as `lastHeard` (the push carries no lifecycle).
+   */
+  isLive(workspaceId: string): boolean {
+    const r = this.rungs.get(workspaceId);
+    return r !== undefined && r !== 'poll';
+  }
+
+  /** Milliseconds since the last read of a workspace without a stream; undefined for a live one. */
+  unstreamedAge(workspaceId: string, now: number): number | undefined {
+    const heard = this.heard.get(workspaceId);
+    if (this.isLive(workspaceId) || heard === undefined) return undefined;
+    return Math.max(0, now - heard);
   }
 
   get size(): number {
@@ -282,6 +304,12 @@ export class Fleet {
         // Kept even before the workspace itself arrives: the stream may open first.
         this.rungs.set(e.workspaceId, e.rung);
         return [];
+      case 'fleet-rung': {
+        const was = this.fleetServedBy;
+        if (was?.rung === e.rung && was.reason === e.reason) return [];
+        this.fleetServedBy = { rung: e.rung, reason: e.reason };
+        return [{ kind: 'fleet-rung-changed', rung: e.rung, reason: e.reason }];
+      }
       default:
         throw new FleetRejection(e, 'unknown event kind');
     }

@@ -15,6 +15,9 @@ export type ConnectionState =
 /** Which transport feeds a workspace. */
 export type StreamRung = 'connection-watch' | 'watch-ws' | 'sse' | 'poll';
 
+/** Which transport serves the fleet (which workspaces exist, their status, their agents' IDs). */
+export type FleetRung = 'push' | 'poll';
+
 /** Inputs of Fleet.apply(). Every data source turns what it heard into one of these. */
 export type FleetEvent =
   /** A full answer of GET /workspaces for the configured filter: workspaces not in it are removed. */
@@ -30,7 +33,9 @@ export type FleetEvent =
   /** The deployment connection changed. */
   | { kind: 'connection'; state: ConnectionState; at: number }
   /** The transport of a workspace changed (for display and diagnostics). */
-  | { kind: 'rung'; workspaceId: string; rung: StreamRung; at: number };
+  | { kind: 'rung'; workspaceId: string; rung: StreamRung; at: number }
+  /** The transport of the fleet changed, with the reason (for display and the log). */
+  | { kind: 'fleet-rung'; rung: FleetRung; reason: string; at: number };
 
 /** Outputs of Fleet.apply(): only what really changed. */
 export type Change =
@@ -49,6 +54,7 @@ export type Change =
       buildNumber: number;
     }
   | { kind: 'connection-changed'; state: ConnectionState }
+  | { kind: 'fleet-rung-changed'; rung: FleetRung; reason: string }
   /** The dev containers of a parent agent changed (see devcontainers.ts). */
   | { kind: 'devcontainers-changed'; workspaceId: string; parentAgentId: string };
 

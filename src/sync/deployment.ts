@@ -4,7 +4,9 @@
  * and the deployment's connection state. Everything goes through `fleet.apply()`.
  *
  * Which stream feeds what. Per live workspace, the ladder connection-watch -> watch-ws -> SSE ->
- * poll. connection-watch is the most precise primitive for the bound agent (its lifecycle and
+ * poll. The fleet itself (which workspaces exist, their status, their agents' IDs) comes from the
+ * tailnet push where the deployment offers it (see fleetPush.ts), else from the list poll.
+ * connection-watch is the most precise primitive for the bound agent (its lifecycle and
  * agent-ID changes, at once) but it covers one agent and carries neither connection status nor
  * full rows, so it is used for the bound workspace only, with a watch-ws companion beside it
  * that pushes the whole workspace (statuses, sibling agents, times; see workspaceFeed.ts). Its
@@ -14,7 +16,7 @@
  * agent is still `connecting` the workspace is re-read every 0.5 s, because connection-watch
  * says nothing when it becomes `connected` and the stuck signature needs exactly that. Other
  * workspaces use watch-ws (or SSE), which pushes the whole workspace on every change. The list
- * poll keeps running underneath: it finds added and removed workspaces and catches drifts.
+ * poll finds added and removed workspaces where no push serves, and is the safety resync where one does.
  */
 import type { CoderClient } from '../api/client';
 import { errorText, isNotFound } from '../api/errors';
@@ -27,6 +29,9 @@ import type { DevcontainerStore } from '../model/devcontainers';
 import type { Change, ConnectionState, FleetEvent, StreamRung } from '../model/types';
 import { Coalescer } from './coalescer';
 import { classifyFailure, ConnectionTracker, isUnreachableClose } from './connection';
+import { FleetPush, type FleetPushHost } from './fleetPush';
+import type { FleetPushFactory } from './fleetPushSource';
+import { fleetPollPeriod } from './fleetRung';
 import { DevcontainerSync, devcontainerTargets } from './devcontainerSync';
 import { DeploymentSupport } from './ladder';
 import { chooseLiveSet } from './liveSet';
@@ -53,6 +58,8 @@ export interface DeploymentSyncOptions {
   pingIntervalMs?: number;
   /** Re-read period while an agent on a connection-watch is still connecting. Default 0.5 s (at most 60 reads). */
   settleMs?: number;
+  /** Opens the fleet push (tailnet WorkspaceUpdates); without it the list poll serves the fleet. */
+  fleetPush?: FleetPushFactory;
   /** Where the dev containers of the bound and visible workspaces go; without it they are not followed. */
   devcontainers?: DevcontainerStore;
   /** The window over which the first reconnect after a deployment loss is spread (reconnectSpread.ts). */
@@ -74,6 +81,8 @@ export class DeploymentSync implements Disposable {
   private viewVisible = true;
   private readonly boundAgents = new Map<string, string>();
   private username: string | undefined;
+  private userId: string | undefined;
+  private readonly push: FleetPush;
   private readonly connection: ConnectionTracker;
 
   private started = false;
@@ -104,7 +113,8 @@ export class DeploymentSync implements Disposable {
       clock: o.clock,
       run: () => (this.spread.holding ? this.spread.ready().then(() => (this.active() ? this.pollOnce() : undefined)) : this.pollOnce()),
       period: () => {
-        return this.connection.pollPeriod(this.settings.pollIntervalMs * (this.viewVisible ? 1 : this.settings.hiddenPollFactor));
+        const polled = this.settings.pollIntervalMs * (this.viewVisible ? 1 : this.settings.hiddenPollFactor);
+        return this.connection.pollPeriod(fleetPollPeriod(this.push.rung, polled, this.settings.fleetResyncIntervalMs));
       },
     });
     this.reads = new Coalescer(
@@ -112,6 +122,7 @@ export class DeploymentSync implements Disposable {
       (id, e) => this.readFailed(id, e),
     );
     this.settler = new Settler(o.clock, (id) => this.fetchWorkspace(id), o.settleMs);
+    this.push = new FleetPush(this.pushHost(), o.fleetPush);
     if (o.devcontainers) {
       this.devcontainers = new DevcontainerSync({
         client: o.client,
@@ -130,6 +141,7 @@ export class DeploymentSync implements Disposable {
     if (this.started || this.disposed) return;
     this.started = true;
     this.setConnection({ kind: 'connecting' });
+    this.push.reconsider();
     this.poller.start();
     void this.poller.pollNow();
   }
@@ -148,6 +160,7 @@ export class DeploymentSync implements Disposable {
       feed.reconnectNow();
       if (feed.rung !== 'poll') this.fetchWorkspace(id);
     }
+    this.push.reconnectNow();
     this.devcontainers?.reread();
     await this.poller.pollNow();
   }
@@ -185,8 +198,14 @@ export class DeploymentSync implements Disposable {
   updateSettings(next: Partial<SyncSettings>): void {
     const before = this.settings;
     this.settings = mergeSettings(before, next);
-    if (before.workspaceFilter !== this.settings.workspaceFilter) void this.poller.pollNow();
-    else if (before.pollIntervalMs !== this.settings.pollIntervalMs || before.hiddenPollFactor !== this.settings.hiddenPollFactor)
+    if (before.workspaceFilter !== this.settings.workspaceFilter) {
+      this.push.reconsider();
+      void this.poller.pollNow();
+    } else if (
+      before.pollIntervalMs !== this.settings.pollIntervalMs ||
+      before.hiddenPollFactor !== this.settings.hiddenPollFactor ||
+      before.fleetResyncIntervalMs !== this.settings.fleetResyncIntervalMs
+    )
       this.poller.reschedule();
     if (before.maxLiveWorkspaces !== this.settings.maxLiveWorkspaces) this.updateLiveSet();
   }
@@ -209,6 +228,7 @@ export class DeploymentSync implements Disposable {
     if (this.disposed) return;
     this.disposed = true;
     this.stopAll();
+    this.push.dispose();
     this.devcontainers?.dispose();
     this.spread.dispose();
     this.changes.dispose();
@@ -224,6 +244,7 @@ export class DeploymentSync implements Disposable {
         const me = await this.o.client.me({ signal });
         if (epoch !== this.epoch) return;
         this.username = me.username;
+        this.userId = me.id;
       }
       const list = await this.o.client.allWorkspaces(this.settings.workspaceFilter, { signal });
       if (epoch !== this.epoch) return;
@@ -235,6 +256,8 @@ export class DeploymentSync implements Disposable {
       this.rows = next;
       this.apply({ kind: 'workspaces', workspaces: [...next.values()], at: this.o.clock.now() });
       this.updateLiveSet();
+      // Full rows first: the push's snapshot is compared against them.
+      if (this.userId !== undefined) this.push.begin(this.userId);
     } catch (e) {
       if (epoch !== this.epoch) return;
       this.failed(e, 'workspace list');
@@ -310,7 +333,10 @@ export class DeploymentSync implements Disposable {
         if (reconnect || rung === 'connection-watch') this.fetchWorkspace(id);
         // A stream that opens proves the deployment takes streams again (after a restart):
         // the others waiting out their backoff try now instead of at their own, later times.
-        if (reconnect) for (const [other, feed] of this.feeds) if (other !== id) feed.reconnectNow();
+        if (reconnect) {
+          for (const [other, feed] of this.feeds) if (other !== id) feed.reconnectNow();
+          this.push.reconnectNow();
+        }
       },
       onFailure: (_id, _rung, reason) => {
         // One stream failing is not the deployment being down (a proxy may block WebSockets
@@ -336,7 +362,7 @@ export class DeploymentSync implements Disposable {
 
   /** GET /workspaces/{id}, coalesced: a request while one is in flight makes one more read. */
   private fetchWorkspace(id: string): void {
-    if (this.active()) this.reads.request(id);
+    if (this.active()) void this.reads.request(id);
   }
 
   private async readWorkspace(id: string): Promise<void> {
@@ -345,7 +371,9 @@ export class DeploymentSync implements Disposable {
     if (epoch !== this.epoch) return;
     this.markLive();
     this.rows.set(id, ws);
-    this.apply({ kind: 'workspace', workspace: ws, at: this.o.clock.now() });
+    const changes = this.apply({ kind: 'workspace', workspace: ws, at: this.o.clock.now() });
+    const replaced = this.push.afterRead(ws, changes);
+    if (replaced.length) this.changes.fire(replaced);
     this.settle(id, ws);
   }
 
@@ -387,6 +415,7 @@ export class DeploymentSync implements Disposable {
     if (this.connection.markLive().wasOffline) {
       // Back from an outage: catch up on everything at once instead of waiting for timers.
       for (const feed of this.feeds.values()) feed.reconnectNow();
+      this.push.reconnectNow();
       void this.poller.pollNow();
     }
   }
@@ -421,6 +450,7 @@ export class DeploymentSync implements Disposable {
     this.epoch++;
     this.abort.abort();
     this.poller.stop();
+    this.push.stop();
     this.reads.clear();
     for (const feed of this.feeds.values()) feed.dispose();
     this.feeds.clear();
@@ -436,7 +466,7 @@ export class DeploymentSync implements Disposable {
     return this.started && !this.disposed && this.connection.kind !== 'signed-out';
   }
 
-  private apply(e: FleetEvent): void {
+  private apply(e: FleetEvent): Change[] {
     let changes: Change[];
     try {
       changes = this.o.fleet.apply(e);
@@ -444,10 +474,39 @@ export class DeploymentSync implements Disposable {
       // One line per kind of event and minute: a deployment that sends a shape the model cannot
       // fold sends it again with every update. The rest of the sync goes on.
       this.invalid.warn(`model-rejected:${e.kind}`, `model rejected a ${e.kind} event: ${errorText(err, this.o.client.secrets)}`);
-      return;
+      return [];
     }
     if (changes.length) this.changes.fire(changes);
     // New agent IDs, agents connecting: the dev-container watches follow the rows.
     if (e.kind === 'workspace' && changes.length) this.updateDevcontainers();
+    return changes;
+  }
+
+  private pushHost(): FleetPushHost {
+    return {
+      clock: this.o.clock,
+      log: this.o.log,
+      support: this.support,
+      filter: () => this.settings.workspaceFilter,
+      rows: () => this.rows,
+      bound: () => this.bound,
+      isStreamed: (id) => (this.feeds.get(id)?.rung ?? 'poll') !== 'poll',
+      read: (id) => (this.active() ? this.reads.request(id) : Promise.resolve()),
+      remove: (id) => {
+        if (this.active()) this.removed(id);
+      },
+      signOut: (detail) => this.signOut(detail),
+      opened: () => this.markLive(),
+      restWorks: () =>
+        this.o.client.me({ signal: this.abort.signal }).then(
+          () => true,
+          () => false,
+        ),
+      rungChanged: ({ rung, reason }) => {
+        this.o.log.info(`fleet served by ${rung}: ${reason}`);
+        this.apply({ kind: 'fleet-rung', rung, reason, at: this.o.clock.now() });
+        this.poller.reschedule();
+      },
+    };
   }
 }

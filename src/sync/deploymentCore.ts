@@ -13,6 +13,7 @@ import { Fleet } from '../model/fleet';
 import { DeploymentSync } from './deployment';
 import type { DeploymentSupport } from './ladder';
 import type { SyncSettings } from './settings';
+import { tailnetFleetPush } from './tailnetFleetPush';
 
 export interface DeploymentCoreOptions {
   url: string;
@@ -37,6 +38,8 @@ export interface DeploymentCoreOptions {
   devcontainers?: DevcontainerStore;
   /** What the deployment offers; pass the same one again to remember it across re-creations. */
   support?: DeploymentSupport;
+  /** Serve the fleet from the tailnet WorkspaceUpdates push where the deployment offers it (the extension does). */
+  fleetPush?: boolean;
 }
 
 export interface DeploymentCore extends Disposable {
@@ -76,6 +79,9 @@ export function createDeploymentCore(o: DeploymentCoreOptions): DeploymentCore {
     ...(o.random ? { random: o.random } : {}),
     ...(o.spreadWindowMs !== undefined ? { spreadWindowMs: o.spreadWindowMs } : {}),
     ...(o.support ? { support: o.support } : {}),
+    ...(o.fleetPush
+      ? { fleetPush: tailnetFleetPush({ client, clock: o.clock, log: o.log, ...(o.random ? { random: o.random } : {}) }) }
+      : {}),
   });
   return { url: o.url, client, fleet, devcontainers, sync, dispose: () => sync.dispose() };
 }

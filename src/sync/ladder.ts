@@ -11,6 +11,21 @@ export type Support = 'unknown' | 'supported' | 'unsupported';
 
 export class DeploymentSupport {
   private readonly known = new Map<StreamRung, Support>();
+  /** The fleet push refused here (404, 400, 409, 403, WebSockets blocked), and when to try it again. */
+  private pushRefusal: { reason: string; retryAt: number } | undefined;
+
+  /** Why the push is not offered, while that is still believed at `now`. */
+  pushUnavailable(now: number): { reason: string; retryAt: number } | undefined {
+    return this.pushRefusal && now < this.pushRefusal.retryAt ? this.pushRefusal : undefined;
+  }
+
+  markPushUnavailable(reason: string, retryAt: number): void {
+    this.pushRefusal = { reason, retryAt };
+  }
+
+  markPushSupported(): void {
+    this.pushRefusal = undefined;
+  }
 
   get(rung: StreamRung): Support {
     if (rung === 'poll') return 'supported';

@@ -43,7 +43,10 @@ export class Poller implements Disposable {
     this.timer?.cancel();
     this.timer = undefined;
     if (!this.running) return;
-    const delay = Math.max(0, this.lastRunAt + this.o.period() - this.o.clock.now());
+    const period = this.o.period();
+    // An infinite period (the push serves and the safety resync is off): no timer at all.
+    if (!Number.isFinite(period)) return;
+    const delay = Math.max(0, this.lastRunAt + period - this.o.clock.now());
     this.timer = this.o.clock.setTimeout(() => {
       this.timer = undefined;
       // Still waiting for the previous answer: run again as soon as it is in.

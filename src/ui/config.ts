@@ -64,6 +64,7 @@ export class Config {
       workspaceFilter: this.cfg.get<string>('workspaceFilter', 'owner:me').trim() || 'owner:me',
       pollIntervalMs: seconds(this.cfg.get<number>('pollInterval', 15), 15) * 1000,
       maxLiveWorkspaces: Math.max(1, Math.floor(this.cfg.get<number>('maxLiveWorkspaces', 20) || 20)),
+      fleetResyncIntervalMs: minutesOrOff(this.cfg.get<number>('fleetResyncInterval', 10), 10) * 60_000,
     };
   }
 
@@ -78,4 +79,9 @@ export class Config {
 /** A positive number of seconds, or the default for anything else a user may type. */
 function seconds(value: unknown, fallback: number): number {
   return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : fallback;
+}
+
+/** A non-negative number of minutes (0 = off), or the default for anything else. */
+function minutesOrOff(value: unknown, fallback: number): number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : fallback;
 }

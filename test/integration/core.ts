@@ -33,6 +33,7 @@ export function startCore(
     devcontainers?: DevcontainerStore;
     spreadWindowMs?: number;
     random?: () => number;
+    fleetPush?: boolean;
   } = {},
 ): Core {
   const log = new MemoryLogger();
@@ -47,6 +48,7 @@ export function startCore(
     ...(opts.devcontainers ? { devcontainers: opts.devcontainers } : {}),
     ...(opts.spreadWindowMs !== undefined ? { spreadWindowMs: opts.spreadWindowMs } : {}),
     ...(opts.random ? { random: opts.random } : {}),
+    ...(opts.fleetPush ? { fleetPush: true } : {}),
   });
   const waiters = new Set<() => void>();
   const sub = sync.onChanges((_c: Change[]) => waiters.forEach((w) => w()));
@@ -101,6 +103,7 @@ export function startBoundCore(
     devcontainers?: DevcontainerStore;
     spreadWindowMs?: number;
     random?: () => number;
+    fleetPush?: boolean;
   } = {},
 ): Core {
   const core = startCore(target, settings, opts);

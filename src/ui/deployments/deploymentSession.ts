@@ -50,6 +50,7 @@ export class DeploymentSession implements Disposable {
         log: ctx.log,
         settings: ctx.config.sync,
         transport: { fetch: network.fetch, headers: () => network.headers(), wsAgent: network.wsAgent },
+        fleetPush: true,
       }),
     );
     ({ client: this.client, fleet: this.fleet, devcontainers: this.devcontainers, sync: this.sync } = core);

@@ -34,7 +34,7 @@ export class OpenDeployments implements Disposable {
     ctx.pushCleanup(store.onDidChange((e) => this.reconcile(e.tokenChanged)));
     ctx.pushCleanup(
       ctx.config.onDidChange((affects) => {
-        if (['workspaceFilter', 'pollInterval', 'maxLiveWorkspaces'].some(affects)) {
+        if (['workspaceFilter', 'pollInterval', 'maxLiveWorkspaces', 'fleetResyncInterval'].some(affects)) {
           this.ctx.log.info(`sync settings changed: ${JSON.stringify(ctx.config.sync)}`);
           for (const s of this.list()) s.sync.updateSettings(ctx.config.sync);
         }

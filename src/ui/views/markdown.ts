@@ -32,7 +32,7 @@ export class Tooltip {
   }
 
   line(text: string): this {
-    this.parts.push(escapeMarkdown(text));
+    if (text) this.parts.push(escapeMarkdown(text));
     return this;
   }
 

@@ -15,7 +15,7 @@ import type { Ctx } from '../ctx';
 import { Tooltip } from './markdown';
 import { statusBarBackground } from './severity';
 import type { OpenDeployments } from '../deployments/openDeployments';
-import { addDiagnoses, connectionText } from './tooltips';
+import { addDiagnoses, connectionText, fleetRungText } from './tooltips';
 import type { AgentDoctor } from '../doctor/agentDoctor';
 import { VIEW_ID } from './tree';
 
@@ -124,7 +124,9 @@ export class StatusBar implements Disposable {
         c = { severity: 'off', label: build?.status ?? vscode.l10n.t('unknown'), icon: 'circle-slash', detail: reason };
         t.title(`${name}: ${labelText(c)}`, c.icon).line(reason);
       }
-      t.line(connectionText(b.session.fleet.connection, now)).line(vscode.l10n.t('Click to show all workspace agents.'));
+      t.line(connectionText(b.session.fleet.connection, now))
+        .line(fleetRungText(b.session.fleet))
+        .line(vscode.l10n.t('Click to show all workspace agents.'));
       const offlineHere = b.session.fleet.connection.kind === 'offline';
       const icon = offlineHere ? 'cloud-offline' : c.icon;
       const text = `$(${icon}) ${name}: ${labelText(c)}${offlineHere && age ? ` (${age})` : ''}`;
@@ -165,7 +167,7 @@ export class StatusBar implements Disposable {
           : `$(remote) ${vscode.l10n.t('Coder: no agents')}`
         : `$(remote) ${vscode.l10n.t('Coder: {0}', parts.join(', '))}`;
     const t = new Tooltip().title(vscode.l10n.t('Coder workspace agents'), 'remote');
-    for (const s of this.sessions.list()) t.field(s.url, connectionText(s.fleet.connection, now));
+    for (const s of this.sessions.list()) t.field(s.url, `${connectionText(s.fleet.connection, now)} ${fleetRungText(s.fleet)}`.trim());
     t.line(vscode.l10n.t('Not bound to an agent: set coderStatus.binding to owner/workspace.agent to follow one here.'));
     return { text, severity: worst === 'error' || worst === 'warning' ? worst : 'ok', tooltip: t.build(), timed };
   }

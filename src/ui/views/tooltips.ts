@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import type { Workspace, WorkspaceAgent } from '../../api/schemas';
 import { formatDuration } from '../../model/lifecycle';
+import type { Fleet } from '../../model/fleet';
 import type { Classification, ConnectionState } from '../../model/types';
 import { detailText, labelText } from './classificationText';
 import { Tooltip } from './markdown';
@@ -13,10 +14,11 @@ export function deploymentTooltip(session: DeploymentSession, now: number): vsco
     .title(session.url, 'cloud')
     .field(vscode.l10n.t('Signed in as'), session.username)
     .line(connectionText(session.fleet.connection, now))
+    .line(fleetRungText(session.fleet))
     .build();
 }
 
-export function workspaceTooltip(session: DeploymentSession, ws: Workspace, c: Classification): vscode.MarkdownString {
+export function workspaceTooltip(session: DeploymentSession, ws: Workspace, c: Classification, now: number): vscode.MarkdownString {
   const b = ws.latest_build;
   const t = new Tooltip()
     .title(`${ws.owner_name}/${ws.name}`, c.icon)
@@ -29,6 +31,7 @@ export function workspaceTooltip(session: DeploymentSession, ws: Workspace, c: C
   if (!ws.health.healthy) t.line(vscode.l10n.t('Unhealthy: an agent is failing its health checks.'));
   return t
     .field(vscode.l10n.t('Fed by'), session.sync.rungOf(ws.id))
+    .field(vscode.l10n.t('Agents as of'), freshnessText(session.fleet, ws.id, now))
     .link(vscode.l10n.t('Open in the dashboard'), `${session.url}/@${encodeURIComponent(ws.owner_name)}/${encodeURIComponent(ws.name)}`)
     .build();
 }
@@ -56,7 +59,7 @@ export function agentTooltip(
     .field(vscode.l10n.t('Last connected'), timeText(agent.last_connected_at, now));
   if (!agent.health.healthy) t.field(vscode.l10n.t('Health'), agent.health.reason || vscode.l10n.t('unhealthy'));
   const heard = session.fleet.lastHeard(ws.id);
-  if (heard !== undefined) t.field(vscode.l10n.t('Last update'), vscode.l10n.t('{0} ago', formatDuration(Math.max(0, now - heard))));
+  if (heard !== undefined) t.field(vscode.l10n.t('Last update'), freshnessText(session.fleet, ws.id, now));
   return t.link(vscode.l10n.t('Troubleshooting'), agent.troubleshooting_url).build();
 }
 
@@ -64,6 +67,24 @@ export function agentTooltip(
 function classificationLine(c: Classification): string {
   const detail = detailText(c);
   return detail ? vscode.l10n.t('{0}: {1}', labelText(c), detail) : labelText(c);
+}
+
+/** Which rung serves the list of workspaces, and why: "Fleet: pushed live (...)" or "Fleet: list poll (...)". */
+export function fleetRungText(fleet: Fleet): string {
+  const r = fleet.fleetRung;
+  if (!r) return '';
+  return r.rung === 'push' ? vscode.l10n.t('Fleet: pushed live ({0}).', r.reason) : vscode.l10n.t('Fleet: list poll ({0}).', r.reason);
+}
+
+/**
+ * How old the shown lifecycle is. Outside the live set it is as old as the last REST read: the
+ * fleet push says which workspaces exist and their agents' IDs, never their lifecycle.
+ */
+function freshnessText(fleet: Fleet, workspaceId: string, now: number): string | undefined {
+  const heard = fleet.lastHeard(workspaceId);
+  if (heard === undefined) return undefined;
+  const age = formatDuration(Math.max(0, now - heard));
+  return fleet.isLive(workspaceId) ? vscode.l10n.t('{0} ago (live stream)', age) : vscode.l10n.t('{0} ago (last read; not live)', age);
 }
 
 /** The doctor's findings: cause, fix, the last log lines and a link, each as escaped text. */

@@ -15,7 +15,7 @@ import type { Ctx } from '../ctx';
 import { formatDuration } from '../../model/lifecycle';
 import type { DeploymentSession } from '../deployments/deploymentSession';
 import type { OpenDeployments } from '../deployments/openDeployments';
-import { agentItem, deploymentItem, hostOf, workspaceItem } from './treeItems';
+import { STALE_AFTER_MS, agentItem, deploymentItem, hostOf, workspaceItem } from './treeItems';
 import { childrenOfParent, containerNodeOf, devcontainerItem, subAgentOfNode } from './devcontainerNodes';
 import { NodeCache, agentOf, type AgentNode, type TreeNode, type WorkspaceNode } from './treeNodes';
 
@@ -30,6 +30,7 @@ export class AgentTree implements vscode.TreeDataProvider<TreeNode>, Disposable 
   private readonly collapsed = new Set<string>();
   private readonly subs: vscode.Disposable[] = [];
   private tick: TimerHandle | undefined;
+  private staleTick: TimerHandle | undefined;
 
   constructor(
     private readonly ctx: Ctx,
@@ -66,11 +67,23 @@ export class AgentTree implements vscode.TreeDataProvider<TreeNode>, Disposable 
     ctx.onDidChangeOperations(() => this.refreshAll());
   }
 
+  /** Tooltips are left to resolveTreeItem: built on hover, so the ages they show are current. */
   getTreeItem(node: TreeNode): vscode.TreeItem {
+    const item = this.buildItem(node);
+    item.tooltip = undefined;
+    return item;
+  }
+
+  resolveTreeItem(item: vscode.TreeItem, node: TreeNode): vscode.TreeItem {
+    item.tooltip = this.buildItem(node).tooltip;
+    return item;
+  }
+
+  private buildItem(node: TreeNode): vscode.TreeItem {
     if (node.kind === 'deployment') return deploymentItem(node, this.ctx.clock.now());
     if (node.kind === 'workspace') {
       const ws = node.session.fleet.workspace(node.workspaceId);
-      return ws ? workspaceItem(node, ws) : new vscode.TreeItem(vscode.l10n.t('(removed)'));
+      return ws ? workspaceItem(node, ws, this.ctx.clock.now()) : new vscode.TreeItem(vscode.l10n.t('(removed)'));
     }
     if (node.kind === 'devcontainer') return devcontainerItem(node);
     const agent = agentOf(node);
@@ -155,6 +168,9 @@ export class AgentTree implements vscode.TreeDataProvider<TreeNode>, Disposable 
           if (multi) fire.add(this.nodes.deployment(session));
           this.updateMessage();
           break;
+        case 'fleet-rung-changed':
+          if (multi) fire.add(this.nodes.deployment(session));
+          break;
         case 'devcontainers-changed': {
           // The parent's children (dev containers, and which sub-agent sits where) may all move.
           const parent = session.fleet.agentById(c.parentAgentId);
@@ -194,8 +210,26 @@ export class AgentTree implements vscode.TreeDataProvider<TreeNode>, Disposable 
     this.updateMessage();
   }
 
+  /** Agent nodes of workspaces without a stream: their "as of" age moves by the minute. */
+  private unstreamedNodes(): AgentNode[] {
+    return this.nodes.agentNodes().filter((n) => !n.session.fleet.isLive(n.workspaceId));
+  }
+
+  /** A coarse timer of its own for the ages, so that they do not wake the tree every second. */
+  private scheduleStale(): void {
+    if (this.staleTick || !this.view.visible || this.unstreamedNodes().length === 0) return;
+    this.staleTick = this.ctx.clock.setTimeout(() => {
+      this.staleTick = undefined;
+      if (!this.view.visible) return;
+      const nodes = this.unstreamedNodes();
+      if (nodes.length) this.emitter.fire(nodes);
+      this.scheduleStale();
+    }, STALE_AFTER_MS);
+  }
+
   /** Keeps one timer while the view is shown and something on it moves with the clock. */
   private schedule(): void {
+    this.scheduleStale();
     if (this.tick || !this.view.visible) return;
     const offline = this.sessions.list().some((s) => s.fleet.connection.kind === 'offline');
     if (!offline && this.timedNodes().length === 0) return;
@@ -248,6 +282,7 @@ export class AgentTree implements vscode.TreeDataProvider<TreeNode>, Disposable 
 
   dispose(): void {
     this.tick?.cancel();
+    this.staleTick?.cancel();
     for (const d of this.subs) d.dispose();
   }
 }

@@ -1,7 +1,8 @@
 /** Tree nodes -> vscode.TreeItem: labels, descriptions, icons, context values and tooltips. */
 import * as vscode from 'vscode';
 import type { Workspace, WorkspaceAgent } from '../../api/schemas';
-import { classifyWorkspace, shortId } from '../../model/lifecycle';
+import type { Fleet } from '../../model/fleet';
+import { classifyWorkspace, formatDuration, shortId } from '../../model/lifecycle';
 import type { Classification } from '../../model/types';
 import { classifyIn } from './classify';
 import { labelText } from './classificationText';
@@ -38,7 +39,7 @@ export function deploymentItem(node: DeploymentNode, now: number): vscode.TreeIt
   return item;
 }
 
-export function workspaceItem(node: WorkspaceNode, ws: Workspace): vscode.TreeItem {
+export function workspaceItem(node: WorkspaceNode, ws: Workspace, now: number): vscode.TreeItem {
   const { session } = node;
   const c = classifyWorkspace(ws);
   const hasAgents = session.fleet.topLevelAgents(ws.id).length > 0;
@@ -64,7 +65,7 @@ export function workspaceItem(node: WorkspaceNode, ws: Workspace): vscode.TreeIt
   ]
     .filter(Boolean)
     .join('.');
-  item.tooltip = workspaceTooltip(session, ws, c);
+  item.tooltip = workspaceTooltip(session, ws, c, now);
   item.accessibilityInformation = { label: vscode.l10n.t('workspace {0}, {1}', ws.name, item.description) };
   return item;
 }
@@ -81,6 +82,8 @@ export function agentItem(node: AgentNode, agent: WorkspaceAgent, r: RenderConte
   item.id = `${session.url}\n${node.workspaceId}\n${node.parentName ?? ''}\n${node.name}`;
   const bound = r.isBound(node);
   item.description = agentDescription(agent, c, bound);
+  const age = staleAge(session.fleet, node.workspaceId, r.now);
+  if (age) item.description += ` · ${vscode.l10n.t('as of {0} ago', age)}`;
   item.iconPath = severityIcon(c);
   const ws = session.fleet.workspace(node.workspaceId);
   const offers = ws ? r.offers(session, ws, agent) : [];
@@ -97,6 +100,16 @@ export function agentItem(node: AgentNode, agent: WorkspaceAgent, r: RenderConte
   item.tooltip = ws ? agentTooltip(session, ws, agent, c, r.now, bound, r.doctor.explain(session, ws, agent)) : undefined;
   item.accessibilityInformation = { label: vscode.l10n.t('agent {0}, {1}', agent.name, item.description) };
   return item;
+}
+
+/** Agents of a workspace without a stream of its own show their age once it passes this. */
+export const STALE_AFTER_MS = 60_000;
+
+/** "5m" once what is shown of an unstreamed workspace's agents is older than STALE_AFTER_MS. */
+export function staleAge(fleet: Fleet, workspaceId: string, now: number): string | undefined {
+  const ms = fleet.unstreamedAge(workspaceId, now);
+  if (ms === undefined || ms < STALE_AFTER_MS) return undefined;
+  return ms < 3_600_000 ? `${Math.floor(ms / 60_000)}m` : formatDuration(ms);
 }
 
 /**

@@ -227,3 +227,28 @@ test('10,000 events over a 2,000 x 2 fleet stay cheap', () => {
   console.log(`# 10,000 agent events over 2,000 x 2: ${ms.toFixed(1)} ms`);
   assert.ok(ms < 5_000, `hang bound: ${ms} ms`);
 });
+
+test('the fleet rung is kept with its reason, reported once per change; a workspace is live only on a stream rung', () => {
+  const fleet = new Fleet({ deploymentUrl: 'https://coder.example.com' });
+  assert.equal(fleet.fleetRung, undefined);
+  const push = { kind: 'fleet-rung', rung: 'push', reason: 'tailnet WorkspaceUpdates push is open', at: 0 } as const;
+  assert.deepEqual(fleet.apply(push), [{ kind: 'fleet-rung-changed', rung: 'push', reason: push.reason }]);
+  assert.deepEqual(fleet.apply(push), []);
+  assert.deepEqual(fleet.fleetRung, { rung: 'push', reason: push.reason });
+  const id = uuid();
+  assert.equal(fleet.isLive(id), false);
+  fleet.apply({ kind: 'rung', workspaceId: id, rung: 'watch-ws', at: 0 });
+  assert.equal(fleet.isLive(id), true);
+  fleet.apply({ kind: 'rung', workspaceId: id, rung: 'poll', at: 0 });
+  assert.equal(fleet.isLive(id), false);
+});
+
+test('unstreamedAge: how old the last read of a workspace without a stream is; undefined while it streams', () => {
+  const fleet = new Fleet({ deploymentUrl: 'https://coder.example.com' });
+  const ws = workspace();
+  fleet.apply({ kind: 'workspace', workspace: ws, at: 1000 });
+  assert.equal(fleet.unstreamedAge(ws.id, 91_000), 90_000);
+  fleet.apply({ kind: 'rung', workspaceId: ws.id, rung: 'sse', at: 91_000 });
+  assert.equal(fleet.unstreamedAge(ws.id, 91_000), undefined);
+  assert.equal(fleet.unstreamedAge('unknown', 91_000), undefined);
+});

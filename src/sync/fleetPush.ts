@@ -1,0 +1,273 @@
+/**
+ * The fleet push in the sync: runs the tailnet `WorkspaceUpdates` source for the signed-in
+ * user, folds what it says into REST reads and removals (fleetReconcile.ts), decides which rung
+ * serves the fleet (fleetRung.ts), and remembers per deployment when the push is not offered.
+ *
+ * The push carries which workspaces exist, their status and their agents' IDs, never full rows
+ * or lifecycle: a workspace it says changed is read once by REST (coalesced, a few at a time),
+ * unless it has a stream of its own. No list poll on its account.
+ */
+import type { Workspace } from '../api/schemas';
+import type { Clock, TimerHandle } from '../common/clock';
+import { DisposableStore, type Disposable } from '../common/disposable';
+import type { Logger } from '../common/log';
+import type { Change, FleetRung } from '../model/types';
+import type { FleetPushFactory, FleetPushSource, FleetPushState, FleetUpdate } from './fleetPushSource';
+import { PushedFleet, completePairings, reconcileChange, reconcileSnapshot, type AgentPairing, type ModelView } from './fleetReconcile';
+import { coversList, decideFleetRung, type FleetRungDecision, type PushStatus } from './fleetRung';
+import type { DeploymentSupport } from './ladder';
+
+/** A push that dropped keeps serving this long while it reconnects; then the list poll takes over. */
+export const PUSH_GRACE_MS = 30_000;
+/** A deployment that refused the push is asked again after this long (an upgrade, a policy change). */
+export const PUSH_RETRY_MS = 30 * 60_000;
+/** Upgrades that fail before the push ever opened while REST answers: WebSockets are blocked on the way. */
+const BLOCKED_AFTER_FAILURES = 3;
+/** REST reads the push asks for at once (a snapshot after a long outage may name hundreds). */
+const READ_CONCURRENCY = 4;
+
+export interface FleetPushHost {
+  clock: Clock;
+  log: Logger;
+  support: DeploymentSupport;
+  filter(): string;
+  rows(): ReadonlyMap<string, Workspace>;
+  bound(): string | undefined;
+  isStreamed(id: string): boolean;
+  /** A coalesced GET /workspaces/{id}; resolves when done (failures are the host's to handle). */
+  read(id: string): Promise<void>;
+  remove(id: string): void;
+  signOut(detail: string): void;
+  /** The push opened: the deployment answers. */
+  opened(): void;
+  restWorks(): Promise<boolean>;
+  rungChanged(d: FleetRungDecision): void;
+}
+
+export class FleetPush implements Disposable {
+  private status: PushStatus;
+  private ownerId: string | undefined;
+  private source: FleetPushSource | undefined;
+  private sourceSubs = new DisposableStore();
+  private readonly pushed = new PushedFleet();
+  private pairings = new Map<string, AgentPairing[]>();
+  private decision: FleetRungDecision | undefined;
+  private timer: TimerHandle | undefined;
+  private everOpened = false;
+  private failuresBeforeOpen = 0;
+  private readonly queue = new Set<string>();
+  private reading = 0;
+  private disposed = false;
+
+  constructor(
+    private readonly host: FleetPushHost,
+    private readonly factory: FleetPushFactory | undefined,
+  ) {
+    this.status = factory ? { kind: 'waiting' } : { kind: 'off' };
+  }
+
+  get rung(): FleetRung {
+    return this.decide().rung;
+  }
+
+  /** After the first list read (or a sign-in): open the push for this user unless it runs or is known refused. */
+  begin(ownerId: string): void {
+    if (!this.factory || this.disposed) return;
+    this.ownerId = ownerId;
+    if (this.source || this.status.kind === 'unavailable') return this.update();
+    const refused = this.host.support.pushUnavailable(this.host.clock.now());
+    if (refused) {
+      this.status = { kind: 'unavailable', ...refused };
+      this.arm(refused.retryAt - this.host.clock.now(), () => this.retry());
+      this.host.log.info(`fleet push: not offered here (${refused.reason}), remembered for this deployment`);
+      return this.update();
+    }
+    this.open(ownerId);
+  }
+
+  reconnectNow(): void {
+    this.source?.reconnectNow();
+  }
+
+  /** Settings or the start changed what serves the fleet: say it if it is another rung or reason. */
+  reconsider(): void {
+    this.update();
+  }
+
+  /**
+   * A REST row arrived: agent replacements the push announced for this workspace become
+   * agent-ID changes once the row names the new agent (unless the model saw them itself).
+   */
+  afterRead(ws: Workspace, reported: readonly Change[]): Change[] {
+    const waiting = this.pairings.get(ws.id);
+    if (!waiting) return [];
+    const { changes, waiting: left } = completePairings(waiting, ws, reported);
+    if (left.length) this.pairings.set(ws.id, left);
+    else this.pairings.delete(ws.id);
+    for (const c of changes)
+      if (c.kind === 'agent-id-changed')
+        this.host.log.info(`fleet push: agent ${c.agentName} of ${ws.name} replaced ${c.oldId} -> ${c.newId}`);
+    return changes;
+  }
+
+  /** Sign-out: close the push; begin() after the next sign-in opens it again. */
+  stop(): void {
+    this.closeSource();
+    this.cancelTimer();
+    this.queue.clear();
+    if (this.factory) this.status = { kind: 'waiting' };
+    this.update();
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.closeSource();
+    this.cancelTimer();
+    this.queue.clear();
+  }
+
+  // ---- the source ------------------------------------------------------------------------
+
+  private open(ownerId: string): void {
+    this.status = { kind: 'connecting' };
+    const source = this.factory!(ownerId);
+    this.source = source;
+    this.sourceSubs.add(source.onState((s) => this.onState(s)));
+    this.sourceSubs.add(source.onUpdate((u) => this.onUpdate(u)));
+    this.update();
+    source.start();
+  }
+
+  private closeSource(): void {
+    this.sourceSubs.dispose();
+    this.sourceSubs = new DisposableStore();
+    this.source?.dispose();
+    this.source = undefined;
+  }
+
+  private retry(): void {
+    this.host.log.info('fleet push: trying again');
+    this.host.support.markPushSupported();
+    if (this.ownerId !== undefined) this.open(this.ownerId);
+  }
+
+  private onState(s: FleetPushState): void {
+    if (this.disposed) return;
+    const now = this.host.clock.now();
+    switch (s.kind) {
+      case 'open':
+        this.host.log.info('fleet push: open');
+        this.everOpened = true;
+        this.failuresBeforeOpen = 0;
+        this.cancelTimer();
+        this.host.support.markPushSupported();
+        this.status = { kind: 'open' };
+        this.host.opened();
+        break;
+      case 'closed':
+        this.host.log.info(`fleet push: closed (${s.reason}); reconnecting`);
+        if (this.status.kind !== 'reconnecting') this.status = { kind: 'reconnecting', since: now, reason: s.reason };
+        this.arm(PUSH_GRACE_MS - (now - this.status.since), () => this.update());
+        if (!this.everOpened && ++this.failuresBeforeOpen === BLOCKED_AFTER_FAILURES) void this.checkBlocked(s.reason);
+        break;
+      case 'unavailable':
+        this.refuse(s.reason);
+        return;
+      case 'signed-out':
+        this.closeSource();
+        this.host.signOut(s.detail);
+        return;
+    }
+    this.update();
+  }
+
+  private async checkBlocked(reason: string): Promise<void> {
+    const rest = await this.host.restWorks();
+    if (!rest || this.disposed || this.everOpened || !this.source) return;
+    this.refuse(`WebSockets blocked on the way (the upgrade fails: ${reason}; REST answers)`);
+  }
+
+  private refuse(reason: string): void {
+    const retryAt = this.host.clock.now() + PUSH_RETRY_MS;
+    this.host.log.warn(`fleet push: unavailable, ${reason}; the list poll serves the fleet`);
+    this.host.support.markPushUnavailable(reason, retryAt);
+    this.closeSource();
+    this.status = { kind: 'unavailable', reason, retryAt };
+    this.arm(PUSH_RETRY_MS, () => this.retry());
+    this.update();
+  }
+
+  private onUpdate(u: FleetUpdate): void {
+    if (this.disposed || this.ownerId === undefined) return;
+    const change = this.pushed.apply(u);
+    for (const p of change.pairings) {
+      const list = (this.pairings.get(p.workspaceId) ?? []).filter((q) => q.name !== p.name);
+      this.pairings.set(p.workspaceId, [...list, p]);
+    }
+    for (const id of change.deleted) this.pairings.delete(id);
+    const view = this.view();
+    const r = u.snapshot ? reconcileSnapshot(this.pushed, view) : reconcileChange(change, this.pushed, view);
+    if (u.snapshot)
+      this.host.log.info(
+        `fleet push: snapshot of ${this.pushed.ids().length} workspaces, ${r.read.length} to read, ${r.remove.length} gone`,
+      );
+    for (const id of r.remove) this.host.remove(id);
+    // The pairing's new agent comes with a REST row: read the workspace even if it looks current.
+    for (const p of change.pairings) if (!r.read.includes(p.workspaceId) && view.rows.has(p.workspaceId)) r.read.push(p.workspaceId);
+    for (const id of r.read) this.queue.add(id);
+    this.pump();
+  }
+
+  private view(): ModelView {
+    return {
+      rows: this.host.rows(),
+      myUserId: this.ownerId ?? '',
+      bound: this.host.bound(),
+      isStreamed: (id) => this.host.isStreamed(id),
+      coversList: coversList(this.host.filter()),
+    };
+  }
+
+  /** Reads a few at a time; a workspace asked for again while waiting is read once. */
+  private pump(): void {
+    while (this.reading < READ_CONCURRENCY && this.queue.size > 0 && !this.disposed) {
+      const id = this.queue.values().next().value!;
+      this.queue.delete(id);
+      this.reading++;
+      void this.host.read(id).finally(() => {
+        this.reading--;
+        this.pump();
+      });
+    }
+  }
+
+  // ---- the rung --------------------------------------------------------------------------
+
+  private decide(): FleetRungDecision {
+    return decideFleetRung(this.status, this.host.filter(), this.host.clock.now(), PUSH_GRACE_MS);
+  }
+
+  private update(): void {
+    if (this.disposed) return;
+    const d = this.decide();
+    if (this.decision?.rung === d.rung && this.decision.reason === d.reason) return;
+    this.decision = d;
+    this.host.rungChanged(d);
+  }
+
+  private arm(ms: number, fn: () => void): void {
+    this.cancelTimer();
+    this.timer = this.host.clock.setTimeout(
+      () => {
+        this.timer = undefined;
+        fn();
+      },
+      Math.max(0, ms),
+    );
+  }
+
+  private cancelTimer(): void {
+    this.timer?.cancel();
+    this.timer = undefined;
+  }
+}

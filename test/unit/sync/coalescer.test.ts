@@ -13,10 +13,10 @@ test('requests during a run make exactly one more run; keys are independent', as
       }),
     () => assert.fail('no error expected'),
   );
-  c.request('a');
-  c.request('a');
-  c.request('a');
-  c.request('b');
+  void c.request('a');
+  void c.request('a');
+  void c.request('a');
+  void c.request('b');
   assert.deepEqual(runs, ['a', 'b']);
   gates.shift()!();
   await new Promise((r) => setImmediate(r));
@@ -25,7 +25,7 @@ test('requests during a run make exactly one more run; keys are independent', as
   gates.shift()!();
   await new Promise((r) => setImmediate(r));
   assert.deepEqual(runs, ['a', 'b', 'a']);
-  c.request('a');
+  void c.request('a');
   assert.deepEqual(runs, ['a', 'b', 'a', 'a'], 'a finished key runs again at once');
 });
 
@@ -40,11 +40,11 @@ test('a failing run reports its error and frees the key', async () => {
     },
     (k, e) => errors.push(`${k}: ${(e as Error).message}`),
   );
-  c.request('x');
+  void c.request('x');
   await new Promise((r) => setImmediate(r));
   assert.deepEqual(errors, ['x: boom']);
   fail = false;
-  c.request('x');
+  void c.request('x');
   await new Promise((r) => setImmediate(r));
   assert.equal(calls, 2);
 });

@@ -487,6 +487,7 @@ export class DeploymentSync implements Disposable {
       clock: this.o.clock,
       log: this.o.log,
       support: this.support,
+      gate: (connect) => this.spread.wrap(connect),
       filter: () => this.settings.workspaceFilter,
       rows: () => this.rows,
       bound: () => this.bound,

@@ -7,6 +7,7 @@
  * or lifecycle: a workspace it says changed is read once by REST (coalesced, a few at a time),
  * unless it has a stream of its own. No list poll on its account.
  */
+import type { Connect } from '../api/socket';
 import type { Workspace } from '../api/schemas';
 import type { Clock, TimerHandle } from '../common/clock';
 import { DisposableStore, type Disposable } from '../common/disposable';
@@ -42,6 +43,8 @@ export interface FleetPushHost {
   opened(): void;
   restWorks(): Promise<boolean>;
   rungChanged(d: FleetRungDecision): void;
+  /** Wraps the push's connects like the other streams' (the reconnect spread). */
+  gate?<T>(connect: Connect<T>): Connect<T>;
 }
 
 export class FleetPush implements Disposable {
@@ -130,7 +133,8 @@ export class FleetPush implements Disposable {
 
   private open(ownerId: string): void {
     this.status = { kind: 'connecting' };
-    const source = this.factory!(ownerId);
+    const host = this.host;
+    const source = this.factory!(ownerId, host.gate ? (c) => host.gate!(c) : undefined);
     this.source = source;
     this.sourceSubs.add(source.onState((s) => this.onState(s)));
     this.sourceSubs.add(source.onUpdate((u) => this.onUpdate(u)));

@@ -4,6 +4,7 @@
  * decisions are testable with a fake; the adapter over the real client lives beside the client.
  */
 import type { Disposable } from '../common/disposable';
+import type { Connect } from '../api/socket';
 
 export interface PushedWorkspace {
   id: string;
@@ -49,4 +50,5 @@ export interface FleetPushSource extends Disposable {
 }
 
 /** Opens the push for the fleet of the user with this ID (from `/users/me`). */
-export type FleetPushFactory = (ownerId: string) => FleetPushSource;
+/** `gate` wraps every connect of the source (the reconnect spread after a loss of the deployment). */
+export type FleetPushFactory = (ownerId: string, gate?: (connect: Connect<FleetUpdate>) => Connect<FleetUpdate>) => FleetPushSource;

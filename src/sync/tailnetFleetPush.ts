@@ -17,7 +17,7 @@ export interface TailnetFleetPushOptions {
 }
 
 export function tailnetFleetPush(o: TailnetFleetPushOptions): FleetPushFactory {
-  return (ownerId) => new TailnetFleetPushSource(new WorkspaceUpdatesFeed({ ...o, ownerId }));
+  return (ownerId, gate) => new TailnetFleetPushSource(new WorkspaceUpdatesFeed({ ...o, ownerId, ...(gate ? { gate } : {}) }));
 }
 
 class TailnetFleetPushSource implements FleetPushSource {

@@ -3,9 +3,9 @@ import { silentLogger } from '../../src/common/log';
 import type { SyncSettings } from '../../src/sync/settings';
 import { startCore, type Core } from '../integration/core';
 
-/** The core as the extension runs it: the default poll interval, no log kept in memory. */
+/** The core as the extension runs it: the default poll interval, the fleet push on, no log kept in memory. */
 export function core(target: { url: string; token: string }, settings: Partial<SyncSettings> = {}): Core {
-  return startCore(target, { pollIntervalMs: 15_000, ...settings }, { logger: silentLogger });
+  return startCore(target, { pollIntervalMs: 15_000, ...settings }, { logger: silentLogger, fleetPush: true });
 }
 
 /** The baseline: GET /workspaces every `intervalMs`, the way a polling sidebar stays fresh. */

@@ -15,7 +15,7 @@ import { Emitter, type Disposable } from '../../common/disposable';
 import { silentLogger, type Logger } from '../../common/log';
 import type { CoderClient } from '../client';
 import type { Validation } from '../errors';
-import { ReconnectingStream, describeClose, type BackoffPolicy, type StreamState } from '../socket';
+import { ReconnectingStream, describeClose, type BackoffPolicy, type Connect, type StreamState } from '../socket';
 import type { KeepAliveOptions, WorkspaceUpdatesCall } from './call';
 import { workspaceUpdatesTransport, type FleetUpdate } from './transport';
 
@@ -48,6 +48,8 @@ export interface WorkspaceUpdatesFeedOptions {
   keepAlive?: KeepAliveOptions;
   /** Sees each call as it starts (tests). */
   onCall?: (call: WorkspaceUpdatesCall) => void;
+  /** Wraps every connect (the sync's reconnect spread after a loss of the deployment). */
+  gate?: (connect: Connect<FleetUpdate>) => Connect<FleetUpdate>;
 }
 
 export class WorkspaceUpdatesFeed implements Disposable {
@@ -72,13 +74,16 @@ export class WorkspaceUpdatesFeed implements Disposable {
       backoff: o.backoff,
       // The yamux keep-alive watches the session; the reducer's silence timer would be a second, coarser one.
       pingIntervalMs: 0,
-      connect: workspaceUpdatesTransport({
-        client: o.client,
-        clock: o.clock,
-        ownerId: () => this.ownerId(),
-        keepAlive: o.keepAlive,
-        onCall: o.onCall,
-      }),
+      connect: gated(
+        o.gate,
+        workspaceUpdatesTransport({
+          client: o.client,
+          clock: o.clock,
+          ownerId: () => this.ownerId(),
+          keepAlive: o.keepAlive,
+          onCall: o.onCall,
+        }),
+      ),
       onFrame: (u) => this.updates.fire(u),
       onState: (s) => this.setState(s),
     });
@@ -159,4 +164,8 @@ export function feedState(s: StreamState): FleetFeedState {
       return { kind: 'unavailable', status: 0, reason };
     }
   }
+}
+
+function gated<T>(gate: ((c: Connect<T>) => Connect<T>) | undefined, connect: Connect<T>): Connect<T> {
+  return gate ? gate(connect) : connect;
 }

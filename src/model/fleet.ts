@@ -300,10 +300,14 @@ export class Fleet {
         this.conn = e.state;
         return [{ kind: 'connection-changed', state: e.state }];
       }
-      case 'rung':
+      case 'rung': {
         // Kept even before the workspace itself arrives: the stream may open first.
+        const wasLive = this.isLive(e.workspaceId);
         this.rungs.set(e.workspaceId, e.rung);
-        return [];
+        // Rows show whether their lifecycle is live or as old as the last read: a flip changes the workspace.
+        if (wasLive === this.isLive(e.workspaceId) || !this.entries.has(e.workspaceId)) return [];
+        return [{ kind: 'workspace-changed', workspaceId: e.workspaceId, buildChanged: false }];
+      }
       case 'fleet-rung': {
         const was = this.fleetServedBy;
         if (was?.rung === e.rung && was.reason === e.reason) return [];

@@ -252,3 +252,14 @@ test('unstreamedAge: how old the last read of a workspace without a stream is; u
   assert.equal(fleet.unstreamedAge(ws.id, 91_000), undefined);
   assert.equal(fleet.unstreamedAge('unknown', 91_000), undefined);
 });
+
+test('a known workspace moving between a stream and no stream is a change of it (its rows say how old they are); a move between streams is not', () => {
+  const fleet = new Fleet({ deploymentUrl: 'https://coder.example.com' });
+  const ws = workspace();
+  fleet.apply({ kind: 'workspace', workspace: ws, at: 0 });
+  const changed = [{ kind: 'workspace-changed', workspaceId: ws.id, buildChanged: false }];
+  assert.deepEqual(fleet.apply({ kind: 'rung', workspaceId: ws.id, rung: 'watch-ws', at: 0 }), changed);
+  assert.deepEqual(fleet.apply({ kind: 'rung', workspaceId: ws.id, rung: 'sse', at: 0 }), []);
+  assert.deepEqual(fleet.apply({ kind: 'rung', workspaceId: ws.id, rung: 'poll', at: 0 }), changed);
+  assert.deepEqual(fleet.apply({ kind: 'rung', workspaceId: uuid(), rung: 'poll', at: 0 }), [], 'an unknown workspace changes nothing');
+});

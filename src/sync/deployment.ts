@@ -133,6 +133,7 @@ export class DeploymentSync implements Disposable {
         onInvalid: (reason) => this.invalid.warn(reasonKind(reason), `invalid frame skipped: ${reason}`),
         random: o.random,
         pingIntervalMs: o.pingIntervalMs,
+        gate: (connect) => this.spread.wrap(connect),
       });
     }
   }

@@ -15,7 +15,7 @@ import type { CoderClient } from '../api/client';
 import { DevcontainerError, listDevcontainers, watchContainers, watchFailureKind } from '../api/devcontainers';
 import type { ContainersResponse } from '../api/devcontainerSchemas';
 import { agentsOf, type Workspace } from '../api/schemas';
-import { ReconnectingStream, type StreamState } from '../api/socket';
+import { ReconnectingStream, type Connect, type StreamState } from '../api/socket';
 import type { Clock } from '../common/clock';
 import type { Disposable } from '../common/disposable';
 import type { Logger } from '../common/log';
@@ -38,6 +38,8 @@ export interface DevcontainerSyncOptions {
   onInvalid?: (reason: string) => void;
   random?: () => number;
   pingIntervalMs?: number;
+  /** Wraps every watch connect like the other streams' (the reconnect spread after a loss of the deployment). */
+  gate?<T>(connect: Connect<T>): Connect<T>;
 }
 
 /** The parent agents of `ws` whose dev containers can be asked for: top-level agents of a succeeded start build. */
@@ -65,6 +67,10 @@ export class DevcontainerSync implements Disposable {
   private disposed = false;
 
   constructor(private readonly o: DevcontainerSyncOptions) {}
+
+  private gated<T>(connect: Connect<T>): Connect<T> {
+    return this.o.gate ? this.o.gate(connect) : connect;
+  }
 
   /** Parent agents followed now (for diagnostics and tests). */
   get parents(): string[] {
@@ -143,7 +149,7 @@ export class DevcontainerSync implements Disposable {
     w.watching = true;
     const { parentAgentId } = w.target;
     const stream: ReconnectingStream<ContainersResponse> = new ReconnectingStream<ContainersResponse>({
-      connect: watchContainers(this.o.client, parentAgentId, this.o.onInvalid),
+      connect: this.gated(watchContainers(this.o.client, parentAgentId, this.o.onInvalid)),
       clock: this.o.clock,
       random: this.o.random,
       pingIntervalMs: this.o.pingIntervalMs,

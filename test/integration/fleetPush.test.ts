@@ -24,7 +24,8 @@ async function withPush(t: TestContext, opts: SimOptions = {}, count = 5): Promi
   const sim = await startSimulator({ clock: 'real', ...fast, ...opts });
   t.after(() => sim.close());
   const ids = Array.from({ length: count }, (_, i) => sim.createWorkspace({ name: `ws${i}` }));
-  const core = startCore(sim, {}, { fleetPush: true });
+  // A short reconnect spread (as in the restart tests of reliability/): the spread itself is tested in reconnectSpread.test.ts.
+  const core = startCore(sim, {}, { fleetPush: true, spreadWindowMs: 500 });
   t.after(() => core.dispose());
   await core.until(() => pushServes(core) && core.fleet.size === count, 'the push serving the fleet');
   return { sim, core, ids };

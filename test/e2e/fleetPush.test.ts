@@ -63,35 +63,3 @@ test('an idle window with the push on sends no request', { timeout: 300_000 }, a
     },
   );
 });
-
-test('without a stream of its own, an agent row says how old its lifecycle is', { timeout: 300_000 }, async (t) => {
-  // No per-workspace stream: the push keeps the workspace list current, the agents are as old as their last read.
-  const sim = await startSimulator({ fleet: 'empty', clock: 'real', streams: { connectionWatch: false, watchWs: false, sse: false } });
-  t.after(() => sim.close());
-  sim.createWorkspace({ name: 'dev', agents: [{ name: 'main' }] });
-
-  await withE2E(t, { env: { CODER_URL: sim.url, CODER_SESSION_TOKEN: sim.token } }, async ({ wb, server, step }) => {
-    await step('the agent is shown, the push serving the fleet', async () => {
-      await wb.openView();
-      await wb.waitForTreeItem((i) => i.label === 'main' && /ready/.test(i.description), 60_000);
-      await wb.waitFor(
-        async () => server.extensionLog(),
-        (s) => s.includes('fleet served by push'),
-        { what: 'the push serving the fleet' },
-      );
-    });
-
-    await step(
-      'after a minute without a read, the row shows its age, with no list request meanwhile',
-      async () => {
-        const lists = () => sim.stats().requestsByRoute['GET /workspaces'] ?? 0;
-        const before = lists();
-        const row = await wb.waitForTreeItem((i) => i.label === 'main' && /as of \d+m ago/.test(i.description), 150_000);
-        console.log(`unstreamed agent row: "${row.description}"`);
-        assert.match(row.description, /^ready · connected · [0-9a-f]{8} · as of 1m ago$/);
-        assert.equal(lists(), before, 'no list request');
-      },
-      { timeout: 160_000 },
-    );
-  });
-});

@@ -23,19 +23,18 @@ export interface Core {
   dispose(): void;
 }
 
+/** How a test core differs from the defaults (see sync/deploymentCore.ts). */
+export interface CoreOptions {
+  pingIntervalMs?: number;
+  logger?: Logger;
+  devcontainers?: DevcontainerStore;
+  spreadWindowMs?: number;
+  random?: () => number;
+  fleetPush?: boolean;
+}
+
 /** `target`: a simulator, or any deployment URL and session token. */
-export function startCore(
-  target: { url: string; token: string },
-  settings: Partial<SyncSettings> = {},
-  opts: {
-    pingIntervalMs?: number;
-    logger?: Logger;
-    devcontainers?: DevcontainerStore;
-    spreadWindowMs?: number;
-    random?: () => number;
-    fleetPush?: boolean;
-  } = {},
-): Core {
+export function startCore(target: { url: string; token: string }, settings: Partial<SyncSettings> = {}, opts: CoreOptions = {}): Core {
   const log = new MemoryLogger();
   const { client, fleet, sync } = createDeploymentCore({
     url: target.url,
@@ -96,15 +95,7 @@ export function startBoundCore(
   target: { url: string; token: string },
   workspaceId: string,
   settings: Partial<SyncSettings> = {},
-  opts: {
-    pingIntervalMs?: number;
-    logger?: Logger;
-    agentName?: string;
-    devcontainers?: DevcontainerStore;
-    spreadWindowMs?: number;
-    random?: () => number;
-    fleetPush?: boolean;
-  } = {},
+  opts: CoreOptions & { agentName?: string } = {},
 ): Core {
   const core = startCore(target, settings, opts);
   t.after(() => core.dispose());

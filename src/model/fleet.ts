@@ -9,6 +9,7 @@
 import { agentsOf, type ConnectionWatchEvent, type Workspace, type WorkspaceAgent } from '../api/schemas';
 import { findByKey, keyOfAgent, parentNameAmong, sameAgent } from './agentKey';
 import { deriveWorkspaceStatus, parseTime, stuckStart } from './lifecycle';
+import { replacementAgent } from './pushedRow';
 import type { Change, ConnectionState, FleetEvent, FleetRung, StreamRung } from './types';
 
 const TIMELINE_CAP = 50;
@@ -289,6 +290,8 @@ export class Fleet {
       }
       case 'workspace':
         return this.upsert(e.workspace, e.at);
+      case 'pushed':
+        return this.pushed(e.workspace, e.replaced, e.at);
       case 'workspace-removed':
         return this.remove(e.workspaceId);
       case 'agent':
@@ -350,6 +353,39 @@ export class Fleet {
     }
     for (const a of oldAgents) {
       if (!agentPrints.has(a.id)) this.forgetAgent(a.id);
+    }
+    return changes;
+  }
+
+  /**
+   * A row patched with the fleet push's facts (model/pushedRow.ts): status and agent IDs are
+   * current, the rest is as old as the last read (so `lastHeard` stays), and the build is partial
+   * like one patched by connection-watch. `replaced` names the agents that took another's place,
+   * across messages: the row alone cannot tell, its old agents left it at the stop.
+   */
+  private pushed(ws: Workspace, replaced: readonly { old: WorkspaceAgent; agent: WorkspaceAgent }[], at: number): Change[] {
+    const old = this.entries.get(ws.id);
+    if (!old) return [];
+    const heard = this.heard.get(ws.id);
+    const changes = this.upsert(ws, at);
+    if (heard === undefined) this.heard.delete(ws.id);
+    else this.heard.set(ws.id, heard);
+    this.partial.add(ws.id);
+    const removedAgents = agentsOf(old.ws).some((a) => !this.agentIndex.has(a.id));
+    if (removedAgents && !changes.some((c) => c.kind === 'workspace-changed'))
+      changes.push({ kind: 'workspace-changed', workspaceId: ws.id, buildChanged: false });
+    const agents = agentsOf(ws);
+    for (const r of replaced) {
+      if (changes.some((c) => c.kind === 'agent-id-changed' && c.newId === r.agent.id)) continue;
+      changes.push({
+        kind: 'agent-id-changed',
+        workspaceId: ws.id,
+        agentName: r.agent.name,
+        parentName: parentNameAmong(agents, r.agent) ?? parentNameAmong(agentsOf(old.ws), r.old),
+        oldId: r.old.id,
+        newId: r.agent.id,
+        buildNumber: ws.latest_build.build_number,
+      });
     }
     return changes;
   }
@@ -426,17 +462,7 @@ export class Fleet {
       const current = agents.find((a) => a.name === agentName);
       if (!current) return changes;
       if (current.id !== upd.id) {
-        const placeholder: WorkspaceAgent = {
-          ...current,
-          id: upd.id,
-          lifecycle_state: upd.lifecycle,
-          status: 'connecting',
-          first_connected_at: null,
-          last_connected_at: null,
-          disconnected_at: null,
-          started_at: null,
-          ready_at: null,
-        };
+        const placeholder = replacementAgent(current, upd.id, upd.lifecycle);
         this.forgetAgent(current.id);
         this.replaceRow(entry, current.id, placeholder, at);
         changes.push({

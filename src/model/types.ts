@@ -24,6 +24,11 @@ export type FleetEvent =
   | { kind: 'workspaces'; workspaces: Workspace[]; at: number }
   /** One whole workspace (watch-ws, SSE, GET /workspaces/{id}). */
   | { kind: 'workspace'; workspace: Workspace; at: number }
+  /**
+   * A workspace without a stream, its row patched with the fleet push's status and agent IDs
+   * (pushedRow.ts); `replaced` pairs each agent placed under a new ID with the row it replaces.
+   */
+  | { kind: 'pushed'; workspace: Workspace; replaced: { old: WorkspaceAgent; agent: WorkspaceAgent }[]; at: number }
   /** The workspace is gone (404 on resync, deleted build). */
   | { kind: 'workspace-removed'; workspaceId: string; at: number }
   /** One agent row (GET /workspaceagents/{id}). */

@@ -78,6 +78,7 @@ export class DeploymentSync implements Disposable {
   private rows = new Map<string, Workspace>();
   private bound: string | undefined;
   private visible: string[] = [];
+  private inView = new Set<string>();
   private viewVisible = true;
   private readonly boundAgents = new Map<string, string>();
   private username: string | undefined;
@@ -183,11 +184,14 @@ export class DeploymentSync implements Disposable {
   }
 
   setVisibleWorkspaces(ids: string[]): void {
-    const before = new Set(this.visible);
+    const before = this.inView;
     this.visible = [...ids];
+    this.inView = new Set(ids);
     this.updateLiveSet();
+    const arriving = ids.filter((id) => !before.has(id));
     // A row that comes into view gets its dev containers read again (the watch may have been quiet).
-    for (const id of ids) if (!before.has(id)) this.devcontainers?.reread(id);
+    for (const id of arriving) this.devcontainers?.reread(id);
+    if (this.active()) this.push.cameIntoView(arriving);
   }
 
   setViewVisible(v: boolean): void {
@@ -256,6 +260,7 @@ export class DeploymentSync implements Disposable {
       if (boundRow && !next.has(boundRow.id)) next.set(boundRow.id, boundRow);
       this.rows = next;
       this.apply({ kind: 'workspaces', workspaces: [...next.values()], at: this.o.clock.now() });
+      this.push.listed();
       this.updateLiveSet();
       // Full rows first: the push's snapshot is compared against them.
       if (this.userId !== undefined) this.push.begin(this.userId);
@@ -299,7 +304,7 @@ export class DeploymentSync implements Disposable {
   /** Dev containers are followed for the bound and the visible workspaces of the live set only. */
   private updateDevcontainers(): void {
     if (!this.devcontainers || !this.active()) return;
-    const ids = [...this.feeds.keys()].filter((id) => id === this.bound || this.visible.includes(id));
+    const ids = [...this.feeds.keys()].filter((id) => id === this.bound || this.inView.has(id));
     this.devcontainers.setTargets(ids.flatMap((id) => (this.rows.has(id) ? devcontainerTargets(this.rows.get(id)!) : [])));
   }
 
@@ -493,7 +498,14 @@ export class DeploymentSync implements Disposable {
       rows: () => this.rows,
       bound: () => this.bound,
       isStreamed: (id) => (this.feeds.get(id)?.rung ?? 'poll') !== 'poll',
+      inView: (id) => this.inView.has(id),
+      patched: ({ ws, placed }) => {
+        if (!this.active()) return [];
+        this.rows.set(ws.id, ws);
+        return this.apply({ kind: 'pushed', workspace: ws, replaced: placed, at: this.o.clock.now() });
+      },
       read: (id) => (this.active() ? this.reads.request(id) : Promise.resolve()),
+      resync: () => void this.poller.pollNow(),
       remove: (id) => {
         if (this.active()) this.removed(id);
       },

@@ -4,17 +4,31 @@
  * serves the fleet (fleetRung.ts), and remembers per deployment when the push is not offered.
  *
  * The push carries which workspaces exist, their status and their agents' IDs, never full rows
- * or lifecycle: a workspace it says changed is read once by REST (coalesced, a few at a time),
- * unless it has a stream of its own. No list poll on its account.
+ * or lifecycle. A workspace with a stream of its own needs none of it. For the others the push's
+ * facts go into the model's row at once (model/pushedRow.ts), and a REST read (coalesced, a few
+ * at a time) follows only where the row is wanted whole: a workspace the model lacks, an agent
+ * the row cannot place, the bound workspace (its follower acts on full rows), new agents of a
+ * workspace in view. A row patched out of view is read when it comes into view. Under build
+ * churn a fleet out of view thus costs no request; no list poll on the push's account.
  */
 import type { Connect } from '../api/socket';
 import type { Workspace } from '../api/schemas';
 import type { Clock, TimerHandle } from '../common/clock';
 import { DisposableStore, type Disposable } from '../common/disposable';
 import type { Logger } from '../common/log';
+import { DepartedAgents, patchRow, type PatchedRow } from '../model/pushedRow';
 import type { Change, FleetRung } from '../model/types';
 import type { FleetPushFactory, FleetPushSource, FleetPushState, FleetUpdate } from './fleetPushSource';
-import { PushedFleet, completePairings, reconcileChange, reconcileSnapshot, type AgentPairing, type ModelView } from './fleetReconcile';
+import {
+  PushedFleet,
+  arrived,
+  completePairings,
+  differs,
+  reconcileChange,
+  reconcileSnapshot,
+  type AgentPairing,
+  type ModelView,
+} from './fleetReconcile';
 import { coversList, decideFleetRung, type FleetRungDecision, type PushStatus } from './fleetRung';
 import type { DeploymentSupport } from './ladder';
 
@@ -26,6 +40,8 @@ export const PUSH_RETRY_MS = 30 * 60_000;
 const BLOCKED_AFTER_FAILURES = 3;
 /** REST reads the push asks for at once (a snapshot after a long outage may name hundreds). */
 const READ_CONCURRENCY = 4;
+/** Rows patched out of view that come into view together beyond this many: one list read instead of one read each. */
+const CATCH_UP_READS = 8;
 
 export interface FleetPushHost {
   clock: Clock;
@@ -35,8 +51,14 @@ export interface FleetPushHost {
   rows(): ReadonlyMap<string, Workspace>;
   bound(): string | undefined;
   isStreamed(id: string): boolean;
+  /** On screen and expanded in a visible view. */
+  inView(id: string): boolean;
+  /** Takes a row patched with the push's facts into the sync's rows and the model. */
+  patched(row: PatchedRow): Change[];
   /** A coalesced GET /workspaces/{id}; resolves when done (failures are the host's to handle). */
   read(id: string): Promise<void>;
+  /** One list read now (many patched rows came into view at once). */
+  resync(): void;
   remove(id: string): void;
   signOut(detail: string): void;
   /** The push opened: the deployment answers. */
@@ -54,6 +76,10 @@ export class FleetPush implements Disposable {
   private sourceSubs = new DisposableStore();
   private readonly pushed = new PushedFleet();
   private pairings = new Map<string, AgentPairing[]>();
+  /** Per workspace: agents the push took out of its row, the templates of their successors. */
+  private readonly departed = new Map<string, DepartedAgents>();
+  /** Rows patched since their last REST read: read when they come into view. */
+  private readonly stale = new Set<string>();
   private decision: FleetRungDecision | undefined;
   private timer: TimerHandle | undefined;
   private everOpened = false;
@@ -102,6 +128,8 @@ export class FleetPush implements Disposable {
    * agent-ID changes once the row names the new agent (unless the model saw them itself).
    */
   afterRead(ws: Workspace, reported: readonly Change[]): Change[] {
+    this.departed.delete(ws.id);
+    this.stale.delete(ws.id);
     const waiting = this.pairings.get(ws.id);
     if (!waiting) return [];
     const { changes, waiting: left } = completePairings(waiting, ws, reported);
@@ -113,11 +141,32 @@ export class FleetPush implements Disposable {
     return changes;
   }
 
+  /** Rows that came into view: those patched out of view are read now (many at once: one list read). */
+  cameIntoView(ids: readonly string[]): void {
+    const due = ids.filter((id) => this.stale.has(id) && !this.host.isStreamed(id));
+    if (due.length === 0) return;
+    for (const id of due) this.stale.delete(id);
+    if (due.length > CATCH_UP_READS) {
+      this.host.log.info(`fleet push: ${due.length} workspaces patched out of view came into view; one list read`);
+      return this.host.resync();
+    }
+    for (const id of due) this.queue.add(id);
+    this.pump();
+  }
+
+  /** A list read brought every row whole. */
+  listed(): void {
+    this.stale.clear();
+    this.departed.clear();
+  }
+
   /** Sign-out: close the push; begin() after the next sign-in opens it again. */
   stop(): void {
     this.closeSource();
     this.cancelTimer();
     this.queue.clear();
+    this.stale.clear();
+    this.departed.clear();
     if (this.factory) this.status = { kind: 'waiting' };
     this.update();
   }
@@ -127,6 +176,8 @@ export class FleetPush implements Disposable {
     this.closeSource();
     this.cancelTimer();
     this.queue.clear();
+    this.stale.clear();
+    this.departed.clear();
   }
 
   // ---- the source ------------------------------------------------------------------------
@@ -208,18 +259,60 @@ export class FleetPush implements Disposable {
       const list = (this.pairings.get(p.workspaceId) ?? []).filter((q) => q.name !== p.name);
       this.pairings.set(p.workspaceId, [...list, p]);
     }
-    for (const id of change.deleted) this.pairings.delete(id);
+    for (const id of change.deleted) {
+      this.pairings.delete(id);
+      this.departed.delete(id);
+      this.stale.delete(id);
+    }
     const view = this.view();
     const r = u.snapshot ? reconcileSnapshot(this.pushed, view) : reconcileChange(change, this.pushed, view);
     if (u.snapshot)
       this.host.log.info(
-        `fleet push: snapshot of ${this.pushed.ids().length} workspaces, ${r.read.length} to read, ${r.remove.length} gone`,
+        `fleet push: snapshot of ${this.pushed.ids().length} workspaces, ${r.differing.length} differing, ${r.remove.length} gone`,
       );
     for (const id of r.remove) this.host.remove(id);
-    // The pairing's new agent comes with a REST row: read the workspace even if it looks current.
-    for (const p of change.pairings) if (!r.read.includes(p.workspaceId) && view.rows.has(p.workspaceId)) r.read.push(p.workspaceId);
-    for (const id of r.read) this.queue.add(id);
+    for (const id of r.differing) this.fold(id, view);
+    // A pairing the model saw through a read before the push named it: a read of a wanted row reports it.
+    for (const p of change.pairings)
+      if (this.pairings.has(p.workspaceId) && view.rows.has(p.workspaceId) && this.wantsWhole(p.workspaceId)) this.queue.add(p.workspaceId);
     this.pump();
+  }
+
+  /** The bound workspace and new agents of a workspace in view are read whole; the rest is patched only. */
+  private wantsWhole(id: string): boolean {
+    return id === this.host.bound() || this.host.inView(id);
+  }
+
+  /** One differing workspace: patch its row with the push's facts, then read it where the patch is not enough. */
+  private fold(id: string, view: ModelView): void {
+    const row = view.rows.get(id);
+    if (!row) return void this.queue.add(id); // a workspace the model lacks: only a read has its row
+    const newAgents = arrived(row, this.pushed).length > 0;
+    let departed = this.departed.get(id);
+    if (!departed) this.departed.set(id, (departed = new DepartedAgents()));
+    const waiting = this.pairings.get(id) ?? [];
+    const patch = patchRow(row, { status: this.pushed.status(id) ?? '', agents: this.pushed.agentsOf(id), replaced: waiting }, departed);
+    if (patch.ws !== row) {
+      const changes = this.host.patched(patch);
+      const placed = new Set(changes.flatMap((c) => (c.kind === 'agent-id-changed' ? [c.newId] : [])));
+      for (const p of waiting)
+        if (placed.has(p.newId)) this.host.log.info(`fleet push: agent ${p.name} of ${row.name} replaced ${p.oldId} -> ${p.newId}`);
+      const left = waiting.filter((p) => !placed.has(p.newId));
+      if (left.length) this.pairings.set(id, left);
+      else this.pairings.delete(id);
+    }
+    const now = this.host.rows().get(id) ?? patch.ws;
+    const why =
+      id === this.host.bound()
+        ? 'bound'
+        : differs(now, this.pushed)
+          ? `the push names agents the row cannot place: ${patch.unplaced.join(', ') || 'none'}`
+          : newAgents && this.host.inView(id)
+            ? 'new agents in view'
+            : undefined;
+    if (why === undefined) return void this.stale.add(id);
+    this.host.log.debug(`fleet push: reading ${row.name} (${why})`);
+    this.queue.add(id);
   }
 
   private view(): ModelView {

@@ -1,7 +1,8 @@
 /**
  * The push's view of the owner's fleet (which workspaces, their status, their agents' IDs) and
- * the pure decisions that compare it with the model's rows: which workspaces to read again by
- * REST, which to remove, and which agents were replaced (an old and a new ID under one name).
+ * the pure decisions that compare it with the model's rows: which workspaces differ (to patch,
+ * or to read when the model has no row), which to remove, and which agents were replaced (an
+ * old and a new ID under one name).
  */
 import { agentsOf, type Workspace } from '../api/schemas';
 import type { Change } from '../model/types';
@@ -47,6 +48,10 @@ export class PushedFleet {
 
   agentIds(id: string): Set<string> {
     return new Set(this.agents.get(id)?.keys());
+  }
+
+  agentsOf(id: string): { id: string; name: string }[] {
+    return [...(this.agents.get(id) ?? [])].map(([agentId, name]) => ({ id: agentId, name }));
   }
 
   apply(u: FleetUpdate): PushedChange {
@@ -131,40 +136,50 @@ export interface ModelView {
 }
 
 export interface Reconciliation {
-  read: string[];
+  /** Workspaces the push says more about than the model holds (or that the model lacks). */
+  differing: string[];
   remove: string[];
 }
 
 /** Status or agent IDs differ between the model's row and the push. */
 export function differs(row: Workspace, pushed: PushedFleet): boolean {
-  if (row.latest_build.status !== pushed.status(row.id)) return true;
+  return row.latest_build.status !== pushed.status(row.id) || arrived(row, pushed).length > 0 || departed(row, pushed);
+}
+
+/** Agents the push lists that the row lacks. */
+export function arrived(row: Workspace, pushed: PushedFleet): string[] {
+  const have = new Set(agentsOf(row).map((a) => a.id));
+  return [...pushed.agentIds(row.id)].filter((id) => !have.has(id));
+}
+
+function departed(row: Workspace, pushed: PushedFleet): boolean {
   const want = pushed.agentIds(row.id);
-  const have = agentsOf(row).map((a) => a.id);
-  return have.length !== want.size || have.some((id) => !want.has(id));
+  return agentsOf(row).some((a) => !want.has(a.id));
 }
 
 /**
- * After a (re)connect: read what differs or is new, remove the owner's workspaces the snapshot
- * no longer has. Another owner's workspace (a bound one outside the filter) is not the push's
+ * After a (re)connect: what differs or is new, and the owner's workspaces the snapshot no longer
+ * has (to remove). Another owner's workspace (a bound one outside the filter) is not the push's
  * to remove.
  */
 export function reconcileSnapshot(pushed: PushedFleet, m: ModelView): Reconciliation {
-  const read = pushed.ids().filter((id) => needsRead(id, pushed, m));
+  const differing = pushed.ids().filter((id) => needsFolding(id, pushed, m));
   const remove = [...m.rows.values()].filter((w) => w.owner_id === m.myUserId && !pushed.has(w.id)).map((w) => w.id);
-  return { read, remove };
+  return { differing, remove };
 }
 
-/** After a pushed change: one read per touched workspace that differs, removal of deleted ones. */
+/** After a pushed change: the touched workspaces that differ, and the deleted ones to remove. */
 export function reconcileChange(change: PushedChange, pushed: PushedFleet, m: ModelView): Reconciliation {
-  const read = [...change.touched].filter((id) => needsRead(id, pushed, m));
+  const differing = [...change.touched].filter((id) => needsFolding(id, pushed, m));
   const remove = change.deleted.filter((id) => {
     const row = m.rows.get(id);
     return row !== undefined && !(id === m.bound && row.owner_id !== m.myUserId);
   });
-  return { read, remove };
+  return { differing, remove };
 }
 
-function needsRead(id: string, pushed: PushedFleet, m: ModelView): boolean {
+/** A workspace without a stream whose row differs, or one the model lacks where the push speaks for the list. */
+function needsFolding(id: string, pushed: PushedFleet, m: ModelView): boolean {
   const row = m.rows.get(id);
   if (!row) return m.coversList;
   return !m.isStreamed(id) && differs(row, pushed);

@@ -59,6 +59,35 @@ test('a workspace created, stopped and deleted at the simulator shows in the mod
   console.log(`# create/stop/delete by push: ${route(sim, 'GET /workspaces/{}')} workspace reads, ${lists(sim) - before} list reads`);
 });
 
+test('rebuilds of workspaces out of the live set and out of view: the model follows the push with no request', async (t) => {
+  const sim = await startSimulator({ clock: 'real', ...fast });
+  t.after(() => sim.close());
+  const ids = Array.from({ length: 4 }, (_, i) => sim.createWorkspace({ name: `ws${i}` }));
+  const core = startCore(sim, { maxLiveWorkspaces: 1 }, { fleetPush: true });
+  t.after(() => core.dispose());
+  await core.until(
+    () => pushServes(core) && core.fleet.size === 4 && core.log.lines.some((l) => l.includes('fleet push: snapshot')),
+    'the push serving the fleet, its snapshot in',
+  );
+  await core.until(() => sim.stats().openStreams === 1, 'the one live stream open');
+  const out = ids.filter((id) => !core.sync.liveWorkspaces.includes(id));
+  assert.equal(out.length, 3);
+  const agentIds = (id: string) => core.fleet.agentsOf(id).map((a) => a.id);
+  const serverId = (id: string) => (sim.findAgent(id, 'main') as { id?: string } | undefined)?.id;
+  await core.until(() => out.every((id) => agentIds(id).join() === serverId(id)), 'the model equal to the server');
+  const before = sim.stats().requests;
+  for (const id of out) sim.restartWorkspace(id);
+  await core.until(
+    () => out.every((id) => core.fleet.workspace(id)?.latest_build.status === 'running' && agentIds(id).join() === serverId(id)),
+    'the new agent IDs in the model',
+    15_000,
+  );
+  assert.equal(sim.stats().requests - before, 0, 'no request: the push carried it all');
+  for (const id of out)
+    assert.equal(core.fleet.unstreamedAge(id, Date.now()) !== undefined, true, 'the rows say their lifecycle is as old as the last read');
+  console.log(`# rebuilds out of view: ${out.length} workspaces, ${sim.stats().requests - before} requests`);
+});
+
 test('a rebuild of a workspace outside the live set reaches the binding follower as an agent-ID change, with no list request', async (t) => {
   // No per-workspace stream: the bound workspace is fed by REST reads the push asks for.
   const sim = await startSimulator({ clock: 'real', ...fast, streams: { connectionWatch: false, watchWs: false, sse: false } });

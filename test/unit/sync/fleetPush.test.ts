@@ -1,7 +1,6 @@
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { CoderClient } from '../../../src/api/client';
-import { WorkspaceSchema } from '../../../src/api/schemas';
 import { ManualClock } from '../../doubles/manualClock';
 import { Emitter } from '../../../src/common/disposable';
 import { MemoryLogger } from '../../doubles/memoryLogger';
@@ -162,7 +161,7 @@ test('fleetResyncIntervalMs 0 turns the safety resync off', async () => {
   assert.equal(env.calls.n, before);
 });
 
-test('a snapshot that differs reads only what differs, new ones, and removes what it lacks; no list request', async () => {
+test('a snapshot that differs patches what differs, reads only new ones, and removes what it lacks; no list request', async () => {
   const env = await setup([stopped('same'), stopped('changed'), stopped('gone')]);
   env.sync.start();
   await eventually(() => env.sources.length === 1, 'the push to be opened');
@@ -171,12 +170,20 @@ test('a snapshot that differs reads only what differs, new ones, and removes wha
   serveRows(env);
   env.sources[0]!.state({ kind: 'open' });
   env.sources[0]!.push({ snapshot: true, upsertedWorkspaces: [pw('same', 'stopped'), pw('changed', 'starting'), pw('new', 'stopped')] });
-  await env.fleet.until(
-    () => env.fleet.of('workspace-removed').length === 1 && reads(env, 'new') === 1 && reads(env, 'changed') === 1,
-    'reads',
-  );
+  await env.fleet.until(() => env.fleet.of('workspace-removed').length === 1 && reads(env, 'new') === 1, 'the read of the new one');
   assert.equal(env.fleet.of('workspace-removed')[0]!.workspaceId, 'gone');
+  const patched = env.fleet.of('pushed');
+  assert.deepEqual(
+    patched.map((e) => [
+      e.workspace.id,
+      e.workspace.latest_build.status,
+      e.workspace.latest_build.transition,
+      e.workspace.latest_build.job.status,
+    ]),
+    [['changed', 'starting', 'start', 'running']],
+  );
   assert.equal(reads(env, 'same'), 0);
+  assert.equal(reads(env, 'changed'), 0, 'the push said all there is to say about a status');
   assert.equal(lists(env), 1);
 });
 
@@ -202,7 +209,8 @@ test('created, stopped and deleted at the server: each shows through one read (o
   assert.equal(lists(env), 1);
 });
 
-test('a rebuild outside the live set: one read per pushed change, then an agent-ID change with no list request', async () => {
+/** A fleet with one streamed workspace (`live`) and `w` out of the live set, the push serving. */
+async function rebuildSetup() {
   const env = await setup([running('live'), running('w', 'old-main')]);
   env.server.ws('/api/v2/workspaces/live/watch-ws', () => (ws) => {
     ws.send(JSON.stringify({ type: 'ping', data: null }));
@@ -211,27 +219,76 @@ test('a rebuild outside the live set: one read per pushed change, then an agent-
   const source = await startWithPush(env);
   await env.fleet.until(() => fleetRungs(env).at(-1) === 'push', 'push');
   assert.deepEqual(env.sync.liveWorkspaces, ['live']);
-  env.rows.set('w', workspaceJson({ id: 'w', buildNumber: 2, transition: 'stop', status: 'pending', jobStatus: 'pending', agents: [] }));
+  return { env, source };
+}
+
+/** What the push sends for a rebuild of `w`: the stop deletes the agent, the start upserts its successor. */
+function rebuild(env: Env, source: FakeSource): void {
   source.push({ upsertedWorkspaces: [pw('w', 'pending')], deletedAgents: [pa('old-main', 'w')] });
-  await eventually(() => reads(env, 'w') === 1, 'the read after the stop');
-  await env.fleet.until(() => env.fleet.of('workspace').some((e) => e.workspace.latest_build.build_number === 2), 'the stop build');
+  source.push({ upsertedWorkspaces: [pw('w', 'stopping')] });
+  source.push({ upsertedWorkspaces: [pw('w', 'stopped')] });
   env.rows.set('w', workspaceJson(running('w', 'new-main', 3)));
-  source.push({ upsertedWorkspaces: [pw('w', 'starting')], upsertedAgents: [pa('new-main', 'w')] });
-  await eventually(() => env.changes.some((c) => c.kind === 'agent-id-changed'), 'the agent-ID change');
+  source.push({ upsertedWorkspaces: [pw('w', 'starting')] });
+  source.push({ upsertedWorkspaces: [pw('w', 'running')], upsertedAgents: [pa('new-main', 'w')] });
+}
+
+const agentIds = (ws: { latest_build: { resources: { agents: { id: string }[] }[] } }) =>
+  ws.latest_build.resources.flatMap((r) => r.agents.map((a) => a.id));
+
+test('a rebuild outside the live set and out of view: the rows follow the push with no request at all', async () => {
+  const { env, source } = await rebuildSetup();
+  const before = env.calls.n;
+  rebuild(env, source);
+  const patched = env.fleet.of('pushed').filter((e) => e.workspace.id === 'w');
   assert.deepEqual(
-    env.changes.find((c) => c.kind === 'agent-id-changed'),
-    {
-      kind: 'agent-id-changed',
-      workspaceId: 'w',
-      agentName: 'main',
-      parentName: null,
-      oldId: 'old-main',
-      newId: 'new-main',
-      buildNumber: 3,
-    },
+    patched.map((e) => `${e.workspace.latest_build.status}:${agentIds(e.workspace).join(',')}`),
+    ['pending:', 'stopping:', 'stopped:', 'starting:', 'running:new-main'],
   );
-  assert.equal(reads(env, 'w'), 2);
+  const last = patched.at(-1)!;
+  assert.deepEqual(
+    last.replaced.map((r) => [r.old.id, r.agent.id, r.agent.name, r.agent.lifecycle_state, r.agent.status]),
+    [['old-main', 'new-main', 'main', 'created', 'connecting']],
+    "the new agent takes the old one's place, across the stop",
+  );
+  env.clock.advance(5 * 60_000);
+  assert.equal(env.calls.n, before, 'no request');
+});
+
+test('a rebuild of a workspace in view: one read, when the new agents arrive', async () => {
+  const { env, source } = await rebuildSetup();
+  env.sync.setVisibleWorkspaces(['live', 'w']);
+  assert.deepEqual(env.sync.liveWorkspaces, ['live'], 'the live set is full (one stream)');
+  rebuild(env, source);
+  await env.fleet.until(() => env.fleet.of('workspace').some((e) => e.workspace.latest_build.build_number === 3), 'the read');
+  assert.equal(reads(env, 'w'), 1);
   assert.equal(lists(env), 1);
+});
+
+test('rows patched out of view are read when they come into view; many at once take one list read', async () => {
+  const specs = [running('live'), ...Array.from({ length: 10 }, (_, i) => stopped(`s${i}`))];
+  const env = await setup(specs);
+  env.server.ws('/api/v2/workspaces/live/watch-ws', () => (ws) => {
+    ws.send(JSON.stringify({ type: 'ping', data: null }));
+    ws.send(JSON.stringify({ type: 'data', data: env.rows.get('live') }));
+  });
+  const source = await startWithPush(env);
+  await env.fleet.until(() => fleetRungs(env).at(-1) === 'push', 'push');
+  for (let i = 0; i < 10; i++) source.push({ upsertedWorkspaces: [pw(`s${i}`, 'starting')] });
+  assert.equal(env.fleet.of('pushed').length, 10);
+  // `live` first: it keeps the one stream, the others in view have none.
+  env.sync.setVisibleWorkspaces(['live', 's0', 's1']);
+  await eventually(() => reads(env, 's0') === 1 && reads(env, 's1') === 1, 'the reads of the two in view');
+  env.sync.setVisibleWorkspaces(['live', 's0']);
+  env.sync.setVisibleWorkspaces(['live', 's0', 's1']);
+  assert.equal(reads(env, 's1'), 1, 'read again only once patched again');
+  env.sync.setVisibleWorkspaces(specs.map((w) => w.id));
+  assert.equal(lists(env), 1, 'eight rows are read one by one');
+  for (let i = 0; i < 10; i++) source.push({ upsertedWorkspaces: [pw(`s${i}`, 'running')] });
+  env.sync.setVisibleWorkspaces(['live']);
+  for (let i = 0; i < 10; i++) source.push({ upsertedWorkspaces: [pw(`s${i}`, 'stopping')] });
+  env.sync.setVisibleWorkspaces(specs.map((w) => w.id));
+  await eventually(() => lists(env) === 2, 'one list read for ten rows');
+  assert.equal(reads(env, 's5'), 1);
 });
 
 for (const [status, reason] of [
@@ -302,20 +359,24 @@ test('a 401 on the push signs the deployment out once, and nothing is sent after
   assert.equal(source.disposed, true);
 });
 
-test("another filter: the list poll stays; the push still reads the owner's changed workspaces in the model, adds none", async () => {
+test("another filter: the list poll stays; the push still patches the owner's workspaces in the model, adds none", async () => {
   const env = await setup([stopped('s1')], { workspaceFilter: 'template:docker' });
   const source = await startWithPush(env);
   await env.fleet.until(() => fleetRungs(env).at(-1) === 'poll' && /not covered/.test(env.fleet.of('fleet-rung').at(-1)!.reason), 'rung');
   source.push({ upsertedWorkspaces: [pw('s1', 'starting'), pw('other', 'running')] });
-  await eventually(() => reads(env, 's1') === 1, 'the read');
+  assert.deepEqual(
+    env.fleet.of('pushed').map((e) => [e.workspace.id, e.workspace.latest_build.status]),
+    [['s1', 'starting']],
+  );
+  assert.equal(reads(env, 's1'), 0);
   assert.equal(reads(env, 'other'), 0);
   env.clock.advance(15_000);
   await eventually(() => lists(env) === 2, 'the list poll');
 });
 
-test('a snapshot naming many changed workspaces reads each once, at most four at a time', async () => {
+test('a snapshot naming many workspaces the model lacks reads each once, at most four at a time', async () => {
   const clock = new ManualClock();
-  const rows = new Map(Array.from({ length: 12 }, (_, i) => [`w${i}`, WorkspaceSchema.parse(workspaceJson(stopped(`w${i}`)))] as const));
+  const ids = Array.from({ length: 12 }, (_, i) => `w${i}`);
   let inFlight = 0;
   let peak = 0;
   const started: string[] = [];
@@ -327,14 +388,17 @@ test('a snapshot naming many changed workspaces reads each once, at most four at
       log: new MemoryLogger(),
       support: new DeploymentSupport(),
       filter: () => 'owner:me',
-      rows: () => rows,
+      rows: () => new Map(),
       bound: () => undefined,
       isStreamed: () => false,
+      inView: () => false,
+      patched: () => [],
       read: (id) => {
         started.push(id);
         peak = Math.max(peak, ++inFlight);
         return new Promise<void>((r) => release.push(() => (inFlight--, r())));
       },
+      resync: () => {},
       remove: () => {},
       signOut: () => {},
       opened: () => {},
@@ -350,7 +414,7 @@ test('a snapshot naming many changed workspaces reads each once, at most four at
   cleanups.push(() => push.dispose());
   push.begin('user-1');
   sources[0]!.state({ kind: 'open' });
-  sources[0]!.push({ snapshot: true, upsertedWorkspaces: [...rows.keys()].map((id) => pw(id, 'starting')) });
+  sources[0]!.push({ snapshot: true, upsertedWorkspaces: ids.map((id) => pw(id, 'starting')) });
   sources[0]!.push({ upsertedWorkspaces: [pw('w11', 'running')] }); // asked again while waiting: still one read
   while (started.length < 12 || release.length) {
     assert.ok(release.length > 0, `reads stalled after ${started.length}`);
@@ -358,5 +422,5 @@ test('a snapshot naming many changed workspaces reads each once, at most four at
     await new Promise((r) => setImmediate(r));
   }
   assert.equal(peak, 4);
-  assert.deepEqual([...started].sort(), [...rows.keys()].sort());
+  assert.deepEqual([...started].sort(), [...ids].sort());
 });

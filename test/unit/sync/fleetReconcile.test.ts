@@ -45,7 +45,7 @@ test('snapshot: only workspaces whose status or agent IDs differ are read, new o
     row({ id: 'gone', agents: [] }),
   ];
   const r = reconcileSnapshot(pushed, view(rows));
-  assert.deepEqual(r.read.sort(), ['agents', 'new', 'status']);
+  assert.deepEqual(r.differing.sort(), ['agents', 'new', 'status']);
   assert.deepEqual(r.remove, ['gone']);
 });
 
@@ -54,9 +54,9 @@ test('snapshot: a bound workspace of another owner is kept; a streamed one is no
   pushed.apply(update({ snapshot: true, upsertedWorkspaces: [ws('live', 'stopped'), ws('mine-new')] }));
   const rows = [row({ id: 'foreign', owner: 'bob' }, 'user-2'), row({ id: 'live' })];
   const r = reconcileSnapshot(pushed, view(rows, { bound: 'foreign', isStreamed: (id) => id === 'live', coversList: false }));
-  assert.deepEqual(r, { read: [], remove: [] });
+  assert.deepEqual(r, { differing: [], remove: [] });
   const r2 = reconcileSnapshot(pushed, view(rows, { bound: 'foreign' }));
-  assert.deepEqual(r2.read.sort(), ['live', 'mine-new']);
+  assert.deepEqual(r2.differing.sort(), ['live', 'mine-new']);
   assert.deepEqual(r2.remove, []);
 });
 
@@ -65,11 +65,11 @@ test('a pushed change reads the touched workspace once; a deletion removes it; a
   pushed.apply(update({ snapshot: true, upsertedWorkspaces: [ws('a'), ws('b')], upsertedAgents: [agent('a1', 'a'), agent('b1', 'b')] }));
   const rows = [row({ id: 'a', agents: [{ id: 'a1', name: 'main' }] }), row({ id: 'b', agents: [{ id: 'b1', name: 'main' }] })];
   const stop = pushed.apply(update({ upsertedWorkspaces: [ws('a', 'pending')], deletedAgents: [agent('a1', 'a')] }));
-  assert.deepEqual(reconcileChange(stop, pushed, view(rows)), { read: ['a'], remove: [] });
+  assert.deepEqual(reconcileChange(stop, pushed, view(rows)), { differing: ['a'], remove: [] });
   const echo = pushed.apply(update({ upsertedWorkspaces: [ws('b')] }));
-  assert.deepEqual(reconcileChange(echo, pushed, view(rows)), { read: [], remove: [] });
+  assert.deepEqual(reconcileChange(echo, pushed, view(rows)), { differing: [], remove: [] });
   const del = pushed.apply(update({ deletedWorkspaces: [ws('b', 'deleting')], deletedAgents: [agent('b1', 'b')] }));
-  assert.deepEqual(reconcileChange(del, pushed, view(rows)), { read: [], remove: ['b'] });
+  assert.deepEqual(reconcileChange(del, pushed, view(rows)), { differing: [], remove: ['b'] });
   assert.equal(pushed.has('b'), false);
 });
 

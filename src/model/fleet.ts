@@ -462,7 +462,7 @@ export class Fleet {
       const current = agents.find((a) => a.name === agentName);
       if (!current) return changes;
       if (current.id !== upd.id) {
-        const placeholder = replacementAgent(current, upd.id, upd.lifecycle);
+        const placeholder = replacementAgent(current, upd.id, upd.lifecycle, new Date(at + this.serverSkewMs()).toISOString());
         this.forgetAgent(current.id);
         this.replaceRow(entry, current.id, placeholder, at);
         changes.push({

@@ -18,6 +18,8 @@ export interface PushedReplacement {
 export interface PushedFacts {
   /** REST status name (`running`, ...); anything else (`unknown:<n>`) leaves the build as it is. */
   status: string;
+  /** When the push said it, in server time (ISO): the creation time of the agents it places. */
+  heardAt: string;
   agents: readonly { id: string; name: string }[];
   replaced: readonly PushedReplacement[];
 }
@@ -75,13 +77,21 @@ export interface PatchedRow {
 
 /**
  * The agent that replaces `old` under `newId`, as the server creates it: never connected, no
- * lifecycle yet beyond `lifecycle`. Everything a rebuild keeps (name, parent, OS, directory,
- * apps) comes from the old row until a REST read brings the new one.
+ * lifecycle yet beyond `lifecycle`, created when it was heard of (`createdAt`, server time: the
+ * old row's would read as an agent that has waited for hours to connect). Everything a rebuild
+ * keeps (name, parent, OS, directory, apps) comes from the old row until a REST read brings the
+ * new one; so does `updated_at`, older than any row of the new agent, which therefore wins.
  */
-export function replacementAgent(old: WorkspaceAgent, newId: string, lifecycle: WorkspaceAgent['lifecycle_state']): WorkspaceAgent {
+export function replacementAgent(
+  old: WorkspaceAgent,
+  newId: string,
+  lifecycle: WorkspaceAgent['lifecycle_state'],
+  createdAt: string,
+): WorkspaceAgent {
   return {
     ...old,
     id: newId,
+    created_at: createdAt,
     lifecycle_state: lifecycle,
     status: 'connecting',
     first_connected_at: null,
@@ -137,7 +147,7 @@ export function patchRow(row: Workspace, facts: PushedFacts, departed: DepartedA
       continue;
     }
     departed.succeeded(old.id, p.id);
-    placed.push({ old, agent: replacementAgent(old, p.id, 'created') });
+    placed.push({ old, agent: replacementAgent(old, p.id, 'created', facts.heardAt) });
   }
 
   const build = buildWithStatus(row.latest_build, facts.status);

@@ -498,6 +498,7 @@ export class DeploymentSync implements Disposable {
       rows: () => this.rows,
       bound: () => this.bound,
       isStreamed: (id) => (this.feeds.get(id)?.rung ?? 'poll') !== 'poll',
+      serverSkewMs: () => this.o.client.serverClock.skewMs,
       inView: (id) => this.inView.has(id),
       patched: ({ ws, placed }) => {
         if (!this.active()) return [];

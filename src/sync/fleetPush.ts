@@ -51,6 +51,8 @@ export interface FleetPushHost {
   rows(): ReadonlyMap<string, Workspace>;
   bound(): string | undefined;
   isStreamed(id: string): boolean;
+  /** The deployment's clock minus the local one (api/serverClock.ts). */
+  serverSkewMs(): number;
   /** On screen and expanded in a visible view. */
   inView(id: string): boolean;
   /** Takes a row patched with the push's facts into the sync's rows and the model. */
@@ -291,7 +293,13 @@ export class FleetPush implements Disposable {
     let departed = this.departed.get(id);
     if (!departed) this.departed.set(id, (departed = new DepartedAgents()));
     const waiting = this.pairings.get(id) ?? [];
-    const patch = patchRow(row, { status: this.pushed.status(id) ?? '', agents: this.pushed.agentsOf(id), replaced: waiting }, departed);
+    const facts = {
+      status: this.pushed.status(id) ?? '',
+      heardAt: new Date(this.host.clock.now() + this.host.serverSkewMs()).toISOString(),
+      agents: this.pushed.agentsOf(id),
+      replaced: waiting,
+    };
+    const patch = patchRow(row, facts, departed);
     if (patch.ws !== row) {
       const changes = this.host.patched(patch);
       const placed = new Set(changes.flatMap((c) => (c.kind === 'agent-id-changed' ? [c.newId] : [])));

@@ -1,42 +1,41 @@
 /**
  * Freshness of agent IDs under build churn: for every agent created at the simulator after
- * `since` (its `created_at`, the moment its start build succeeded, in wall-clock time), the lag
- * until a client first shows its ID. The simulator runs on the same machine's clock.
+ * `since` (its `created_at` in the simulator's state, the moment its start build succeeded, in
+ * wall-clock time), the lag until a client first showed its ID. The creation time is always the
+ * server's: a client's own row of an agent may carry another (a placeholder says when it heard).
+ * The simulator runs on the same machine's clock.
  */
 import type { Core } from '../integration/core';
 
+type State = { workspaces: { latest_build: { resources: { agents?: { id: string; created_at: string }[] }[] } }[] };
+
 export class AgentIdFreshness {
-  private readonly seen = new Set<string>();
+  private readonly firstSeen = new Map<string, number>();
   readonly lags: number[] = [];
 
   constructor(private readonly since: number) {}
 
   /** Agents a client shows now. */
-  saw(agents: Iterable<{ id: string; created_at: string }>): void {
+  saw(agents: Iterable<{ id: string }>): void {
     const now = Date.now();
-    for (const a of agents) {
-      if (this.seen.has(a.id)) continue;
-      this.seen.add(a.id);
-      const created = Date.parse(a.created_at);
-      if (created >= this.since) this.lags.push(now - created);
-    }
+    for (const a of agents) if (!this.firstSeen.has(a.id)) this.firstSeen.set(a.id, now);
   }
 
   /**
-   * Agents of the server's state created since `since` that no client view showed: each counts
-   * in the lags with its age now (a lower bound), and the count is returned.
+   * Fills `lags` from the server's state: for each agent created since `since`, when a client
+   * first showed it, or (never shown) its age now, a lower bound. Returns how many were never shown.
    */
-  unseen(state: { workspaces: { latest_build: { resources: { agents?: { id: string; created_at: string }[] }[] } }[] }): number {
+  unseen(state: State): number {
     const now = Date.now();
     let n = 0;
     for (const ws of state.workspaces)
       for (const r of ws.latest_build.resources)
         for (const a of r.agents ?? []) {
           const created = Date.parse(a.created_at);
-          if (this.seen.has(a.id) || created < this.since) continue;
-          this.seen.add(a.id);
-          this.lags.push(now - created);
-          n++;
+          if (created < this.since) continue;
+          const seen = this.firstSeen.get(a.id);
+          if (seen === undefined) n++;
+          this.lags.push(Math.max(0, (seen ?? now) - created));
         }
     return n;
   }

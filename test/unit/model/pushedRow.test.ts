@@ -6,8 +6,10 @@ import { DepartedAgents, buildWithStatus, patchRow, type PushedFacts } from '../
 import { deriveWorkspaceStatus } from '../../../src/model/lifecycle';
 import { agent, workspace } from './fixtures';
 
+const HEARD = '2026-06-01T12:00:00.000Z';
 const facts = (status: string, agents: { id: string; name: string }[], replaced: PushedFacts['replaced'] = []): PushedFacts => ({
   status,
+  heardAt: HEARD,
   agents,
   replaced,
 });
@@ -66,6 +68,8 @@ test('a rebuild across messages: the stop takes the agent out, the start puts it
   assert.equal(placed.status, 'connecting');
   assert.equal(placed.first_connected_at, null);
   assert.equal(placed.directory, '/home/coder', 'what a rebuild keeps comes from the old row');
+  assert.equal(placed.created_at, HEARD, 'created when heard of, not when the old agent was');
+  assert.equal(placed.updated_at, old.updated_at, 'older than any REST row of the new agent');
   assert.deepEqual(
     start.placed.map((p) => [p.old.id, p.agent.id]),
     [[old.id, 'new']],

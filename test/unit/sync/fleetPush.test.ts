@@ -391,6 +391,7 @@ test('a snapshot naming many workspaces the model lacks reads each once, at most
       rows: () => new Map(),
       bound: () => undefined,
       isStreamed: () => false,
+      serverSkewMs: () => 0,
       inView: () => false,
       patched: () => [],
       read: (id) => {

@@ -14,22 +14,26 @@ const targets = [
     platform: 'node',
     format: 'cjs',
     target: 'node20',
-    // undici is loaded from its own file, only when a proxy, extra CA or insecure mode is set.
-    external: ['vscode', 'bufferutil', 'utf-8-validate', 'undici'],
+    // undici and https-proxy-agent are loaded from their own files, only when a proxy, extra CA
+    // or insecure mode is set: most users never load them.
+    external: ['vscode', 'bufferutil', 'utf-8-validate', 'undici', 'https-proxy-agent'],
     sourcemap: true,
     minify: production,
     logLevel: 'warning',
   },
-  {
-    entryPoints: ['node_modules/undici/index.js'],
-    outfile: 'dist/undici.js',
+  ...[
+    ['node_modules/undici/index.js', 'dist/undici.js'],
+    ['node_modules/https-proxy-agent/dist/index.js', 'dist/proxyAgent.js'],
+  ].map(([entry, outfile]) => ({
+    entryPoints: [entry],
+    outfile,
     bundle: true,
     platform: 'node',
     format: 'cjs',
     target: 'node20',
     minify: production,
     logLevel: 'warning',
-  },
+  })),
 ];
 if (existsSync('src/webview/main.ts')) {
   targets.push({

@@ -238,9 +238,18 @@ function loadUndici(): Undici {
   return undici;
 }
 
-// Loaded on demand: https-proxy-agent is an ES module and this file is type-checked as CommonJS.
-const loadProxyModule = () => import('https-proxy-agent');
-type HttpsProxyAgentModule = Awaited<ReturnType<typeof loadProxyModule>>;
+const importProxyModule = () => import('https-proxy-agent');
+type HttpsProxyAgentModule = Awaited<ReturnType<typeof importProxyModule>>;
+
+/**
+ * Only a proxy needs it: the build puts it in its own file (dist/proxyAgent.js, CommonJS) like
+ * undici. From source it is the package itself, an ES module, hence the dynamic import.
+ */
+async function loadProxyModule(): Promise<HttpsProxyAgentModule> {
+  const bundled = path.join(__dirname, 'proxyAgent.js');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a file of the build, found at run time
+  return existsSync(bundled) ? (require(bundled) as HttpsProxyAgentModule) : importProxyModule();
+}
 
 /**
  * An agent tunnelling through the proxy with CONNECT. https-proxy-agent takes the target's

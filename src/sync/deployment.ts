@@ -501,9 +501,9 @@ export class DeploymentSync implements Disposable {
       serverSkewMs: () => this.o.client.serverClock.skewMs,
       inView: (id) => this.inView.has(id),
       patched: ({ ws, placed }) => {
-        if (!this.active()) return [];
+        if (!this.active()) return;
         this.rows.set(ws.id, ws);
-        return this.apply({ kind: 'pushed', workspace: ws, replaced: placed, at: this.o.clock.now() });
+        this.apply({ kind: 'pushed', workspace: ws, replaced: placed, at: this.o.clock.now() });
       },
       read: (id) => (this.active() ? this.reads.request(id) : Promise.resolve()),
       resync: () => void this.poller.pollNow(),

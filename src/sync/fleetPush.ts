@@ -56,7 +56,7 @@ export interface FleetPushHost {
   /** On screen and expanded in a visible view. */
   inView(id: string): boolean;
   /** Takes a row patched with the push's facts into the sync's rows and the model. */
-  patched(row: PatchedRow): Change[];
+  patched(row: PatchedRow): void;
   /** A coalesced GET /workspaces/{id}; resolves when done (failures are the host's to handle). */
   read(id: string): Promise<void>;
   /** One list read now (many patched rows came into view at once). */
@@ -274,7 +274,9 @@ export class FleetPush implements Disposable {
       );
     for (const id of r.remove) this.host.remove(id);
     for (const id of r.differing) this.fold(id, view);
-    // A pairing the model saw through a read before the push named it: a read of a wanted row reports it.
+    // A pairing whose new agent a REST row brought before the push named it (no patch placed it):
+    // the model could not tell that row's agent replaced one. A wanted row is read again, and
+    // afterRead() reports the replacement with the parent from that row.
     for (const p of change.pairings)
       if (this.pairings.has(p.workspaceId) && view.rows.has(p.workspaceId) && this.wantsWhole(p.workspaceId)) this.queue.add(p.workspaceId);
     this.pump();
@@ -301,10 +303,10 @@ export class FleetPush implements Disposable {
     };
     const patch = patchRow(row, facts, departed);
     if (patch.ws !== row) {
-      const changes = this.host.patched(patch);
-      const placed = new Set(changes.flatMap((c) => (c.kind === 'agent-id-changed' ? [c.newId] : [])));
-      for (const p of waiting)
-        if (placed.has(p.newId)) this.host.log.info(`fleet push: agent ${p.name} of ${row.name} replaced ${p.oldId} -> ${p.newId}`);
+      this.host.patched(patch);
+      for (const p of patch.placed)
+        this.host.log.info(`fleet push: agent ${p.agent.name} of ${row.name} replaced ${p.old.id} -> ${p.agent.id} (row patched)`);
+      const placed = new Set(patch.placed.map((p) => p.agent.id));
       const left = waiting.filter((p) => !placed.has(p.newId));
       if (left.length) this.pairings.set(id, left);
       else this.pairings.delete(id);

@@ -63,3 +63,101 @@ test('an idle window with the push on sends no request', { timeout: 300_000 }, a
     },
   );
 });
+
+test(
+  'workspaces without a stream follow the push: read when new agents are on screen, out of view only once shown again',
+  { timeout: 300_000 },
+  async (t) => {
+    const sim = await startSimulator({ fleet: 'empty', clock: 'real' });
+    t.after(() => sim.close());
+    sim.createWorkspace({ name: 'dev', agents: [{ name: 'main' }] });
+    const ids = {
+      api: sim.createWorkspace({ name: 'api', agents: [{ name: 'main' }] }),
+      web: sim.createWorkspace({ name: 'web', agents: [{ name: 'main' }] }),
+    };
+    const agentId = (ws: 'api' | 'web') => (sim.findAgent(ids[ws], 'main') as { id?: string } | undefined)?.id ?? '';
+    type Logged = { route: string; url: string };
+    const reads = (log: Logged[], ws: 'api' | 'web') =>
+      log.filter((r) => r.route === 'GET /workspaces/{}' && r.url.endsWith(ids[ws])).length;
+    const lists = (log: Logged[]) => log.filter((r) => r.route === 'GET /workspaces').length;
+
+    await withE2E(
+      t,
+      {
+        // Only the bound workspace streams: api and web rest on the push.
+        settings: { 'coderStatus.maxLiveWorkspaces': 1 },
+        env: { CODER_URL: sim.url, CODER_SESSION_TOKEN: sim.token, CODER_WORKSPACE_NAME: 'dev', CODER_WORKSPACE_AGENT_NAME: 'main' },
+      },
+      async ({ wb, server, step }) => {
+        /** The description of the agent row under a workspace row. */
+        const agentRow = async (ws: string) => {
+          const items = await wb.treeItems();
+          const at = items.findIndex((i) => i.level === 1 && i.label === ws);
+          return at < 0 ? '' : (items.slice(at + 1).find((i) => i.level === 2)?.description ?? '');
+        };
+
+        await step('the view shows the fleet, served by the push', async () => {
+          await wb.openView();
+          await wb.waitFor(
+            () => wb.treeItems(),
+            (all) => all.filter((i) => i.level === 2 && /ready/.test(i.description)).length === 3,
+            { what: 'three ready agents', timeoutMs: 60_000 },
+          );
+          await wb.waitFor(
+            async () => server.extensionLog(),
+            (s) => s.includes('fleet served by push: tailnet WorkspaceUpdates push is open'),
+            { what: 'the push serving the fleet' },
+          );
+        });
+
+        await step('a rebuild of a workspace on screen: its new agent shows and is read whole, no list read', async () => {
+          const old = agentId('api');
+          sim.logRequests(true);
+          sim.takeRequestLog();
+          const log: Logged[] = [];
+          sim.restartWorkspace(ids.api);
+          await wb.waitFor(
+            async () => {
+              log.push(...sim.takeRequestLog());
+              return { id: agentId('api'), row: await agentRow('api') };
+            },
+            (s) => s.id !== '' && s.id !== old && s.row.includes(s.id.slice(0, 8)) && reads(log, 'api') >= 1,
+            { what: "api's new agent ID in the tree and its row read", timeoutMs: 60_000 },
+          );
+          console.log(`rebuild on screen: ${reads(log, 'api')} reads of api, ${lists(log)} list reads`);
+          assert.equal(lists(log), 0);
+        });
+
+        await step('a rebuild while the view is hidden: no request; shown again, the row is read once', async () => {
+          const old = agentId('web');
+          await wb.runCommand('View: Show Explorer');
+          sim.takeRequestLog();
+          sim.restartWorkspace(ids.web);
+          await wb.waitFor(
+            async () => ({ id: agentId('web'), log: server.extensionLog() }),
+            (s) => s.id !== '' && s.id !== old && s.log.includes(`replaced ${old} -> ${s.id} (row patched)`),
+            { what: "the push's agent-ID change of web in the log", timeoutMs: 60_000 },
+          );
+          const hidden = sim.takeRequestLog();
+          assert.equal(reads(hidden, 'web'), 0, 'out of view: not read');
+          assert.equal(lists(hidden), 0);
+          const shown: Logged[] = [];
+          await wb.openView();
+          await wb.waitFor(
+            async () => {
+              shown.push(...sim.takeRequestLog());
+              return agentRow('web');
+            },
+            (row) => row.includes(agentId('web').slice(0, 8)) && reads(shown, 'web') >= 1,
+            { what: "web's new agent in the tree and its row read", timeoutMs: 30_000 },
+          );
+          console.log(
+            `rebuild out of view: 0 requests while hidden; shown again: ${reads(shown, 'web')} reads, ${lists(shown)} list reads`,
+          );
+          assert.equal(reads(shown, 'web'), 1);
+          assert.equal(lists(shown), 0);
+        });
+      },
+    );
+  },
+);

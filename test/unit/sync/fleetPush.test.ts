@@ -393,7 +393,7 @@ test('a snapshot naming many workspaces the model lacks reads each once, at most
       isStreamed: () => false,
       serverSkewMs: () => 0,
       inView: () => false,
-      patched: () => [],
+      patched: () => {},
       read: (id) => {
         started.push(id);
         peak = Math.max(peak, ++inFlight);

@@ -4,7 +4,22 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startSimulator } from '../sim';
-import { withE2E } from './harness';
+import { withE2E, type CodeServer, type Workbench } from './harness';
+
+/** The tree shows `agents` ready agents and the log says the push serves the fleet. */
+async function pushServesTheView(wb: Workbench, server: CodeServer, agents: number): Promise<void> {
+  await wb.openView();
+  await wb.waitFor(
+    () => wb.treeItems(),
+    (all) => all.filter((i) => i.level === 2 && /ready/.test(i.description)).length === agents,
+    { what: `${agents} ready agents`, timeoutMs: 60_000 },
+  );
+  await wb.waitFor(
+    async () => server.extensionLog(),
+    (s) => s.includes('fleet served by push: tailnet WorkspaceUpdates push is open'),
+    { what: 'the push serving the fleet' },
+  );
+}
 
 const OBSERVATION_MS = 60_000;
 
@@ -19,17 +34,7 @@ test('an idle window with the push on sends no request', { timeout: 300_000 }, a
     { env: { CODER_URL: sim.url, CODER_SESSION_TOKEN: sim.token, CODER_WORKSPACE_NAME: 'dev', CODER_WORKSPACE_AGENT_NAME: 'main' } },
     async ({ wb, server, step }) => {
       await step('the view shows the fleet, served by the push', async () => {
-        await wb.openView();
-        await wb.waitFor(
-          () => wb.treeItems(),
-          (all) => all.filter((i) => i.level === 2 && /ready/.test(i.description)).length === 5,
-          { what: 'five ready agents', timeoutMs: 60_000 },
-        );
-        await wb.waitFor(
-          async () => server.extensionLog(),
-          (s) => s.includes('fleet served by push: tailnet WorkspaceUpdates push is open'),
-          { what: 'the push serving the fleet' },
-        );
+        await pushServesTheView(wb, server, 5);
         // The bound workspace has two streams, the other four one each (and a dev-container watch
         // per agent), the push its session: every upgrade so far is an open stream.
         const upgrades = (s: ReturnType<typeof sim.stats>) =>
@@ -97,17 +102,7 @@ test(
         };
 
         await step('the view shows the fleet, served by the push', async () => {
-          await wb.openView();
-          await wb.waitFor(
-            () => wb.treeItems(),
-            (all) => all.filter((i) => i.level === 2 && /ready/.test(i.description)).length === 3,
-            { what: 'three ready agents', timeoutMs: 60_000 },
-          );
-          await wb.waitFor(
-            async () => server.extensionLog(),
-            (s) => s.includes('fleet served by push: tailnet WorkspaceUpdates push is open'),
-            { what: 'the push serving the fleet' },
-          );
+          await pushServesTheView(wb, server, 3);
         });
 
         await step('a rebuild of a workspace on screen: its new agent shows and is read whole, no list read', async () => {

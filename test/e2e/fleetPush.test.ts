@@ -70,7 +70,7 @@ test('an idle window with the push on sends no request', { timeout: 300_000 }, a
 });
 
 test(
-  'workspaces without a stream follow the push: read when new agents are on screen, out of view only once shown again',
+  'workspaces without a stream follow the push: created, stopped, deleted, rebuilt on screen (read once) and out of view (read when shown)',
   { timeout: 300_000 },
   async (t) => {
     const sim = await startSimulator({ fleet: 'empty', clock: 'real' });
@@ -120,6 +120,38 @@ test(
             { what: "api's new agent ID in the tree and its row read", timeoutMs: 60_000 },
           );
           console.log(`rebuild on screen: ${reads(log, 'api')} reads of api, ${lists(log)} list reads`);
+          assert.equal(lists(log), 0);
+        });
+
+        await step('a workspace created, stopped and deleted at the simulator shows in the tree, no list read', async () => {
+          sim.takeRequestLog();
+          const log: Logged[] = [];
+          const rowOf = async (name: string) => {
+            log.push(...sim.takeRequestLog());
+            return (await wb.treeItems()).find((i) => i.level === 1 && i.label === name);
+          };
+          const id = sim.createWorkspace({ name: 'fresh', agents: [{ name: 'main' }] });
+          await wb.waitFor(
+            () => rowOf('fresh'),
+            (row) => row !== undefined,
+            { what: 'the new workspace in the tree', timeoutMs: 30_000 },
+          );
+          sim.build(id, 'stop');
+          await wb.waitFor(
+            () => rowOf('fresh'),
+            (row) => /stopped/.test(row?.description ?? ''),
+            {
+              what: 'the stop in the tree',
+              timeoutMs: 30_000,
+            },
+          );
+          sim.build(id, 'delete');
+          await wb.waitFor(
+            () => rowOf('fresh'),
+            (row) => row === undefined,
+            { what: 'the deletion in the tree', timeoutMs: 30_000 },
+          );
+          console.log(`create/stop/delete in the tree: ${lists(log)} list reads, ${log.length} requests in all`);
           assert.equal(lists(log), 0);
         });
 

@@ -116,11 +116,22 @@ const IMPLIED: Record<string, { transition?: string; job: string }> = {
   deleted: { transition: 'delete', job: 'succeeded' },
 };
 
-/** The build with the pushed status, and the transition and job status it implies; unchanged for an unknown status. */
+/**
+ * The build with the pushed status, and the transition and job status it implies; unchanged for
+ * an unknown status. A pending build says nothing of its transition: after a running workspace
+ * it is taken for the stop (a rebuild's first half, and what the push sends with the old agents'
+ * deletion), after a stopped one for the start; the next status corrects a wrong guess.
+ */
 export function buildWithStatus(b: WorkspaceBuild, status: string): WorkspaceBuild {
   const implied = IMPLIED[status];
   if (!implied || b.status === status) return b;
-  return { ...b, status, transition: implied.transition ?? b.transition, job: { ...b.job, status: implied.job } };
+  const next = b.status === 'running' ? 'stop' : b.status === 'stopped' ? 'start' : b.transition;
+  return {
+    ...b,
+    status,
+    transition: implied.transition ?? (status === 'pending' ? next : b.transition),
+    job: { ...b.job, status: implied.job },
+  };
 }
 
 /**

@@ -34,6 +34,12 @@ test('every pushed status sets the build so that deriving it again gives the sam
   }
 });
 
+test('a pending build after a running workspace is its stop, after a stopped one its start', () => {
+  assert.equal(buildWithStatus(workspace({ status: 'running' }).latest_build, 'pending').transition, 'stop');
+  assert.equal(buildWithStatus(workspace({ status: 'stopped', transition: 'stop' }).latest_build, 'pending').transition, 'start');
+  assert.equal(buildWithStatus(workspace({ status: 'failed', job: 'failed' }).latest_build, 'pending').transition, 'start', 'kept');
+});
+
 test('an unknown or unchanged status leaves the build as it is', () => {
   const b = workspace({ status: 'running' }).latest_build;
   assert.equal(buildWithStatus(b, 'unknown:0'), b);

@@ -282,6 +282,8 @@ test('rows patched out of view are read when they come into view; many at once t
   env.sync.setVisibleWorkspaces(['live', 's0', 's1']);
   assert.equal(reads(env, 's1'), 1, 'read again only once patched again');
   env.sync.setVisibleWorkspaces(specs.map((w) => w.id));
+  const eight = Array.from({ length: 8 }, (_, i) => `s${i + 2}`);
+  await eventually(() => eight.every((id) => reads(env, id) === 1), 'the eight others read');
   assert.equal(lists(env), 1, 'eight rows are read one by one');
   for (let i = 0; i < 10; i++) source.push({ upsertedWorkspaces: [pw(`s${i}`, 'running')] });
   env.sync.setVisibleWorkspaces(['live']);

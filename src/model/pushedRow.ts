@@ -27,7 +27,7 @@ export interface PushedFacts {
 /**
  * Rows of agents the push took away (a stop deletes them, the start that follows upserts their
  * successors, a message or more later): the templates of the agents that replace them. Kept per
- * workspace by whoever patches its rows, until a REST row or stream speaks for the workspace again.
+ * workspace by whoever patches its rows, until a REST read of the workspace or of the list.
  */
 export class DepartedAgents {
   private readonly rows = new Map<string, WorkspaceAgent>();

@@ -133,7 +133,8 @@ export async function inVsCode(changes: number): Promise<Figure[]> {
       { name: 'vscode_changes_over_100ms_debounced', value: slow.filter((s) => s.debounced).length },
       { name: 'vscode_changes_spaced_over_100ms', value: spacedSlow.length },
       { name: 'vscode_changes_spaced_over_100ms_debounced', value: spacedSlow.filter((s) => s.debounced).length },
-      { name: 'bundle_kb', value: statSync('dist/extension.js').size / 1024, target: '< 500' },
+      // The fleet push's budget for the main bundle: 400 kB (1,000 bytes), as test/e2e/bundle.test.ts checks.
+      { name: 'bundle_kb', value: statSync('dist/extension.js').size / 1000, target: '< 400' },
       { name: 'vsix_kb', value: statSync(defaultVsix).size / 1024, target: '< 1024' },
     ];
   } finally {

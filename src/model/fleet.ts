@@ -250,16 +250,19 @@ export class Fleet {
     }
   }
 
-  private upsert(incoming: Workspace, at: number): Change[] {
+  /** `whole`: a full row (REST, a stream); else one patched with the push's facts, as old as the last full one. */
+  private upsert(incoming: Workspace, at: number, whole = true): Change[] {
     const old = this.entries.get(incoming.id);
     if (old && incoming.latest_build.build_number < old.ws.latest_build.build_number) return []; // stale
     const ws = old ? keepNewerAgents(old.ws, incoming) : incoming;
     const fingerprint = workspaceFingerprint(ws);
-    this.heard.set(ws.id, at);
     const agents = agentsOf(ws);
     const agentPrints = new Map(agents.map((a) => [a.id, agentFingerprint(a)]));
     this.entries.set(ws.id, { ws, fingerprint, agentPrints });
-    this.partial.delete(ws.id);
+    if (whole) {
+      this.heard.set(ws.id, at);
+      this.partial.delete(ws.id);
+    } else this.partial.add(ws.id);
 
     if (!old) {
       for (const a of agents) this.indexAgent(ws.id, a, at);
@@ -294,11 +297,7 @@ export class Fleet {
   private pushed(ws: Workspace, replaced: readonly { old: WorkspaceAgent; agent: WorkspaceAgent }[], at: number): Change[] {
     const old = this.entries.get(ws.id);
     if (!old) return [];
-    const heard = this.heard.get(ws.id);
-    const changes = this.upsert(ws, at);
-    if (heard === undefined) this.heard.delete(ws.id);
-    else this.heard.set(ws.id, heard);
-    this.partial.add(ws.id);
+    const changes = this.upsert(ws, at, false);
     const removedAgents = agentsOf(old.ws).some((a) => !this.agentIndex.has(a.id));
     if (removedAgents && !changes.some((c) => c.kind === 'workspace-changed'))
       changes.push({ kind: 'workspace-changed', workspaceId: ws.id, buildChanged: false });

@@ -143,18 +143,16 @@ export interface Reconciliation {
 
 /** Status or agent IDs differ between the model's row and the push. */
 export function differs(row: Workspace, pushed: PushedFleet): boolean {
-  return row.latest_build.status !== pushed.status(row.id) || arrived(row, pushed).length > 0 || departed(row, pushed);
+  if (row.latest_build.status !== pushed.status(row.id)) return true;
+  const want = pushed.agentIds(row.id);
+  const have = agentsOf(row).map((a) => a.id);
+  return have.length !== want.size || have.some((id) => !want.has(id));
 }
 
 /** Agents the push lists that the row lacks. */
 export function arrived(row: Workspace, pushed: PushedFleet): string[] {
   const have = new Set(agentsOf(row).map((a) => a.id));
   return [...pushed.agentIds(row.id)].filter((id) => !have.has(id));
-}
-
-function departed(row: Workspace, pushed: PushedFleet): boolean {
-  const want = pushed.agentIds(row.id);
-  return agentsOf(row).some((a) => !want.has(a.id));
 }
 
 /**
